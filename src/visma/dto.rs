@@ -1,0 +1,1 @@
+//! Placeholder: Visma.net write bodies (value-wrapped DTOs), filled in by the mapping issue.
