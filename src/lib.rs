@@ -11,6 +11,7 @@
 //!
 //! [`simulator`] is a faithful Visma.net stand-in: the embedded default and the test double.
 
+pub mod clock;
 pub mod engine;
 pub mod mapping;
 pub mod money;
