@@ -1,1 +1,493 @@
-//! Placeholder: filled in by its issue.
+//! The only SQL in the crate: one SQLite file holding the job queue ([`queue`]), the audit trail ([`audit`]),
+//! the WooCommerce ↔ Visma id map ([`idmap`]), polling cursors ([`cursors`]) and encrypted credentials
+//! ([`credentials`], keys in [`crypto`]).
+//!
+//! This file opens the database, sets and reads back the pragmas, applies the numbered migrations and maps
+//! SQLite failures to [`StoreError`]. Rules every submodule keeps: one connection per [`Store`], writes in short
+//! `BEGIN IMMEDIATE` transactions, every UPDATE keyed by id and expected state with zero rows changed treated as
+//! an error, the audit row written in the same transaction as the change it describes. No HTTP, no mapping here.
+//!
+//! Fork safety (`NOTES-ext-php-rs.md` §4.1, sqlite.org/howtocorrupt.html §2.6): a `Store` remembers the process
+//! that opened it. Used in another process (after `fork()`), every call fails with [`StoreError::Forked`] and the
+//! connection is leaked rather than closed, so the child never touches the parent's file handles.
+//!
+//! Where the file lives: the caller chooses (CLI flag or plugin setting). Put it outside the web root — e.g.
+//! `wp-content/../ml-connector/queue.sqlite` or `/var/lib/ml-connector/` — since the web server must never serve it.
+
+pub mod audit;
+pub mod credentials;
+pub mod crypto;
+pub mod cursors;
+mod error;
+pub mod idmap;
+mod jobs;
+pub mod queue;
+
+pub use audit::{Attempt, AuditAction, AuditEntry, AuditEvent, AuditQuery};
+pub use crypto::Key;
+pub use cursors::Cursor;
+pub use error::StoreError;
+pub use idmap::{Mapping, NewMapping};
+pub use jobs::payload_hash;
+pub use queue::{
+    ClaimedJob, Completion, Dependency, EnqueueOutcome, Job, JobFilter, JobId, JobKind, JobSource,
+    JobState, Lease, NewJob, RetryOutcome, StateCounts,
+};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The numbered migrations, oldest first. The number is the `user_version` after the file ran.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_init",
+    sql: include_str!("migrations/0001_init.sql"),
+}];
+
+/// One schema change, embedded in the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The `user_version` the database has after this migration.
+    pub version: i64,
+    /// The file name without `.sql`.
+    pub name: &'static str,
+    /// The SQL, run in one transaction.
+    pub sql: &'static str,
+}
+
+/// The embedded migrations, oldest first (for tests and `status` output).
+pub fn migrations() -> &'static [Migration] {
+    MIGRATIONS
+}
+
+/// The schema version this build writes; [`Store::open`] refuses a newer database.
+pub fn schema_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Tunables for [`Store::open_with`]. The defaults suit PHP-FPM workers sharing one file.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// How long a write waits for another process's transaction before failing with [`StoreError::Busy`].
+    pub busy_timeout: Duration,
+    /// Claims a job may use before a retry or an expired lease makes it `dead`.
+    pub max_attempts: u32,
+    /// Caps the database size in pages (`PRAGMA max_page_count`); `None` leaves SQLite's limit.
+    pub max_page_count: Option<u32>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            busy_timeout: Duration::from_millis(5000),
+            max_attempts: 10,
+            max_page_count: None,
+        }
+    }
+}
+
+/// An open database: one SQLite connection, owned by one process and used by one thread at a time.
+pub struct Store {
+    /// Always `Some` until `Drop`; an `Option` so a forked child can leak it instead of closing it.
+    conn: Option<Connection>,
+    pid: u32,
+    path: Option<PathBuf>,
+    max_attempts: u32,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if std::process::id() != self.pid {
+            // In a forked child the parent's connection is leaked on purpose: closing it could checkpoint or
+            // unlock the parent's file (see the module docs).
+            if let Some(conn) = self.conn.take() {
+                std::mem::forget(conn);
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `path` with default [`StoreOptions`].
+    ///
+    /// # Errors
+    /// [`StoreError::Open`] when the file cannot be opened, [`StoreError::Corrupt`] when it is not a SQLite
+    /// database or is damaged, [`StoreError::PragmaIgnored`] when SQLite did not apply a required setting,
+    /// [`StoreError::TooNew`] when a newer build already migrated it, [`StoreError::Migration`] when a migration
+    /// fails, [`StoreError::Busy`] when other processes held the lock past the busy timeout.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, &StoreOptions::default())
+    }
+
+    /// Opens the database at `path` with explicit options.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_with(path: impl AsRef<Path>, options: &StoreOptions) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::init(conn, Some(path.to_path_buf()), options)
+    }
+
+    /// A private in-memory database with the full schema (tests, dry runs).
+    ///
+    /// # Errors
+    /// As [`Store::open`] (in practice only a failing migration).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::open_in_memory_with(&StoreOptions::default())
+    }
+
+    /// A private in-memory database with explicit options.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_in_memory_with(options: &StoreOptions) -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+            path: ":memory:".into(),
+            source,
+        })?;
+        Self::init(conn, None, options)
+    }
+
+    fn init(
+        conn: Connection,
+        path: Option<PathBuf>,
+        options: &StoreOptions,
+    ) -> Result<Self, StoreError> {
+        let store = Self {
+            conn: Some(conn),
+            pid: std::process::id(),
+            path,
+            max_attempts: options.max_attempts.max(1),
+        };
+        store.conn()?.set_prepared_statement_cache_capacity(64);
+        store.apply_pragmas(options)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Where this database lives (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Claims a job may use before it is declared dead.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    fn apply_pragmas(&self, options: &StoreOptions) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        let timeout_ms = i64::try_from(options.busy_timeout.as_millis()).unwrap_or(i64::MAX);
+        // busy_timeout first, so the WAL switch below waits for other processes opening the same file.
+        let busy: i64 = conn
+            .pragma_update_and_check(None, "busy_timeout", timeout_ms, |r| r.get(0))
+            .map_err(|e| self.classify("pragma busy_timeout", e))?;
+        expect_pragma("busy_timeout", &timeout_ms.to_string(), &busy.to_string())?;
+
+        let wanted_journal = if self.path.is_some() { "wal" } else { "memory" };
+        let journal = self.set_journal_mode_wal()?;
+        expect_pragma(
+            "journal_mode",
+            wanted_journal,
+            &journal.to_ascii_lowercase(),
+        )?;
+
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| self.classify("pragma foreign_keys", e))?;
+        let fk: i64 = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .map_err(|e| self.classify("pragma foreign_keys", e))?;
+        expect_pragma("foreign_keys", "1", &fk.to_string())?;
+
+        // NORMAL is durable across application crashes in WAL mode; only a power loss can drop the last commits.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| self.classify("pragma synchronous", e))?;
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .map_err(|e| self.classify("pragma synchronous", e))?;
+        expect_pragma("synchronous", "1", &sync.to_string())?;
+
+        if let Some(pages) = options.max_page_count {
+            let got: i64 = conn
+                .pragma_update_and_check(None, "max_page_count", pages, |r| r.get(0))
+                .map_err(|e| self.classify("pragma max_page_count", e))?;
+            // SQLite never lowers the cap below the current size; it reports what it applied.
+            if got > i64::from(pages) {
+                let current = self.page_count()?;
+                if got != current {
+                    return Err(StoreError::PragmaIgnored {
+                        pragma: "max_page_count",
+                        expected: pages.to_string(),
+                        actual: got.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Switching to WAL needs a moment of exclusive access; when several processes create the file at once the
+    /// switch can report busy without waiting, so it is retried briefly.
+    fn set_journal_mode_wal(&self) -> Result<String, StoreError> {
+        let mut tries = 0;
+        loop {
+            match self
+                .conn()?
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+            {
+                Ok(mode) => return Ok(mode),
+                Err(e) => {
+                    let err = self.classify("pragma journal_mode", e);
+                    tries += 1;
+                    if !err.is_retryable() || tries >= 100 {
+                        return Err(err);
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+    }
+
+    /// The database size in pages.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] (or a more specific variant) when SQLite fails.
+    pub fn page_count(&self) -> Result<i64, StoreError> {
+        self.conn()?
+            .pragma_query_value(None, "page_count", |r| r.get(0))
+            .map_err(|e| self.classify("page_count", e))
+    }
+
+    /// Reads a pragma back, for operators and tests (`journal_mode`, `busy_timeout`, `foreign_keys`, …).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] when SQLite fails.
+    pub fn pragma(&self, name: &'static str) -> Result<String, StoreError> {
+        self.conn()?
+            .pragma_query_value(None, name, |r| {
+                let v: rusqlite::types::Value = r.get(0)?;
+                Ok(match v {
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Text(t) => t,
+                    rusqlite::types::Value::Real(f) => f.to_string(),
+                    _ => String::new(),
+                })
+            })
+            .map_err(|e| self.classify("pragma", e))
+    }
+
+    /// The schema version of the open database.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] when SQLite fails.
+    pub fn user_version(&self) -> Result<i64, StoreError> {
+        self.conn()?
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.classify("user_version", e))
+    }
+
+    /// Runs `PRAGMA quick_check` over the whole file (slow on large files; for `status` and after a crash).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when SQLite reports damage.
+    pub fn check_integrity(&self) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare("PRAGMA quick_check")
+            .map_err(|e| self.classify("quick_check", e))?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.classify("quick_check", e))?;
+        if rows.len() == 1 && rows.first().map(String::as_str) == Some("ok") {
+            return Ok(());
+        }
+        Err(StoreError::Corrupt {
+            path: self.path_text(),
+            detail: rows.join("; ").chars().take(500).collect(),
+            source: None,
+        })
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let found = self.user_version()?;
+        let supported = schema_version();
+        if found > supported {
+            return Err(StoreError::TooNew { found, supported });
+        }
+        for m in MIGRATIONS.iter().filter(|m| m.version > found) {
+            let tx = self.begin()?;
+            // Another process may have migrated between our read and our lock.
+            let now: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(|e| self.classify("user_version", e))?;
+            if now > supported {
+                return Err(StoreError::TooNew {
+                    found: now,
+                    supported,
+                });
+            }
+            if now >= m.version {
+                continue;
+            }
+            tx.execute_batch(m.sql)
+                .map_err(|source| StoreError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                })?;
+            tx.execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+            )
+            .map_err(|source| StoreError::Migration { version: m.version, name: m.name, source })?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![m.version, m.name, ts(Utc::now())],
+            )
+            .map_err(|source| StoreError::Migration {
+                version: m.version,
+                name: m.name,
+                source,
+            })?;
+            tx.pragma_update(None, "user_version", m.version)
+                .map_err(|source| StoreError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                })?;
+            self.commit(tx, "migrate")?;
+        }
+        Ok(())
+    }
+
+    /// The connection, or [`StoreError::Forked`] when this `Store` was opened by another process.
+    fn conn(&self) -> Result<&Connection, StoreError> {
+        let current = std::process::id();
+        if current != self.pid {
+            return Err(StoreError::Forked {
+                opened_by: self.pid,
+                current,
+            });
+        }
+        self.conn.as_ref().ok_or(StoreError::Closed)
+    }
+
+    /// Starts a `BEGIN IMMEDIATE` transaction: the write lock is taken up front so the transaction never has to
+    /// upgrade (and then fail) half-way.
+    fn begin(&self) -> Result<Transaction<'_>, StoreError> {
+        Transaction::new_unchecked(self.conn()?, TransactionBehavior::Immediate)
+            .map_err(|e| self.classify("begin", e))
+    }
+
+    fn commit(&self, tx: Transaction<'_>, op: &'static str) -> Result<(), StoreError> {
+        tx.commit().map_err(|e| self.classify(op, e))
+    }
+
+    fn path_text(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| ":memory:".to_string(), |p| p.display().to_string())
+    }
+
+    /// Maps a SQLite failure to the variant that says what happened and whether to retry.
+    fn classify(&self, op: &'static str, e: rusqlite::Error) -> StoreError {
+        error::classify(op, &self.path_text(), e)
+    }
+}
+
+fn expect_pragma(pragma: &'static str, expected: &str, actual: &str) -> Result<(), StoreError> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(StoreError::PragmaIgnored {
+            pragma,
+            expected: expected.to_string(),
+            actual: actual.to_string(),
+        })
+    }
+}
+
+/// UTC time in the one fixed-width text form the schema stores, so text order is time order.
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Parses a stored timestamp; a value the store did not write is reported, not guessed.
+pub(crate) fn parse_ts(
+    table: &'static str,
+    column: &'static str,
+    text: &str,
+) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| StoreError::BadRow {
+            table,
+            column,
+            value: text.chars().take(64).collect(),
+        })
+}
+
+/// Error text kept in rows: bounded, so a careless caller cannot store a whole response body.
+pub(crate) fn bounded(text: &str) -> String {
+    const MAX_CHARS: usize = 500;
+    if text.chars().count() <= MAX_CHARS {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(MAX_CHARS).collect();
+        s.push('…');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_fixed_width_and_round_trip() {
+        let t = DateTime::parse_from_rfc3339("2026-05-01T10:00:00.5Z")
+            .expect("literal")
+            .with_timezone(&Utc);
+        let text = ts(t);
+        assert_eq!(text, "2026-05-01T10:00:00.500000Z");
+        assert_eq!(parse_ts("t", "c", &text).expect("parses"), t);
+        assert!(ts(t) < ts(t + chrono::Duration::microseconds(1)));
+    }
+
+    #[test]
+    fn bounded_cuts_long_text() {
+        assert_eq!(bounded("short"), "short");
+        let long = "x".repeat(2000);
+        assert_eq!(bounded(&long).chars().count(), 501);
+    }
+
+    #[test]
+    fn migration_numbers_match_file_names_and_increase() {
+        let mut last = 0;
+        for m in migrations() {
+            assert_eq!(m.name.get(..4), Some(format!("{:04}", m.version).as_str()));
+            assert_eq!(m.version, last + 1);
+            last = m.version;
+        }
+        assert_eq!(schema_version(), last);
+    }
+}

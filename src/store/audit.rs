@@ -1,0 +1,318 @@
+//! The audit trail: append-only rows saying what happened to each job and WooCommerce entity (when, action,
+//! endpoint, HTTP status, duration, Visma number, error). Rows describing a job change are written by the queue in
+//! the same transaction as that change; [`Store::audit`] records events without one (a rejected webhook, an HTTP
+//! call inside an attempt). No field can carry a body: endpoints are `&'static str` names, errors are bounded.
+
+use super::queue::{JobId, JobKind};
+use super::{bounded, parse_ts, ts, Store, StoreError};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::fmt;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    /// A new job.
+    Enqueued,
+    /// A pending job got a newer payload.
+    Replaced,
+    /// A worker claimed the job.
+    Claimed,
+    /// A worker took over a job whose lease had expired (the previous worker crashed or hung).
+    Reclaimed,
+    /// A document was created in Visma.
+    Posted,
+    /// An existing document was found and adopted.
+    Adopted,
+    /// Already posted with the same payload; nothing sent.
+    AlreadyPosted,
+    /// Changed after posting; reported, not re-posted.
+    EditedAfterPosting,
+    /// A retryable failure; the job waits.
+    Retry,
+    /// A permanent failure.
+    Failed,
+    /// Attempts exhausted.
+    Dead,
+    /// Failed or dead job queued again by hand.
+    Replayed,
+    /// A webhook failed verification.
+    RejectedWebhook,
+    /// An HTTP call inside an attempt (lookups before create, token refresh).
+    Call,
+}
+
+impl AuditAction {
+    /// The text stored in SQL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enqueued => "enqueued",
+            Self::Replaced => "replaced",
+            Self::Claimed => "claimed",
+            Self::Reclaimed => "reclaimed",
+            Self::Posted => "posted",
+            Self::Adopted => "adopted",
+            Self::AlreadyPosted => "already_posted",
+            Self::EditedAfterPosting => "edited_after_posting",
+            Self::Retry => "retry",
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+            Self::Replayed => "replayed",
+            Self::RejectedWebhook => "rejected_webhook",
+            Self::Call => "call",
+        }
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The facts of one HTTP call, when a job change or an event came from one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attempt {
+    /// The endpoint's name as the Visma client spells it (`"POST /v1/customerinvoice"`): a static name, never a URL
+    /// with query values, never a body.
+    pub endpoint: Option<&'static str>,
+    /// The HTTP status, when a response came back.
+    pub http_status: Option<u16>,
+    /// How long the call took.
+    pub duration_ms: Option<u64>,
+}
+
+/// An event to record with [`Store::audit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The job, if any.
+    pub job_id: Option<JobId>,
+    /// The shop, if known.
+    pub store_id: Option<String>,
+    /// The WooCommerce entity kind, if known.
+    pub woo_kind: Option<JobKind>,
+    /// The WooCommerce id, if known.
+    pub woo_id: Option<u64>,
+    /// What happened.
+    pub action: AuditAction,
+    /// The HTTP call, if one was made.
+    pub attempt: Attempt,
+    /// The Visma document number, if one is known.
+    pub visma_number: Option<String>,
+    /// The error message (kept to 500 characters; never a body or a secret).
+    pub error: Option<String>,
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Row id (insertion order).
+    pub id: i64,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The job, if any.
+    pub job_id: Option<JobId>,
+    /// The shop.
+    pub store_id: Option<String>,
+    /// The WooCommerce entity kind.
+    pub woo_kind: Option<JobKind>,
+    /// The WooCommerce id.
+    pub woo_id: Option<u64>,
+    /// What happened (as stored).
+    pub action: String,
+    /// The endpoint name.
+    pub endpoint: Option<String>,
+    /// The HTTP status.
+    pub http_status: Option<u16>,
+    /// How long the call took.
+    pub duration_ms: Option<u64>,
+    /// The Visma document number.
+    pub visma_number: Option<String>,
+    /// The error message.
+    pub error: Option<String>,
+}
+
+/// Which audit rows to read: all given conditions hold; oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only this job.
+    pub job_id: Option<JobId>,
+    /// Only this shop.
+    pub store_id: Option<String>,
+    /// Only this entity kind.
+    pub woo_kind: Option<JobKind>,
+    /// Only this WooCommerce id.
+    pub woo_id: Option<u64>,
+    /// Only rows at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Row cap; 0 means 200, capped at 10 000.
+    pub limit: u32,
+}
+
+/// Appends one row on `conn` (inside the caller's transaction).
+pub(crate) fn insert(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
+    let woo_id = e
+        .woo_id
+        .map(i64::try_from)
+        .transpose()
+        .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
+    let duration = e
+        .attempt
+        .duration_ms
+        .map(|d| i64::try_from(d).unwrap_or(i64::MAX));
+    conn.prepare_cached(
+        "INSERT INTO audit (at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
+         visma_number, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        ts(e.at),
+        e.job_id.map(JobId::get),
+        e.store_id,
+        e.woo_kind.map(JobKind::as_str),
+        woo_id,
+        e.action.as_str(),
+        e.attempt.endpoint,
+        e.attempt.http_status,
+        duration,
+        e.visma_number,
+        e.error.as_deref().map(bounded),
+    ])?;
+    Ok(())
+}
+
+impl Store {
+    /// Records an event that comes with no job change (a rejected webhook, a lookup call inside an attempt).
+    ///
+    /// # Errors
+    /// [`StoreError::Busy`] (retryable), [`StoreError::Full`], or another SQLite failure.
+    pub fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let tx = self.begin()?;
+        insert(&tx, event).map_err(|e| self.classify("audit", e))?;
+        self.commit(tx, "audit")
+    }
+
+    /// Reads audit rows, oldest first.
+    ///
+    /// # Errors
+    /// SQLite failures, or [`StoreError::BadRow`] for a row this build cannot read.
+    pub fn audit_entries(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let conn = self.conn()?;
+        let woo_id = q
+            .woo_id
+            .map(i64::try_from)
+            .transpose()
+            .map_err(|_| invalid_id())?;
+        let limit = match q.limit {
+            0 => 200,
+            n => n.min(10_000),
+        };
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
+                 visma_number, error FROM audit \
+                 WHERE (?1 IS NULL OR job_id = ?1) AND (?2 IS NULL OR store_id = ?2) AND (?3 IS NULL OR woo_kind = ?3) \
+                 AND (?4 IS NULL OR woo_id = ?4) AND (?5 IS NULL OR at >= ?5) ORDER BY id LIMIT ?6",
+            )
+            .map_err(|e| self.classify("audit query", e))?;
+        let raw = stmt
+            .query_map(
+                params![
+                    q.job_id.map(JobId::get),
+                    q.store_id,
+                    q.woo_kind.map(JobKind::as_str),
+                    woo_id,
+                    q.since.map(ts),
+                    limit
+                ],
+                |r| {
+                    Ok(RawAudit {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        job_id: r.get(2)?,
+                        store_id: r.get(3)?,
+                        woo_kind: r.get(4)?,
+                        woo_id: r.get(5)?,
+                        action: r.get(6)?,
+                        endpoint: r.get(7)?,
+                        http_status: r.get(8)?,
+                        duration_ms: r.get(9)?,
+                        visma_number: r.get(10)?,
+                        error: r.get(11)?,
+                    })
+                },
+            )
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.classify("audit query", e))?;
+        raw.into_iter().map(RawAudit::into_entry).collect()
+    }
+
+    /// The number of audit rows (for tests and `status`).
+    ///
+    /// # Errors
+    /// SQLite failures.
+    pub fn audit_count(&self) -> Result<u64, StoreError> {
+        let n: Option<i64> = self
+            .conn()?
+            .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.classify("audit count", e))?;
+        Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+    }
+}
+
+fn invalid_id() -> StoreError {
+    StoreError::Invalid {
+        field: "woo_id",
+        reason: "larger than SQLite's integer range".into(),
+    }
+}
+
+struct RawAudit {
+    id: i64,
+    at: String,
+    job_id: Option<i64>,
+    store_id: Option<String>,
+    woo_kind: Option<String>,
+    woo_id: Option<i64>,
+    action: String,
+    endpoint: Option<String>,
+    http_status: Option<i64>,
+    duration_ms: Option<i64>,
+    visma_number: Option<String>,
+    error: Option<String>,
+}
+
+impl RawAudit {
+    fn into_entry(self) -> Result<AuditEntry, StoreError> {
+        let bad = |column: &'static str, v: i64| StoreError::BadRow {
+            table: "audit",
+            column,
+            value: v.to_string(),
+        };
+        Ok(AuditEntry {
+            id: self.id,
+            at: parse_ts("audit", "at", &self.at)?,
+            job_id: self.job_id.map(JobId),
+            store_id: self.store_id,
+            woo_kind: self.woo_kind.as_deref().map(JobKind::parse).transpose()?,
+            woo_id: self
+                .woo_id
+                .map(|v| u64::try_from(v).map_err(|_| bad("woo_id", v)))
+                .transpose()?,
+            action: self.action,
+            endpoint: self.endpoint,
+            http_status: self
+                .http_status
+                .map(|v| u16::try_from(v).map_err(|_| bad("http_status", v)))
+                .transpose()?,
+            duration_ms: self
+                .duration_ms
+                .map(|v| u64::try_from(v).map_err(|_| bad("duration_ms", v)))
+                .transpose()?,
+            visma_number: self.visma_number,
+            error: self.error,
+        })
+    }
+}

@@ -1,0 +1,188 @@
+//! The id map: which Visma document (number, external reference) a WooCommerce entity became, with the hash of
+//! the payload that was posted and when. UNIQUE per entity, so a document is recorded once and re-sending a posted
+//! order is a no-op the engine can report. Written by `complete` in the job's transaction, or on its own here.
+
+use super::queue::{JobId, JobKind};
+use super::{parse_ts, ts, Store, StoreError};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+
+/// A mapping to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMapping {
+    /// The shop.
+    pub store_id: String,
+    /// The WooCommerce entity kind.
+    pub kind: JobKind,
+    /// The WooCommerce id.
+    pub woo_id: u64,
+    /// The Visma document number (customer number, invoice reference number, …).
+    pub visma_number: String,
+    /// The external reference written on the document (`woo:{store}:{order id}`).
+    pub external_ref: String,
+    /// SHA-256 hex of the payload that was posted (to tell "unchanged" from "edited after posting").
+    pub payload_hash: String,
+    /// When Visma accepted (or the engine adopted) the document.
+    pub posted_at: DateTime<Utc>,
+}
+
+/// A recorded mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapping {
+    /// What was recorded.
+    pub mapping: NewMapping,
+    /// The job that recorded it, if any.
+    pub job_id: Option<JobId>,
+}
+
+/// Inserts on `conn` (inside the caller's transaction); a UNIQUE clash becomes [`StoreError::AlreadyMapped`].
+pub(crate) fn insert(
+    store: &Store,
+    conn: &Connection,
+    m: &NewMapping,
+    job: Option<JobId>,
+) -> Result<(), StoreError> {
+    let woo_id = i64::try_from(m.woo_id).map_err(|_| StoreError::Invalid {
+        field: "woo_id",
+        reason: "larger than SQLite's integer range".into(),
+    })?;
+    let result = conn
+        .prepare_cached(
+            "INSERT INTO id_map (store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, \
+             posted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                m.store_id,
+                m.kind.as_str(),
+                woo_id,
+                m.visma_number,
+                m.external_ref,
+                m.payload_hash,
+                job.map(JobId::get),
+                ts(m.posted_at)
+            ])
+        });
+    match result {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) && is_unique(&e) =>
+        {
+            Err(StoreError::AlreadyMapped {
+                store_id: m.store_id.clone(),
+                kind: m.kind.as_str(),
+                woo_id: m.woo_id,
+                visma_number: m.visma_number.clone(),
+            })
+        }
+        Err(e) => Err(store.classify("record mapping", e)),
+    }
+}
+
+fn is_unique(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+impl Store {
+    /// Records a mapping outside a job (e.g. a customer matched in Visma by e-mail).
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyMapped`] when the entity or the document is already recorded; SQLite failures.
+    pub fn record_mapping(&self, m: &NewMapping) -> Result<(), StoreError> {
+        let tx = self.begin()?;
+        insert(self, &tx, m, None)?;
+        self.commit(tx, "record mapping")
+    }
+
+    /// The Visma document a WooCommerce entity became, if any.
+    ///
+    /// # Errors
+    /// SQLite failures, [`StoreError::BadRow`].
+    pub fn lookup_mapping(
+        &self,
+        store_id: &str,
+        kind: JobKind,
+        woo_id: u64,
+    ) -> Result<Option<Mapping>, StoreError> {
+        let Ok(woo) = i64::try_from(woo_id) else {
+            return Ok(None);
+        };
+        self.select_mapping(
+            "WHERE store_id = ?1 AND woo_kind = ?2 AND woo_id = ?3",
+            params![store_id, kind.as_str(), woo],
+        )
+    }
+
+    /// The WooCommerce entity a Visma document was recorded for, if any (customers may match several; the first).
+    ///
+    /// # Errors
+    /// SQLite failures, [`StoreError::BadRow`].
+    pub fn lookup_document(
+        &self,
+        kind: JobKind,
+        visma_number: &str,
+    ) -> Result<Option<Mapping>, StoreError> {
+        self.select_mapping(
+            "WHERE woo_kind = ?1 AND visma_number = ?2 ORDER BY id LIMIT 1",
+            params![kind.as_str(), visma_number],
+        )
+    }
+
+    fn select_mapping(
+        &self,
+        clause: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Option<Mapping>, StoreError> {
+        let sql = format!(
+            "SELECT store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, posted_at, job_id FROM id_map {clause}"
+        );
+        let raw = self
+            .conn()?
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| {
+                stmt.query_row(args, |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, Option<i64>>(7)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(|e| self.classify("lookup mapping", e))?;
+        let Some((
+            store_id,
+            kind,
+            woo_id,
+            visma_number,
+            external_ref,
+            payload_hash,
+            posted_at,
+            job_id,
+        )) = raw
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Mapping {
+            mapping: NewMapping {
+                store_id,
+                kind: JobKind::parse(&kind)?,
+                woo_id: u64::try_from(woo_id).map_err(|_| StoreError::BadRow {
+                    table: "id_map",
+                    column: "woo_id",
+                    value: woo_id.to_string(),
+                })?,
+                visma_number,
+                external_ref,
+                payload_hash,
+                posted_at: parse_ts("id_map", "posted_at", &posted_at)?,
+            },
+            job_id: job_id.map(JobId),
+        }))
+    }
+}
