@@ -1,0 +1,174 @@
+//! Opening the store: migrations on `:memory:`, pragmas read back, refusing a newer schema, corrupt files and a
+//! full disk giving clear, non-retryable errors without losing committed jobs.
+
+mod store_support;
+
+use ml_connector::store::{self, JobKind, JobState, Store, StoreError, StoreOptions};
+use store_support::{job, t0};
+
+#[test]
+fn each_migration_applies_in_order_on_memory() {
+    let conn = rusqlite::Connection::open_in_memory().expect("memory db");
+    for m in store::migrations() {
+        conn.execute_batch(m.sql)
+            .unwrap_or_else(|e| panic!("migration {} failed: {e}", m.name));
+    }
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("list tables");
+    assert_eq!(
+        tables,
+        ["audit", "credentials", "cursors", "id_map", "jobs"]
+    );
+}
+
+#[test]
+fn open_in_memory_reaches_the_latest_schema_version() {
+    let s = Store::open_in_memory().expect("open");
+    assert_eq!(s.user_version().expect("version"), store::schema_version());
+    assert_eq!(s.pragma("foreign_keys").expect("pragma"), "1");
+    assert_eq!(s.pragma("journal_mode").expect("pragma"), "memory");
+    assert_eq!(s.pragma("synchronous").expect("pragma"), "1");
+}
+
+#[test]
+fn file_store_sets_and_reads_back_its_pragmas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(dir.path().join("q.sqlite")).expect("open");
+    assert_eq!(s.pragma("journal_mode").expect("pragma"), "wal");
+    assert_eq!(s.pragma("busy_timeout").expect("pragma"), "5000");
+    assert_eq!(s.pragma("foreign_keys").expect("pragma"), "1");
+    assert_eq!(s.pragma("synchronous").expect("pragma"), "1");
+    assert_eq!(s.user_version().expect("version"), store::schema_version());
+}
+
+#[test]
+fn reopening_keeps_rows_and_does_not_migrate_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.sqlite");
+    let id = Store::open(&path)
+        .expect("open")
+        .enqueue(&job(JobKind::Order, 1, 1), t0())
+        .expect("enqueue")
+        .job_id();
+    let s = Store::open(&path).expect("reopen");
+    assert_eq!(
+        s.get(id).expect("get").map(|j| j.state),
+        Some(JobState::Pending)
+    );
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    let applied: i64 = conn
+        .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(
+        applied,
+        i64::try_from(store::migrations().len()).expect("small")
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_build_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.sqlite");
+    drop(Store::open(&path).expect("open"));
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    conn.pragma_update(None, "user_version", 999)
+        .expect("set version");
+    drop(conn);
+    match Store::open(&path) {
+        Err(StoreError::TooNew {
+            found: 999,
+            supported,
+        }) => assert_eq!(supported, store::schema_version()),
+        other => panic!("expected TooNew, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_garbage_file_is_reported_as_corrupt_not_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.sqlite");
+    std::fs::write(&path, vec![0x5a_u8; 8192]).expect("write garbage");
+    let err = Store::open(&path).expect_err("garbage must not open");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "got {err:?}");
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("corrupt"), "{err}");
+}
+
+#[test]
+fn damaged_pages_are_reported_as_corrupt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.sqlite");
+    {
+        let s = Store::open(&path).expect("open");
+        for id in 0..200 {
+            s.enqueue(&job(JobKind::Order, id, 1), t0())
+                .expect("enqueue");
+        }
+        // Move everything from the WAL into the main file, then close.
+        s.pragma("wal_checkpoint").expect("checkpoint");
+    }
+    let mut bytes = std::fs::read(&path).expect("read db");
+    assert!(bytes.len() > 4096 * 4, "db too small: {}", bytes.len());
+    // Overwrite pages 2.. with garbage, leaving the header page intact.
+    for b in bytes.iter_mut().skip(4096) {
+        *b = 0xa5;
+    }
+    std::fs::write(&path, &bytes).expect("write damaged db");
+    let outcome = Store::open(&path).and_then(|s| {
+        s.check_integrity()?;
+        s.counts_by_state()
+    });
+    match outcome {
+        Err(err @ StoreError::Corrupt { .. }) => assert!(!err.is_retryable()),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_keeps_committed_jobs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.sqlite");
+    let base_pages = {
+        let s = Store::open(&path).expect("open");
+        s.page_count().expect("pages")
+    };
+    let options = StoreOptions {
+        max_page_count: Some(u32::try_from(base_pages + 8).expect("small")),
+        ..Default::default()
+    };
+    let s = Store::open_with(&path, &options).expect("open capped");
+    let big = "x".repeat(3000);
+    let mut stored = Vec::new();
+    let err = loop {
+        let mut j = job(
+            JobKind::Order,
+            u64::try_from(stored.len()).expect("small"),
+            1,
+        );
+        j.payload = format!(r#"{{"id":{},"note":"{big}"}}"#, stored.len());
+        match s.enqueue(&j, t0()) {
+            Ok(outcome) => stored.push((outcome.job_id(), j.payload)),
+            Err(e) => break e,
+        }
+        assert!(stored.len() < 1000, "the page cap never triggered");
+    };
+    assert!(matches!(err, StoreError::Full { .. }), "got {err:?}");
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("full"), "{err}");
+    assert!(!stored.is_empty());
+    drop(s);
+    let s = Store::open(&path).expect("reopen uncapped");
+    assert_eq!(
+        s.counts_by_state().expect("counts").pending,
+        u64::try_from(stored.len()).expect("small")
+    );
+    for (id, payload) in &stored {
+        assert_eq!(
+            s.get(*id).expect("get").map(|j| j.payload).as_deref(),
+            Some(payload.as_str())
+        );
+    }
+    s.check_integrity().expect("still intact");
+}

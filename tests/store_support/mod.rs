@@ -1,0 +1,32 @@
+//! Shared helpers for the `store_*` integration tests: a fixed start time and job builders. No assertions here.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use ml_connector::store::{JobKind, JobSource, NewJob};
+
+/// The fixed "now" every test starts from (time moves only by hand).
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
+        .expect("valid literal")
+        .with_timezone(&Utc)
+}
+
+/// `t0()` plus `secs` seconds.
+pub fn at(secs: i64) -> DateTime<Utc> {
+    t0() + chrono::Duration::seconds(secs)
+}
+
+/// A job for shop `default` with a small JSON payload naming the entity and revision.
+pub fn job(kind: JobKind, woo_id: u64, revision: i64) -> NewJob {
+    NewJob {
+        source: JobSource::Hook,
+        store_id: "default".into(),
+        kind,
+        woo_id,
+        revision,
+        payload: format!(
+            r#"{{"id":{woo_id},"kind":"{kind}","date_modified_gmt_unix":{revision}}}"#
+        ),
+        depends_on: None,
+    }
+}
