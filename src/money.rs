@@ -53,6 +53,31 @@ pub fn round_div(n: i128, d: i128) -> i128 {
     }
 }
 
+/// Splits `total` in proportion to `weights` (each share rounded by the rule; the last non-zero weight
+/// takes what is left, so the shares always sum to `total`). All-zero weights put everything on the first.
+pub fn split_proportionally(total: i64, weights: &[i64]) -> Vec<i64> {
+    let sum: i128 = weights.iter().map(|w| i128::from(*w)).sum();
+    let mut shares = vec![0i64; weights.len()];
+    if sum == 0 {
+        if let Some(first) = shares.first_mut() {
+            *first = total;
+        }
+        return shares;
+    }
+    let last = weights.iter().rposition(|w| *w != 0).unwrap_or(0);
+    let mut given: i64 = 0;
+    for (i, (share, w)) in shares.iter_mut().zip(weights).enumerate() {
+        if i == last {
+            *share = total - given;
+            break;
+        }
+        let s = round_div(i128::from(total) * i128::from(*w) * sum.signum(), sum.abs());
+        *share = i64::try_from(s).unwrap_or(0);
+        given += *share;
+    }
+    shares
+}
+
 fn pow10(exp: u32) -> i128 {
     10i128.pow(exp)
 }
@@ -397,6 +422,29 @@ impl VatRate {
         .ok()
     }
 
+    /// The net amount whose VAT is the exact (unrounded) `vat`, rounded to `decimals`: `round(vat / rate)`;
+    /// `None` at 0 %.
+    pub fn net_for_exact_vat(&self, vat: Decimal, decimals: u32) -> Option<i64> {
+        if self.ppm == 0 {
+            return None;
+        }
+        let num = vat
+            .mantissa
+            .checked_mul(pow10(decimals))?
+            .checked_mul(1_000_000)?;
+        let den = pow10(vat.scale).checked_mul(i128::from(self.ppm))?;
+        i64::try_from(round_div(num, den)).ok()
+    }
+
+    /// The part of a gross amount that is net: `round(gross / (1 + rate))`.
+    pub fn net_in_gross(&self, gross_minor: i64) -> i64 {
+        let v = round_div(
+            i128::from(gross_minor) * 1_000_000,
+            1_000_000 + i128::from(self.ppm),
+        );
+        i64::try_from(v).unwrap_or(i64::MAX)
+    }
+
     /// The VAT contained in a gross amount, unrounded, as WooCommerce computes it for prices incl. tax:
     /// `gross × rate / (1 + rate)`, rounded to `decimals` extra places of the minor unit.
     pub fn vat_in_gross(&self, gross_minor: i64, extra_decimals: u32) -> i64 {
@@ -481,6 +529,9 @@ mod tests {
         assert_eq!(VatRate::from_percent(12).vat_on(77679), 9321);
         assert_eq!(r25.net_for_vat(-2032), Some(-8128));
         assert_eq!(VatRate::ZERO.net_for_vat(5), None);
+        let fee_tax = Decimal::parse("-20.323892").expect("tax");
+        assert_eq!(r25.net_for_exact_vat(fee_tax, 2), Some(-8130));
+        assert_eq!(r25.net_in_gross(12500), 10000);
         // 870.00 incl. 12 % holds 93.214286 VAT (the real order 70's line 239).
         assert_eq!(VatRate::from_percent(12).vat_in_gross(87000, 4), 93_214_286);
         assert_eq!(
@@ -488,6 +539,17 @@ mod tests {
             "12.5"
         );
         assert!(VatRate::parse_percent("101").is_err());
+    }
+
+    #[test]
+    fn proportional_split_always_sums_to_the_total() {
+        assert_eq!(split_proportionally(1000, &[1, 1, 1]), vec![333, 333, 334]);
+        assert_eq!(
+            split_proportionally(-17950, &[87000, 16170, 0]),
+            vec![-15137, -2813, 0]
+        );
+        assert_eq!(split_proportionally(5, &[0, 0]), vec![5, 0]);
+        assert_eq!(split_proportionally(100, &[-50, 150]), vec![-50, 150]);
     }
 
     #[test]
