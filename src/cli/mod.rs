@@ -1,6 +1,9 @@
 //! Command-line parsing (clap) and dispatch. Exit codes: 0 = all done, 1 = some items failed (see the audit),
 //! 2 = configuration or usage error. `anyhow` is used only in this binary.
 
+mod map;
+mod settings;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -16,6 +19,10 @@ struct Cli {
 enum Command {
     /// Print the version.
     Version,
+    /// Print the Visma payload(s) an order (and its refunds) would become: the dry-run preview.
+    Map(map::MapArgs),
+    /// Print the example settings file (`--example`) or validate one (`--check FILE`).
+    Settings(settings::SettingsArgs),
 }
 
 /// Parses the command line, runs the command and turns its outcome into an exit code.
@@ -26,5 +33,7 @@ pub fn run() -> ExitCode {
             println!("ml-connector {}", ml_connector::VERSION);
             ExitCode::SUCCESS
         }
+        Command::Map(args) => map::run(&args),
+        Command::Settings(args) => settings::run(&args),
     }
 }

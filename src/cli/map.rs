@@ -1,0 +1,135 @@
+//! `ml-connector map`: the dry-run preview. Prints the Visma payload(s) one order (and its refunds) would
+//! become, as JSON. Exit 0 = mapped, 1 = a mapping error (printed), 2 = bad settings, files or usage.
+
+use anyhow::Context;
+use ml_connector::mapping::{
+    map_order, map_refund, CreditNoteDocument, OrderDocuments, Rounding, SalesDocument, Totals,
+};
+use ml_connector::settings::Settings;
+use ml_connector::woo::{Order, Refund};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `map`.
+#[derive(Debug, clap::Args)]
+pub struct MapArgs {
+    /// The order JSON (`GET /wc/v3/orders/{id}` or a webhook body).
+    #[arg(long)]
+    order: PathBuf,
+    /// A refund JSON: one refund object or the array `GET /orders/{id}/refunds` returns.
+    #[arg(long)]
+    refund: Option<PathBuf>,
+    /// Settings file (TOML); without it the example settings (`settings --example`) are used.
+    #[arg(long)]
+    settings: Option<PathBuf>,
+}
+
+/// Runs `map`.
+pub fn run(args: &MapArgs) -> ExitCode {
+    let (order, refunds, settings) = match load(args) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = map_order(&order, &settings).and_then(|docs| {
+        let notes = refunds
+            .iter()
+            .map(|r| map_refund(r, &order, &settings))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(preview(&docs, &notes))
+    });
+    match result {
+        Ok(value) => match serde_json::to_string_pretty(&value) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: could not print the payloads: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Err(e) => {
+            eprintln!("mapping error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load(args: &MapArgs) -> anyhow::Result<(Order, Vec<Refund>, Settings)> {
+    let settings = match &args.settings {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Settings::from_toml_str(&text)
+                .with_context(|| format!("settings {}", path.display()))?
+        }
+        None => Settings::example().context("example settings")?,
+    };
+    let body =
+        std::fs::read(&args.order).with_context(|| format!("reading {}", args.order.display()))?;
+    let order =
+        Order::from_json(&body).with_context(|| format!("order {}", args.order.display()))?;
+    let refunds = match &args.refund {
+        None => Vec::new(),
+        Some(path) => {
+            let body =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let trimmed = body.iter().find(|b| !b.is_ascii_whitespace());
+            if trimmed == Some(&b'[') {
+                Refund::list_from_json(&body)
+            } else {
+                Refund::from_json(&body).map(|r| vec![r])
+            }
+            .with_context(|| format!("refund {}", path.display()))?
+        }
+    };
+    Ok((order, refunds, settings))
+}
+
+fn totals(t: &Totals) -> Value {
+    let by_category: serde_json::Map<String, Value> = t
+        .by_category
+        .iter()
+        .map(|(id, c)| {
+            (
+                id.clone(),
+                json!({"net_minor": c.net_minor, "vat_minor": c.vat_minor}),
+            )
+        })
+        .collect();
+    json!({"net_minor": t.net_minor, "vat_minor": t.vat_minor, "gross_minor": t.gross_minor, "by_category": by_category})
+}
+
+fn rounding(r: Option<&Rounding>) -> Value {
+    r.map_or(Value::Null, |r| {
+        json!({"amount_minor": r.amount_minor, "vat_difference_minor": r.vat_difference_minor, "explanation": r.explanation})
+    })
+}
+
+fn preview(docs: &OrderDocuments, notes: &[CreditNoteDocument]) -> Value {
+    let (kind, body) = match &docs.document {
+        SalesDocument::Invoice(inv) => ("customer_invoice", serde_json::to_value(inv)),
+        SalesDocument::SalesOrder(so) => ("sales_order", serde_json::to_value(so)),
+    };
+    let credit_notes: Vec<Value> = notes
+        .iter()
+        .map(|n| {
+            json!({"key": n.key, "customer_credit_note": serde_json::to_value(&n.credit_note).unwrap_or(Value::Null),
+                   "totals": totals(&n.totals), "rounding": rounding(n.rounding.as_ref())})
+        })
+        .collect();
+    json!({
+        "key": docs.key,
+        "customer_ref": {"number": docs.customer_ref.number, "email_key": docs.customer_ref.email_key},
+        "customer": docs.customer.as_ref().map(serde_json::to_value).transpose().unwrap_or(None),
+        kind: body.unwrap_or(Value::Null),
+        "payment": docs.payment.as_ref().map(serde_json::to_value).transpose().unwrap_or(None),
+        "totals": totals(&docs.totals),
+        "rounding": rounding(docs.rounding.as_ref()),
+        "credit_notes": credit_notes,
+    })
+}

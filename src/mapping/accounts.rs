@@ -1,0 +1,66 @@
+//! Which GL account and subaccount a line goes to. Pure, no I/O.
+//!
+//! Product lines: settings `accounts.rules` by SKU prefix, then category (`accounts.product_categories`),
+//! then `accounts.sales_foreign` for orders abroad, then rules by tax class, then `accounts.sales`.
+//! Shipping, fee, refund (amount-only) and rounding lines have their own accounts.
+
+use super::lines::LineKind;
+use crate::settings::Settings;
+
+/// The account for a line of `kind`; `None` only for a rounding line without `accounts.rounding`.
+pub fn account_for(
+    settings: &Settings,
+    kind: LineKind,
+    sku: &str,
+    product_id: i64,
+    tax_class: &str,
+    abroad: bool,
+) -> Option<String> {
+    let a = &settings.accounts;
+    match kind {
+        LineKind::Shipping => Some(a.shipping.clone()),
+        LineKind::Fee => Some(a.fee.clone()),
+        LineKind::Rounding => a.rounding.clone(),
+        LineKind::AmountRefund => Some(a.refund.clone().unwrap_or_else(|| a.sales.clone())),
+        LineKind::Item => {
+            let by_sku = a.rules.iter().find(|r| {
+                r.sku_prefix
+                    .as_deref()
+                    .is_some_and(|p| !sku.is_empty() && sku.starts_with(p))
+            });
+            let category = a.product_categories.get(&product_id.to_string());
+            let by_category = a
+                .rules
+                .iter()
+                .find(|r| r.category.is_some() && r.category.as_ref() == category);
+            let by_class = a
+                .rules
+                .iter()
+                .find(|r| r.tax_class.as_deref() == Some(tax_class));
+            let foreign = if abroad {
+                a.sales_foreign.as_ref()
+            } else {
+                None
+            };
+            Some(
+                by_sku
+                    .or(by_category)
+                    .map(|r| r.account.clone())
+                    .or_else(|| foreign.cloned())
+                    .or_else(|| by_class.map(|r| r.account.clone()))
+                    .unwrap_or_else(|| a.sales.clone()),
+            )
+        }
+    }
+}
+
+/// Subaccount segment values for a line of `kind`, segment 1 first.
+pub fn subaccount_for(settings: &Settings, kind: LineKind) -> Vec<String> {
+    let s = &settings.subaccounts;
+    match kind {
+        LineKind::Item | LineKind::AmountRefund => s.item.clone(),
+        LineKind::Shipping => s.shipping.clone(),
+        LineKind::Fee => s.fee.clone(),
+        LineKind::Rounding => s.rounding.clone(),
+    }
+}

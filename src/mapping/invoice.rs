@@ -1,0 +1,150 @@
+//! A WooCommerce order → [`OrderDocuments`]: customer, invoice (or sales order), payment. Pure, no I/O.
+//!
+//! woo id → externalReference = customerRefNumber = `woo:{store}:{id}`; number → referenceNumber (own
+//! numbering with overrideNumberSeries); date_paid/date_created → documentDate; currency → currencyId;
+//! payment_method → paymentMethodId + cashAccount; lines → invoiceLines (see `lines`); a rounding line's
+//! explanation → note.
+
+use super::lines::{self, DocLine};
+use super::vat::VatContext;
+use super::{
+    customer, document_date, order_key, payment, sales_order, MappingError, OrderDocuments,
+    SalesDocument,
+};
+use crate::money::Currency;
+use crate::settings::{DocumentDate, DocumentType, Settings};
+use crate::visma::dto::{val, CustomerInvoiceUpdateDto, DtoValue};
+use crate::woo::Order;
+
+/// The order's currency, if settings allow it.
+pub(crate) fn currency_of(
+    doc: &str,
+    code: &str,
+    settings: &Settings,
+) -> Result<Currency, MappingError> {
+    settings.currency(code).map_err(|_| MappingError::Currency {
+        doc: doc.to_owned(),
+        code: code.to_owned(),
+    })
+}
+
+/// The VAT context of an order.
+pub(crate) fn order_context<'a>(
+    order: &'a Order,
+    settings: &'a Settings,
+    doc: String,
+) -> VatContext<'a> {
+    VatContext {
+        settings,
+        doc,
+        destination: order.destination_country().to_ascii_uppercase(),
+        buyer_has_vat_number: customer::vat_number(&order.meta_data, settings).is_some(),
+        tax_lines: order.tax_lines.iter().collect(),
+    }
+}
+
+/// The order's document lines before rounding, with Visma's expected gross and WooCommerce's tax.
+pub(crate) fn order_lines(
+    order: &Order,
+    ctx: &VatContext<'_>,
+    currency: Currency,
+) -> Result<(Vec<DocLine>, i64, i64), MappingError> {
+    let sources = lines::sources(&order.line_items, &order.shipping_lines, &order.fee_lines);
+    let doc_lines = lines::build(&sources, ctx, currency, 1)?;
+    let parse = |field: &'static str, text: &str| {
+        currency
+            .parse_minor(text)
+            .map_err(|source| MappingError::Amount {
+                doc: ctx.doc.clone(),
+                line: "order".to_owned(),
+                field,
+                source,
+            })
+    };
+    Ok((
+        doc_lines,
+        parse("total", order.total.as_str())?,
+        parse("total_tax", order.total_tax.as_str())?,
+    ))
+}
+
+/// Maps an order to everything it becomes in Visma.
+///
+/// # Errors
+/// [`MappingError`] naming the order, the line and the missing setting; never a silent fallback.
+pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, MappingError> {
+    let doc = format!("order {}", order.id);
+    let currency = currency_of(&doc, &order.currency, settings)?;
+    let ctx = order_context(order, settings, doc.clone());
+    let (doc_lines, gross, woo_tax) = order_lines(order, &ctx, currency)?;
+    let (doc_lines, totals, rounding) = lines::finish(doc_lines, gross, woo_tax, &ctx, currency)?;
+    let key = order_key(&settings.store_id, order.id);
+    let (customer_ref, customer) = customer::map_order_customer(order, settings)?;
+    let (field, date) = match settings.document_date {
+        DocumentDate::Paid if !order.date_paid.trim().is_empty() => ("date_paid", &order.date_paid),
+        _ => ("date_created", &order.date_created),
+    };
+    let date = document_date(&doc, field, date)?;
+    let method = settings.payment_methods.get(&order.payment_method);
+    let note = rounding.as_ref().map(|r| r.explanation.clone());
+    let document = match settings.document_type {
+        DocumentType::Invoice => SalesDocument::Invoice(CustomerInvoiceUpdateDto {
+            customer_number: customer_ref.number.clone().and_then(val),
+            reference_number: settings
+                .invoice
+                .override_number_series
+                .then(|| format!("{}{}", settings.invoice.number_prefix, order.number))
+                .and_then(val),
+            override_number_series: settings
+                .invoice
+                .override_number_series
+                .then_some(DtoValue { value: true }),
+            document_date: DtoValue { value: date },
+            currency_id: DtoValue {
+                value: currency.code().to_owned(),
+            },
+            credit_terms_id: settings.invoice.credit_terms_id.clone().and_then(val),
+            payment_method_id: method.map(|m| m.payment_method_id.clone()).and_then(val),
+            cash_account: method.map(|m| m.cash_account.clone()).and_then(val),
+            customer_ref_number: DtoValue { value: key.clone() },
+            external_reference: DtoValue { value: key.clone() },
+            invoice_text: DtoValue {
+                value: format!("WooCommerce order {}", order.number),
+            },
+            note: note.and_then(val),
+            branch_number: settings.invoice.branch_number.clone().and_then(val),
+            hold: DtoValue { value: false },
+            invoice_lines: (1u32..)
+                .zip(&doc_lines)
+                .map(|(n, l)| l.to_dto(n, currency))
+                .collect(),
+        }),
+        DocumentType::SalesOrder => SalesDocument::SalesOrder(sales_order::build(
+            order,
+            settings,
+            &ctx,
+            &doc_lines,
+            currency,
+            &key,
+            &date,
+            customer_ref.number.as_deref(),
+        )?),
+    };
+    let payment = payment::for_order(
+        order,
+        settings,
+        &key,
+        currency,
+        gross,
+        customer_ref.number.as_deref(),
+    )?;
+    Ok(OrderDocuments {
+        key,
+        customer_ref,
+        customer,
+        document,
+        payment,
+        totals,
+        rounding,
+    })
+}

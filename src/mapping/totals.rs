@@ -1,0 +1,154 @@
+//! THE totals function: a document's net, VAT and gross computed the way Visma computes them.
+//! Per line: amount = round(quantity × unit price, currency decimals) − discount (or the manual amount);
+//! per VAT category: VAT = round(Σ line amounts × category rate). Pure, no I/O; rounding via `money`.
+
+use crate::money::{Currency, Decimal, VatRate};
+use crate::settings::Settings;
+use crate::visma::dto::{CustomerInvoiceLinesUpdateDto, NewSalesOrderLineDto};
+use std::collections::BTreeMap;
+
+/// A document line as Visma reads it.
+pub trait VismaLine {
+    /// Quantity.
+    fn quantity(&self) -> Decimal;
+    /// Unit price in the document currency.
+    fn unit_price(&self) -> Decimal;
+    /// Discount amount in the document currency (zero if none).
+    fn discount(&self) -> Decimal;
+    /// Manual amount, which replaces quantity × unit price when set.
+    fn manual_amount(&self) -> Option<Decimal>;
+    /// VAT category id.
+    fn vat_category(&self) -> &str;
+}
+
+impl VismaLine for CustomerInvoiceLinesUpdateDto {
+    fn quantity(&self) -> Decimal {
+        self.quantity.value.0
+    }
+    fn unit_price(&self) -> Decimal {
+        self.unit_price_in_currency.value.0
+    }
+    fn discount(&self) -> Decimal {
+        self.discount_amount_in_currency
+            .as_ref()
+            .map_or(Decimal::ZERO, |d| d.value.0)
+    }
+    fn manual_amount(&self) -> Option<Decimal> {
+        self.manual_amount_in_currency.as_ref().map(|d| d.value.0)
+    }
+    fn vat_category(&self) -> &str {
+        &self.vat_code_id.value
+    }
+}
+
+impl VismaLine for NewSalesOrderLineDto {
+    fn quantity(&self) -> Decimal {
+        self.quantity.0
+    }
+    fn unit_price(&self) -> Decimal {
+        self.unit_price.0
+    }
+    fn discount(&self) -> Decimal {
+        self.discount_amount.map_or(Decimal::ZERO, |d| d.0)
+    }
+    fn manual_amount(&self) -> Option<Decimal> {
+        None
+    }
+    fn vat_category(&self) -> &str {
+        &self.tax_category_id
+    }
+}
+
+/// Net and VAT of one VAT category.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CategoryTotal {
+    /// Σ line amounts.
+    pub net_minor: i64,
+    /// round(net × rate).
+    pub vat_minor: i64,
+}
+
+/// A document's totals as Visma computes them, in minor units of the document currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Σ line amounts.
+    pub net_minor: i64,
+    /// Σ per-category VAT.
+    pub vat_minor: i64,
+    /// net + VAT.
+    pub gross_minor: i64,
+    /// Per VAT category id.
+    pub by_category: BTreeMap<String, CategoryTotal>,
+}
+
+/// A line's VAT category has no rate in settings, or an amount overflowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub struct TotalsError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// One line's amount as Visma computes it.
+pub fn line_amount<L: VismaLine>(
+    line: &L,
+    currency: Currency,
+) -> Result<i64, crate::money::MoneyError> {
+    let d = currency.decimals();
+    match line.manual_amount() {
+        Some(m) => m.round_to(d),
+        None => {
+            Ok(line.quantity().times(line.unit_price()).round_to(d)?
+                - line.discount().round_to(d)?)
+        }
+    }
+}
+
+/// Net, VAT and gross of `lines` the way Visma computes them, with category rates from `settings`.
+///
+/// # Errors
+/// [`TotalsError`] for a category without a rate or an amount out of range.
+pub fn visma_totals<L: VismaLine>(
+    lines: &[L],
+    settings: &Settings,
+    currency: Currency,
+) -> Result<Totals, TotalsError> {
+    totals_with(lines, currency, |c| settings.category_rate(c))
+}
+
+/// [`visma_totals`] with the category rates given as a function (for tests and other rate sources).
+///
+/// # Errors
+/// [`TotalsError`] for a category without a rate or an amount out of range.
+pub fn totals_with<L: VismaLine>(
+    lines: &[L],
+    currency: Currency,
+    rate_of: impl Fn(&str) -> Option<VatRate>,
+) -> Result<Totals, TotalsError> {
+    let mut by_category: BTreeMap<String, CategoryTotal> = BTreeMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        let amount = line_amount(line, currency).map_err(|e| TotalsError {
+            line: i + 1,
+            problem: e.to_string(),
+        })?;
+        let entry = by_category
+            .entry(line.vat_category().to_owned())
+            .or_default();
+        entry.net_minor += amount;
+    }
+    let mut totals = Totals::default();
+    for (category, t) in &mut by_category {
+        let rate = rate_of(category).ok_or_else(|| TotalsError {
+            line: 0,
+            problem: format!("VAT category {category:?} has no rate"),
+        })?;
+        t.vat_minor = rate.vat_on(t.net_minor);
+        totals.net_minor += t.net_minor;
+        totals.vat_minor += t.vat_minor;
+    }
+    totals.gross_minor = totals.net_minor + totals.vat_minor;
+    totals.by_category = by_category;
+    Ok(totals)
+}

@@ -1,0 +1,132 @@
+//! Which Visma VAT category a WooCommerce tax (or its absence) becomes. Pure, no I/O.
+//!
+//! woo `taxes[].id` (rate id) → settings `vat.rates` (by id, else by `tax_lines[].rate_percent` + destination
+//! country) → Visma `vatCodeId`; the category's rate must equal WooCommerce's rate, or it is the wrong code.
+//! Lines without tax: not taxable (fee `tax_class "0"`), reverse charge (EU buyer with VAT number), export
+//! (other country), or `vat.untaxed_domestic`.
+
+use super::MappingError;
+use crate::money::VatRate;
+use crate::settings::Settings;
+use crate::woo::order::TaxLine;
+
+/// What VAT decisions need to know about the document.
+#[derive(Debug, Clone)]
+pub struct VatContext<'a> {
+    /// Settings.
+    pub settings: &'a Settings,
+    /// `order 70` / `refund 367 of order 70`.
+    pub doc: String,
+    /// Shipping (else billing) country, upper case.
+    pub destination: String,
+    /// Whether the buyer gave a VAT/org number.
+    pub buyer_has_vat_number: bool,
+    /// The tax lines known for the document (refund's, then order's), for rate percentages.
+    pub tax_lines: Vec<&'a TaxLine>,
+}
+
+/// A Visma VAT category and its rate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    /// `vatCategoryId`.
+    pub id: String,
+    /// Its rate in settings.
+    pub rate: VatRate,
+}
+
+impl VatContext<'_> {
+    fn category(&self, id: &str) -> Category {
+        // Settings::validate guarantees every referenced category has a rate.
+        Category {
+            id: id.to_owned(),
+            rate: self.settings.category_rate(id).unwrap_or(VatRate::ZERO),
+        }
+    }
+
+    /// The category for WooCommerce tax rate `rate_id` on `line`.
+    ///
+    /// # Errors
+    /// [`MappingError::MissingVatMapping`] or [`MappingError::VatRateMismatch`].
+    pub fn for_rate(&self, line: &str, rate_id: i64) -> Result<Category, MappingError> {
+        let woo_rate = self
+            .tax_lines
+            .iter()
+            .find(|t| t.rate_id == rate_id)
+            .and_then(|t| VatRate::parse_percent(t.rate_percent.as_str()).ok());
+        let rules = &self.settings.vat.rates;
+        let rule = rules
+            .iter()
+            .find(|r| r.woo_rate_id == Some(rate_id))
+            .or_else(|| {
+                let woo_rate = woo_rate?;
+                rules.iter().find(|r| {
+                    r.country
+                        .as_deref()
+                        .is_some_and(|c| c.eq_ignore_ascii_case(&self.destination))
+                        && r.rate_percent
+                            .as_deref()
+                            .and_then(|p| VatRate::parse_percent(p).ok())
+                            == Some(woo_rate)
+                })
+            });
+        let Some(rule) = rule else {
+            return Err(MappingError::MissingVatMapping {
+                doc: self.doc.clone(),
+                line: line.to_owned(),
+                rate_id,
+                rate_percent: woo_rate.map_or_else(|| "?".to_owned(), |r| r.percent_text()),
+                country: self.destination.clone(),
+            });
+        };
+        let category = self.category(&rule.category);
+        if let Some(woo) = woo_rate {
+            if woo != category.rate {
+                return Err(MappingError::VatRateMismatch {
+                    doc: self.doc.clone(),
+                    line: line.to_owned(),
+                    rate_id,
+                    woo_rate: woo,
+                    category: category.id,
+                    visma_rate: category.rate,
+                });
+            }
+        }
+        Ok(category)
+    }
+
+    /// The category of a line WooCommerce did not tax.
+    pub fn untaxed(&self, not_taxable: bool) -> Category {
+        let vat = &self.settings.vat;
+        let abroad = !self.destination.is_empty()
+            && !self
+                .destination
+                .eq_ignore_ascii_case(&self.settings.base_country);
+        let in_eu = vat
+            .eu_countries
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(&self.destination));
+        let id = if not_taxable {
+            &vat.not_taxable
+        } else if abroad && in_eu && self.buyer_has_vat_number {
+            &vat.reverse_charge
+        } else if abroad {
+            &vat.export
+        } else {
+            &vat.untaxed_domestic
+        };
+        self.category(id)
+    }
+
+    /// The rounding line's category (0 %, checked by settings validation).
+    pub fn rounding(&self) -> Category {
+        self.category(&self.settings.vat.rounding)
+    }
+
+    /// Whether the destination is another country than the shop's.
+    pub fn is_abroad(&self) -> bool {
+        !self.destination.is_empty()
+            && !self
+                .destination
+                .eq_ignore_ascii_case(&self.settings.base_country)
+    }
+}

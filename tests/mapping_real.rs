@@ -1,0 +1,213 @@
+//! Every real WooCommerce order and refund in `tests/fixtures/woo/real/` (copied from
+//! `shared/reference/woocommerce/real/`) maps to Visma documents whose totals, computed the way Visma
+//! computes them, equal WooCommerce's to the øre, with sane accounts and VAT categories.
+
+use ml_connector::mapping::{map_order, map_refund, visma_totals, SalesDocument};
+use ml_connector::settings::Settings;
+use ml_connector::visma::dto::CustomerInvoiceLinesUpdateDto;
+use ml_connector::woo::{Order, Refund};
+use std::path::Path;
+
+const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/woo/real");
+
+fn settings() -> Settings {
+    Settings::example().expect("example settings are valid")
+}
+
+fn orders() -> Vec<Order> {
+    let mut paths: Vec<_> = std::fs::read_dir(Path::new(REAL).join("orders"))
+        .expect("orders dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| Order::from_json(&std::fs::read(p).expect("read")).expect("order parses"))
+        .collect()
+}
+
+fn minor(text: &str) -> i64 {
+    ml_connector::money::Currency::parse("NOK", &[])
+        .expect("NOK")
+        .parse_minor(text)
+        .expect("amount")
+}
+
+fn invoice_lines(doc: &SalesDocument) -> &[CustomerInvoiceLinesUpdateDto] {
+    match doc {
+        SalesDocument::Invoice(inv) => &inv.invoice_lines,
+        SalesDocument::SalesOrder(_) => panic!("example settings make invoices"),
+    }
+}
+
+#[test]
+fn all_30_real_orders_total_to_the_ore_the_way_visma_computes() {
+    let s = settings();
+    let nok = s.currency("NOK").expect("NOK");
+    let all = orders();
+    assert_eq!(all.len(), 30);
+    let mut with_rounding = 0;
+    for order in &all {
+        let docs = map_order(order, &s).unwrap_or_else(|e| panic!("order {}: {e}", order.id));
+        let lines = invoice_lines(&docs.document);
+        let totals = visma_totals(lines, &s, nok).expect("totals");
+        assert_eq!(
+            totals.gross_minor,
+            minor(order.total.as_str()),
+            "order {} gross",
+            order.id
+        );
+        assert_eq!(
+            totals, docs.totals,
+            "order {}: reported totals are Visma's",
+            order.id
+        );
+        // Every line but the rounding line carries WooCommerce's own net: Σ line totals.
+        let woo_net: i64 = order
+            .line_items
+            .iter()
+            .map(|l| minor(l.total.as_str()))
+            .sum::<i64>()
+            + order
+                .shipping_lines
+                .iter()
+                .map(|l| minor(l.total.as_str()))
+                .sum::<i64>()
+            + order
+                .fee_lines
+                .iter()
+                .map(|l| minor(l.total.as_str()))
+                .sum::<i64>();
+        let rounding = docs.rounding.as_ref().map_or(0, |r| r.amount_minor);
+        assert_eq!(
+            totals.net_minor - rounding,
+            woo_net,
+            "order {} net",
+            order.id
+        );
+        // The rounding line explains exactly the VAT difference (plus WooCommerce's own total drift).
+        let woo_tax = minor(order.total_tax.as_str());
+        assert!(
+            (totals.vat_minor - woo_tax).abs() <= 3,
+            "order {} VAT {} vs {}",
+            order.id,
+            totals.vat_minor,
+            woo_tax
+        );
+        if let Some(r) = &docs.rounding {
+            with_rounding += 1;
+            let last = lines.last().expect("rounding line");
+            assert_eq!(last.vat_code_id.value, "6", "rounding line is 0 % exempt");
+            assert_eq!(last.account_number.value, "3740");
+            assert!(
+                r.amount_minor.abs() <= 3,
+                "order {} rounding {}",
+                order.id,
+                r.amount_minor
+            );
+            eprintln!("order {}: {}", order.id, r.explanation);
+        }
+        // Per-rate VAT within rounding of WooCommerce's tax_lines.
+        for tl in &order.tax_lines {
+            let cat = match tl.rate_id {
+                1 => "3",
+                2 => "31",
+                3 => "33",
+                _ => "5",
+            };
+            let woo = minor(tl.tax_total.as_str()) + minor(tl.shipping_tax_total.as_str());
+            let visma = totals.by_category.get(cat).map_or(0, |c| c.vat_minor);
+            assert!(
+                (visma - woo).abs() <= 3,
+                "order {} rate {}: {visma} vs {woo}",
+                order.id,
+                tl.rate_id
+            );
+        }
+        assert_eq!(docs.key, format!("woo:default:{}", order.id));
+        sane_accounts(order, lines);
+    }
+    eprintln!(
+        "{with_rounding} of {} orders needed a rounding line",
+        all.len()
+    );
+}
+
+fn sane_accounts(order: &Order, lines: &[CustomerInvoiceLinesUpdateDto]) {
+    let abroad = order.destination_country() != "NO";
+    for l in lines {
+        let (acc, cat) = (
+            l.account_number.value.as_str(),
+            l.vat_code_id.value.as_str(),
+        );
+        let ok = match acc {
+            "3000" => cat == "3",
+            "3010" => cat == "31",
+            "3020" => cat == "33",
+            "3100" => cat == "5",
+            "3200" => abroad && cat == "52",
+            "3700" | "3710" => true,
+            "3740" => cat == "6",
+            _ => false,
+        };
+        assert!(
+            ok,
+            "order {}: line {:?} on {acc} with VAT {cat}",
+            order.id, l.description.value
+        );
+        if abroad {
+            assert!(
+                ["52", "6"].contains(&cat),
+                "order {} abroad has VAT {cat}",
+                order.id
+            );
+        }
+    }
+}
+
+#[test]
+fn every_real_refund_becomes_a_credit_note_of_its_amount() {
+    let s = settings();
+    let nok = s.currency("NOK").expect("NOK");
+    let mut count = 0;
+    for order in orders() {
+        let path = Path::new(REAL)
+            .join("refunds")
+            .join(format!("{}.json", order.id));
+        let Ok(body) = std::fs::read(&path) else {
+            continue;
+        };
+        for refund in Refund::list_from_json(&body).expect("refunds parse") {
+            count += 1;
+            let cn = map_refund(&refund, &order, &s)
+                .unwrap_or_else(|e| panic!("refund {}: {e}", refund.id));
+            let totals = visma_totals(&cn.credit_note.lines, &s, nok).expect("totals");
+            assert_eq!(
+                totals.gross_minor,
+                minor(refund.amount.as_str()),
+                "refund {} gross",
+                refund.id
+            );
+            assert_eq!(cn.key, format!("woo:default:refund:{}", refund.id));
+            assert!(cn
+                .credit_note
+                .lines
+                .iter()
+                .all(|l| l.account_number.value != "3740" || l.vat_code_id.value == "6"));
+            if refund.is_amount_only() {
+                assert!(
+                    cn.credit_note
+                        .lines
+                        .iter()
+                        .any(|l| l.description.value.contains("amount-only")),
+                    "refund {}",
+                    refund.id
+                );
+            }
+            if let Some(r) = &cn.rounding {
+                eprintln!("refund {}: {}", refund.id, r.explanation);
+            }
+        }
+    }
+    assert_eq!(count, 7, "all refunds of the subset");
+}
