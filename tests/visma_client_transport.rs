@@ -572,3 +572,79 @@ fn ids_with_reserved_characters_are_percent_encoded_in_paths() {
     assert_eq!(client.get_customer("A/B ?").expect("404 is None"), None);
     assert_eq!(server.api_seen()[0].target, "/v1/customer/A%2FB%20%3F");
 }
+
+#[test]
+fn ping_reports_company_accounts_and_vat_categories() {
+    let server = Scripted::start();
+    server.push([
+        json(200, r#"[{"branchId":1,"number":"2","name":"Filial","isMainBranch":false},{"branchId":2,"number":"1","name":"Hovedkontor","isMainBranch":true}]"#),
+        json(200, r#"[{"accountCD":"1500"},{"accountCD":"3000"},{"accountCD":"3010"}]"#),
+        json(200, r#"[{"vatCategoryId":"3"},{"vatCategoryId":"5"}]"#),
+    ]);
+    let (client, _clock) = client(server.config());
+    let report = client.ping().expect("connected");
+    assert_eq!(report.branch, Some(("1".into(), "Hovedkontor".into())));
+    assert_eq!((report.accounts, report.vat_categories), (3, 2));
+    assert_eq!(
+        report.to_string(),
+        "company 1234567 (branch 1 Hovedkontor): 3 accounts, 2 VAT categories"
+    );
+}
+
+#[test]
+fn ping_failures_name_the_reason() {
+    let licence = r#"{"ExceptionType":"IPPException","ExceptionMessage":"No license for this company.","ExceptionFaultCode":"12027","ExceptionMessageID":"12027_6e2a"}"#;
+    let company = r#"{"ExceptionType":"IPPException","ExceptionMessage":"Invalid parameter exception: ipp-company-id","ExceptionFaultCode":"12002","ExceptionMessageID":"12002_12002_x"}"#;
+    let cases: Vec<(Option<Canned>, Option<Canned>, &str, bool)> = vec![
+        (
+            Some(json(400, r#"{"error":"invalid_client"}"#)),
+            None,
+            "bad client id or client secret",
+            true,
+        ),
+        (
+            Some(json(400, r#"{"error":"invalid_tenant"}"#)),
+            None,
+            "wrong tenant id",
+            true,
+        ),
+        (
+            None,
+            Some(json(403, licence)),
+            "no licence for this company (fault 12027)",
+            true,
+        ),
+        (
+            None,
+            Some(json(400, company)),
+            "wrong company id (fault 12002)",
+            true,
+        ),
+        (None, Some(json(401, "{}")), "company tenant id", true),
+    ];
+    for (token, api, want, configuration) in cases {
+        let server = Scripted::start();
+        server.push_token(token);
+        server.push(api.clone().into_iter().chain(api));
+        let (client, _clock) = client(server.config());
+        let err = client.ping().expect_err("fails");
+        assert!(
+            err.reason_for_merchant().contains(want),
+            "{want}: got {}",
+            err.reason_for_merchant()
+        );
+        assert_eq!(err.is_configuration(), configuration, "{want}");
+    }
+    let mut config = Scripted::start().config();
+    config.token_url = "http://127.0.0.1:9/connect/token".into();
+    config.max_attempts = 1;
+    let (client, _clock) = client(config);
+    let err = client.ping().expect_err("unreachable");
+    assert!(
+        err.reason_for_merchant()
+            .starts_with("Visma is unreachable at 127.0.0.1"),
+        "{}",
+        err.reason_for_merchant()
+    );
+    assert!(!err.is_configuration());
+}

@@ -8,7 +8,9 @@
 use crate::clock::Clock;
 use crate::visma::auth::{retry_after_header, TokenCache};
 use crate::visma::config::Config;
-use crate::visma::error::{parse_error_body, AuthFailure, VismaError};
+use crate::visma::error::{
+    parse_error_body, AuthFailure, VismaError, FAULT_NO_LICENCE, FAULT_WRONG_COMPANY,
+};
 use crate::visma::limiter::{Limiter, RateHeaders};
 use crate::visma::read::MetadataDto;
 use crate::visma::retry::{self, Decision, Policy};
@@ -21,7 +23,7 @@ use std::sync::Arc;
 /// The legacy application-type header value sent with `ipp-company-id` [NOTES §1.2].
 pub const IPP_APPLICATION_TYPE: &str = "Visma.net Financials";
 /// Fault codes that mean "this company/licence is misconfigured": never retried, whatever the status.
-const CONFIG_FAULT_CODES: [&str; 2] = ["12027", "12002"];
+const CONFIG_FAULT_CODES: [&str; 2] = [FAULT_NO_LICENCE, FAULT_WRONG_COMPANY];
 /// Upper bound on pages read by one list call, so a server that never ends a list cannot loop us forever.
 const MAX_PAGES: u32 = 10_000;
 

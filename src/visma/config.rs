@@ -93,7 +93,8 @@ impl Config {
     }
 
     /// Points the configuration at other hosts, e.g. a simulator's `token_url()`, `base_url()` and
-    /// `salesorders_url()`.
+    /// `salesorders_url()`. A SalesOrders URL ending in `/api/v3/SalesOrders` is reduced to its root, since the
+    /// client adds that path itself.
     pub fn with_urls(
         mut self,
         token_url: impl Into<String>,
@@ -102,7 +103,7 @@ impl Config {
     ) -> Self {
         self.token_url = token_url.into();
         self.api_base_url = api_base_url.into();
-        self.salesorders_base_url = salesorders_base_url.into();
+        self.salesorders_base_url = salesorders_root(&salesorders_base_url.into());
         self
     }
 
@@ -164,7 +165,7 @@ impl Config {
             config.api_base_url = v;
         }
         if let Some(v) = get("VISMA_SALESORDERS_BASE_URL") {
-            config.salesorders_base_url = v;
+            config.salesorders_base_url = salesorders_root(&v);
         }
         if let Some(v) = get("VISMA_SCOPES") {
             config.scopes = v.split_whitespace().map(str::to_owned).collect();
@@ -257,6 +258,22 @@ impl Config {
     }
 }
 
+/// `https://host/api/v3/SalesOrders[/]` → `https://host`; anything else unchanged.
+fn salesorders_root(url: &str) -> String {
+    let trimmed = url.trim_end_matches('/');
+    let suffix = "/api/v3/salesorders";
+    match trimmed
+        .len()
+        .checked_sub(suffix.len())
+        .and_then(|at| trimmed.get(at..).map(|tail| (at, tail)))
+    {
+        Some((at, tail)) if tail.eq_ignore_ascii_case(suffix) => {
+            trimmed.get(..at).unwrap_or(trimmed).to_owned()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +304,24 @@ mod tests {
         assert_eq!(config.scopes.len(), 4);
         assert_eq!(config.client_auth, ClientAuth::Form);
         assert!(!format!("{config:?}").contains("demo-secret"));
+    }
+
+    #[test]
+    fn salesorders_urls_are_reduced_to_their_root() {
+        let c = Config::visma_net("c", Secret::new("s"), "t").with_urls(
+            "http://127.0.0.1:1/connect/token",
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:1/api/v3/SalesOrders/",
+        );
+        assert_eq!(c.salesorders_base_url, "http://127.0.0.1:1");
+        assert_eq!(
+            salesorders_root("https://salesorder.visma.net"),
+            "https://salesorder.visma.net"
+        );
+        assert_eq!(
+            salesorders_root("https://x.test/prefix/API/V3/salesorders"),
+            "https://x.test/prefix"
+        );
     }
 
     #[test]

@@ -7,6 +7,11 @@
 
 use std::time::Duration;
 
+/// `ExceptionFaultCode` for "No license for this company." [NOTES §1.1, P-KB].
+pub const FAULT_NO_LICENCE: &str = "12027";
+/// `ExceptionFaultCode` for an invalid `ipp-company-id` [NOTES §1.2, infobridgekb].
+pub const FAULT_WRONG_COMPANY: &str = "12002";
+
 /// Longest message text kept from a non-JSON error body (an HTML error page can be large).
 const MAX_MESSAGE_CHARS: usize = 300;
 
@@ -274,6 +279,52 @@ impl VismaError {
             Self::Throttled { retry_after, .. } => *retry_after,
             Self::BudgetExhausted { reset_in, .. } => Some(*reset_in),
             _ => None,
+        }
+    }
+
+    /// True when the merchant must change a setting (client id, secret, tenant, company id, licence) before any
+    /// call can work: configuration and auth errors, and the fault codes 12027 (no licence) and 12002 (wrong
+    /// `ipp-company-id`).
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, Self::Config { .. } | Self::Auth { .. })
+            || matches!(
+                self.fault_code(),
+                Some(FAULT_NO_LICENCE | FAULT_WRONG_COMPANY)
+            )
+    }
+
+    /// One sentence telling the merchant what is wrong and what to check (for `visma ping` and the health view).
+    pub fn reason_for_merchant(&self) -> String {
+        match (self, self.fault_code()) {
+            (_, Some(FAULT_NO_LICENCE)) => {
+                "no licence for this company (fault 12027): give the integration the API User role, use the \
+                 company tenant id (not the customer tenant id), and check the licence has not expired"
+                    .into()
+            }
+            (_, Some(FAULT_WRONG_COMPANY)) => {
+                "wrong company id (fault 12002): the ipp-company-id does not match the company of the tenant".into()
+            }
+            (Self::Config { field, reason }, _) => format!("configuration: {field}: {reason}"),
+            (Self::Auth { failure: AuthFailure::InvalidClient, .. }, _) => {
+                "bad client id or client secret (invalid_client)".into()
+            }
+            (Self::Auth { failure: AuthFailure::InvalidTenant, .. }, _) => {
+                "wrong tenant id, or the app is not connected to this tenant (invalid_tenant)".into()
+            }
+            (Self::Auth { failure: AuthFailure::InvalidScope, .. }, _) => {
+                "the app is not granted the requested scopes (invalid_scope)".into()
+            }
+            (Self::Auth { failure: AuthFailure::TokenRejected, endpoint, .. }, _) => format!(
+                "Visma refused the token at {endpoint} (401 after a refresh): use the company tenant id, not the \
+                 customer tenant id"
+            ),
+            (Self::Auth { failure, .. }, _) => format!("authentication refused: {failure}"),
+            (Self::Transport { endpoint, source, .. }, _) => format!(
+                "Visma is unreachable at {} ({endpoint}): check the URL and the network",
+                source.url().and_then(|u| u.host_str()).unwrap_or("?")
+            ),
+            (Self::Timeout { endpoint, .. }, _) => format!("Visma did not answer in time ({endpoint})"),
+            (other, _) => other.to_string(),
         }
     }
 
