@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod decimal;
 pub mod dto;
 mod endpoints;
 pub mod error;

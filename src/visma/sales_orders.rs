@@ -1,20 +1,114 @@
 //! The SalesOrders v3 service (`https://salesorder.visma.net/api/v3/SalesOrders`, SOV3; NOTES §3, §4.5): create,
 //! get, list (zero-based `pageIndex`, envelope `{value, nextPage, totalCount}`) and find by our document key in
-//! `customer.refNo`. Bodies are plain JSON (no value wrapper), defined by the mapping area.
+//! `customer.refNo`, plus the v3 GET response shapes. Write bodies are plain JSON (no value wrapper), defined by
+//! the mapping area.
 //!
 //! Build, send, parse only.
 
 use crate::visma::client::{last_segments, Call, Client, Service};
 use crate::visma::error::VismaError;
-use crate::visma::read::{SalesOrderDto, SalesOrderListItemDto, SalesOrderPage};
+use crate::visma::read::Decimal;
 use chrono::{DateTime, Utc};
 use reqwest::header::LOCATION;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Page size for v3 lists (SOV3 default 100; max 100 when `expand` is used, D-SOV3).
 const V3_PAGE_SIZE: u32 = 100;
 /// Upper bound on pages read by one list call.
 const MAX_PAGES: u32 = 10_000;
+
+/// SalesOrders v3 `SalesOrderCustomerDto`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesOrderCustomerDto {
+    /// Customer number.
+    pub id: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// Customer's order number.
+    pub order: Option<String>,
+    /// Third-party reference (our document key).
+    pub ref_no: Option<String>,
+}
+
+/// SalesOrders v3 `SalesOrderStatusDto`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesOrderStatusDto {
+    /// Status text.
+    pub description: Option<String>,
+    /// Cancelled.
+    pub cancelled: Option<bool>,
+    /// On hold.
+    pub hold: Option<bool>,
+}
+
+/// SalesOrders v3 `SalesOrderTotalsDto` (the parts we check).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesOrderTotalsDto {
+    /// Total, VAT included.
+    pub order_total: Option<Decimal>,
+    /// VAT total.
+    pub tax_total: Option<Decimal>,
+}
+
+/// SalesOrders v3 `SalesOrderDto` (GET one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesOrderDto {
+    /// Order type, e.g. `SO`.
+    #[serde(rename = "type")]
+    pub order_type: Option<String>,
+    /// Order number.
+    pub order_id: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Currency.
+    pub currency_id: Option<String>,
+    /// Status.
+    pub status: Option<SalesOrderStatusDto>,
+    /// Customer, with `refNo`.
+    pub customer: Option<SalesOrderCustomerDto>,
+    /// Totals.
+    pub totals: Option<SalesOrderTotalsDto>,
+}
+
+/// SalesOrders v3 `SalesOrderListDto` (list item).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesOrderListItemDto {
+    /// Order type.
+    #[serde(rename = "type")]
+    pub order_type: Option<String>,
+    /// Order number.
+    pub order_id: Option<String>,
+    /// Status text.
+    pub status: Option<String>,
+    /// Customer number.
+    pub customer_id: Option<String>,
+    /// Customer's order number.
+    pub customer_order: Option<String>,
+    /// Third-party reference (our document key).
+    pub customer_ref_no: Option<String>,
+    /// Total.
+    pub order_total: Option<Decimal>,
+    /// Currency.
+    pub currency: Option<String>,
+}
+
+/// SalesOrders v3 `SalesOrderListDtoPagedResult`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesOrderPage {
+    /// This page.
+    #[serde(default)]
+    pub value: Vec<SalesOrderListItemDto>,
+    /// Link to the next page, absent on the last.
+    pub next_page: Option<String>,
+    /// All matches.
+    pub total_count: Option<u64>,
+}
 
 /// A sales order's identity: order type and number (the last two segments of its `Location`).
 #[derive(Debug, Clone, PartialEq, Eq)]
