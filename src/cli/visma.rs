@@ -6,6 +6,7 @@
 
 use clap::{Args, Subcommand};
 use ml_connector::clock::SystemClock;
+use ml_connector::simulator::{SimConfig, Simulator};
 use ml_connector::visma::{Client, Config, VismaError};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -72,7 +73,23 @@ fn report_failure(e: &VismaError) -> ExitCode {
     }
 }
 
+/// Starts the simulator with the seeded demo company (COMMON.md) on a free 127.0.0.1 port and pings it with the
+/// demo credentials.
 fn ping_simulator() -> ExitCode {
-    eprintln!("visma: the simulator is not available in this build");
-    ExitCode::from(2)
+    let sim = match Simulator::start(SimConfig::default()) {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("visma: could not start the simulator: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let defaults = SimConfig::default();
+    let config = Config::visma_net(
+        defaults.client_id.clone(),
+        defaults.client_secret.clone(),
+        defaults.tenant_id.clone(),
+    )
+    .with_urls(sim.token_url(), sim.base_url(), sim.salesorders_url())
+    .with_company_id(defaults.company_id.clone());
+    ping_with(config)
 }
