@@ -648,3 +648,10 @@ fn ping_failures_name_the_reason() {
     );
     assert!(!err.is_configuration());
 }
+
+#[test]
+fn the_client_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<ml_connector::visma::Client>();
+    assert_send_sync::<VismaError>();
+}
