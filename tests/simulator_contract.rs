@@ -162,7 +162,7 @@ fn every_get_response_matches_the_reference_schema() {
     for (path, schema, array) in erp {
         check(Spec::Erp, path, schema, array);
     }
-    let so_list = format!("{}", sim.salesorders_url());
+    let so_list = sim.salesorders_url();
     check(
         Spec::SalesOrders,
         &so_list,
