@@ -1,6 +1,7 @@
 //! Command-line parsing (clap) and dispatch. Exit codes: 0 = all done, 1 = some items failed (see the audit),
 //! 2 = configuration or usage error. `anyhow` is used only in this binary.
 
+mod simulate;
 mod visma;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +19,8 @@ struct Cli {
 enum Command {
     /// Print the version.
     Version,
+    /// Run the Visma.net simulator (token endpoint, ERP API, SalesOrders v3) until Ctrl-C.
+    Simulate(simulate::SimulateArgs),
     /// Visma.net connection tools (`visma ping`).
     Visma(visma::VismaArgs),
 }
@@ -30,6 +33,13 @@ pub fn run() -> ExitCode {
             println!("ml-connector {}", ml_connector::VERSION);
             ExitCode::SUCCESS
         }
+        Command::Simulate(args) => match simulate::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Visma(args) => visma::run(args),
     }
 }

@@ -183,7 +183,7 @@ pub fn so_validation(field: &str, code: &str, message: &str) -> Reply {
             "title": "One or more validation errors occurred.",
             "status": 400,
             "errors": {field: [message]},
-            "details": [{"code": code, "message": message, "parameters": [field]}],
+            "details": [{"code": code, "message": message, "parameters": {"propertyName": field}}],
         }),
     )
 }
