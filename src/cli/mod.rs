@@ -3,6 +3,8 @@
 
 mod map;
 mod settings;
+mod simulate;
+mod visma;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,6 +25,10 @@ enum Command {
     Map(map::MapArgs),
     /// Print the example settings file (`--example`) or validate one (`--check FILE`).
     Settings(settings::SettingsArgs),
+    /// Run the Visma.net simulator (token endpoint, ERP API, SalesOrders v3) until Ctrl-C.
+    Simulate(simulate::SimulateArgs),
+    /// Visma.net connection tools (`visma ping`).
+    Visma(visma::VismaArgs),
 }
 
 /// Parses the command line, runs the command and turns its outcome into an exit code.
@@ -35,5 +41,13 @@ pub fn run() -> ExitCode {
         }
         Command::Map(args) => map::run(&args),
         Command::Settings(args) => settings::run(&args),
+        Command::Simulate(args) => match simulate::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Visma(args) => visma::run(args),
     }
 }

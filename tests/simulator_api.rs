@@ -1,0 +1,604 @@
+//! The simulator over HTTP on 127.0.0.1: token endpoint, auth, customers, invoices, credit notes, payments,
+//! sales orders and lookups, with a manual clock. Each test starts its own simulator.
+
+use chrono::{DateTime, Utc};
+use ml_connector::clock::ManualClock;
+use ml_connector::simulator::{RunningSimulator, SimConfig, Simulator};
+use reqwest::blocking::{Client, Response};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+const ERP_SCOPES: &str = "vismanet_erp_service_api:create vismanet_erp_service_api:read \
+                          vismanet_erp_service_api:update vismanet_erp_service_api:delete";
+
+fn start() -> (RunningSimulator, ManualClock) {
+    start_with(SimConfig::default())
+}
+
+fn start_with(config: SimConfig) -> (RunningSimulator, ManualClock) {
+    let t0 = DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
+        .expect("literal")
+        .with_timezone(&Utc);
+    let clock = ManualClock::new(t0);
+    let sim = Simulator::start(SimConfig {
+        clock: Arc::new(clock.clone()),
+        ..config
+    })
+    .expect("simulator starts");
+    (sim, clock)
+}
+
+fn client() -> Client {
+    Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+fn token_form(sim: &RunningSimulator, form: &[(&str, &str)]) -> Response {
+    client()
+        .post(sim.token_url())
+        .form(form)
+        .send()
+        .expect("token call")
+}
+
+fn token(sim: &RunningSimulator) -> String {
+    let r = token_form(
+        sim,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "demo-client"),
+            ("client_secret", "demo-secret"),
+            ("tenant_id", "demo-tenant"),
+            ("scope", ERP_SCOPES),
+        ],
+    );
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().expect("json");
+    v["access_token"].as_str().expect("token").to_string()
+}
+
+fn get(sim: &RunningSimulator, tok: &str, path: &str) -> Response {
+    client()
+        .get(format!("{}{path}", sim.base_url()))
+        .bearer_auth(tok)
+        .send()
+        .expect("get")
+}
+
+fn post(sim: &RunningSimulator, tok: &str, path: &str, body: &Value) -> Response {
+    client()
+        .post(format!("{}{path}", sim.base_url()))
+        .bearer_auth(tok)
+        .json(body)
+        .send()
+        .expect("post")
+}
+
+fn message(r: Response) -> String {
+    let v: Value = r.json().expect("json error body");
+    v["ExceptionMessage"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn customer_body(number: &str) -> Value {
+    json!({
+        "number": {"value": number}, "name": {"value": "Kari Nordmann"}, "status": {"value": "Active"},
+        "customerClassId": {"value": "1"}, "currencyId": {"value": "NOK"}, "creditTermsId": {"value": "14"},
+        "mainAddress": {"value": {"addressLine1": {"value": "Storgata 1"}, "postalCode": {"value": "0150"},
+                                  "city": {"value": "Oslo"}, "countryId": {"value": "NO"}}},
+        "mainContact": {"value": {"name": {"value": "Kari Nordmann"}, "email": {"value": "kari@example.no"}}}
+    })
+}
+
+fn invoice_line(qty: f64, price: f64, account: &str, vat: &str) -> Value {
+    json!({"operation": "Insert", "quantity": {"value": qty}, "unitPriceInCurrency": {"value": price},
+           "accountNumber": {"value": account}, "vatCodeId": {"value": vat}, "description": {"value": "Vare"},
+           "subaccount": [{"segmentId": 1, "segmentValue": "10"}, {"segmentId": 2, "segmentValue": "100"}]})
+}
+
+#[test]
+fn token_endpoint_accepts_form_and_basic_and_refuses_bad_credentials() {
+    let (sim, _) = start();
+    let good = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "demo-client"),
+        ("client_secret", "demo-secret"),
+        ("tenant_id", "demo-tenant"),
+        ("scope", ERP_SCOPES),
+    ];
+    let v: Value = token_form(&sim, &good).json().expect("json");
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["expires_in"], 3600);
+    assert_eq!(v["scope"], ERP_SCOPES);
+
+    let basic = client()
+        .post(sim.token_url())
+        .basic_auth("demo-client", Some("demo-secret"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("tenant_id", "demo-tenant"),
+        ])
+        .send()
+        .expect("basic");
+    assert_eq!(basic.status(), 200);
+    let bad_basic = client()
+        .post(sim.token_url())
+        .basic_auth("demo-client", Some("wrong"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("tenant_id", "demo-tenant"),
+        ])
+        .send()
+        .expect("basic");
+    assert_eq!(bad_basic.status(), 401);
+
+    let cases: [(&str, &str, u16, &str); 5] = [
+        ("client_secret", "wrong", 400, "invalid_client"),
+        ("client_id", "other", 400, "invalid_client"),
+        ("tenant_id", "customer-tenant", 400, "invalid_tenant"),
+        (
+            "scope",
+            "vismanet_erp_service_api:read visma.net.erp.interaction:read",
+            400,
+            "invalid_scope",
+        ),
+        ("grant_type", "password", 400, "unsupported_grant_type"),
+    ];
+    for (field, value, status, error) in cases {
+        let form: Vec<(&str, &str)> = good
+            .iter()
+            .map(|(k, v)| if *k == field { (*k, value) } else { (*k, *v) })
+            .collect();
+        let r = token_form(&sim, &form);
+        assert_eq!(r.status().as_u16(), status, "{field}");
+        let v: Value = r.json().expect("oauth error json");
+        assert_eq!(v["error"], error, "{field}");
+        assert!(v["error_description"].is_string());
+    }
+    // The log never shows the secret.
+    let log = serde_json::to_string(&sim.inspect().requests).expect("json");
+    assert!(
+        !log.contains("demo-secret"),
+        "secret leaked into the request log"
+    );
+    assert!(log.contains("\"client_secret\":\"***\""));
+}
+
+#[test]
+fn api_needs_an_unexpired_token_and_the_right_company() {
+    let (sim, clock) = start();
+    assert_eq!(
+        client()
+            .get(format!("{}/v1/customer", sim.base_url()))
+            .send()
+            .expect("get")
+            .status(),
+        401
+    );
+    assert_eq!(get(&sim, "sim.not-issued", "/v1/customer").status(), 401);
+    let tok = token(&sim);
+    assert_eq!(get(&sim, &tok, "/v1/customer").status(), 200);
+    let right = client()
+        .get(format!("{}/v1/currency", sim.base_url()))
+        .bearer_auth(&tok)
+        .header("ipp-company-id", "1234567")
+        .header("ipp-application-type", "Visma.net Financials")
+        .send()
+        .expect("get");
+    assert_eq!(right.status(), 200);
+    let wrong = client()
+        .get(format!("{}/v1/currency", sim.base_url()))
+        .bearer_auth(&tok)
+        .header("ipp-company-id", "7654321")
+        .send()
+        .expect("get");
+    assert_eq!(wrong.status(), 400);
+    let v: Value = wrong.json().expect("json");
+    assert_eq!(v["ExceptionFaultCode"], "12002");
+    assert!(v["ExceptionMessageID"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("12002_"));
+
+    clock.advance(Duration::from_secs(3599));
+    assert_eq!(get(&sim, &tok, "/v1/customer").status(), 200);
+    clock.advance(Duration::from_secs(1));
+    let expired = get(&sim, &tok, "/v1/customer");
+    assert_eq!(expired.status(), 401);
+    assert_eq!(
+        expired
+            .headers()
+            .get("www-authenticate")
+            .and_then(|h| h.to_str().ok()),
+        Some("Bearer")
+    );
+}
+
+#[test]
+fn a_token_without_the_scope_is_forbidden() {
+    let (sim, _) = start();
+    let r = token_form(
+        &sim,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "demo-client"),
+            ("client_secret", "demo-secret"),
+            ("tenant_id", "demo-tenant"),
+            ("scope", "vismanet_erp_service_api:read"),
+        ],
+    );
+    let tok = r.json::<Value>().expect("json")["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert_eq!(get(&sim, &tok, "/v1/account").status(), 200);
+    assert_eq!(
+        post(&sim, &tok, "/v1/customer", &customer_body("10001")).status(),
+        403
+    );
+    assert!(sim.inspect().store.customers.is_empty());
+}
+
+#[test]
+fn customer_create_get_update_list_and_duplicate() {
+    let (sim, clock) = start();
+    let tok = token(&sim);
+    let r = post(&sim, &tok, "/v1/customer", &customer_body("10023"));
+    assert_eq!(r.status(), 201);
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|h| h.to_str().ok())
+        .expect("location")
+        .to_string();
+    assert_eq!(location, format!("{}/v1/customer/10023", sim.base_url()));
+    assert_eq!(r.text().expect("body"), "");
+
+    let c: Value = client()
+        .get(&location)
+        .bearer_auth(&tok)
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    assert_eq!(c["number"], "10023");
+    assert_eq!(c["name"], "Kari Nordmann");
+    assert_eq!(c["mainAddress"]["country"]["id"], "NO");
+    assert_eq!(c["mainContact"]["email"], "kari@example.no");
+    assert_eq!(
+        c["creditTerms"],
+        json!({"id": "14", "description": "14 dager"})
+    );
+    assert_eq!(c["lastModifiedDateTime"], "2026-05-01T10:00:00.000");
+
+    let dup = post(&sim, &tok, "/v1/customer", &customer_body("10023"));
+    assert_eq!(dup.status(), 400);
+    assert!(message(dup).contains("already exists"));
+
+    // Auto-numbering when no number is sent; the legacy path prefix and mixed case route the same.
+    let mut auto = customer_body("x");
+    auto.as_object_mut().expect("object").remove("number");
+    let r = post(&sim, &tok, "/API/controller/api/v1/Customer", &auto);
+    assert_eq!(r.status(), 201);
+    let loc = r
+        .headers()
+        .get("location")
+        .and_then(|h| h.to_str().ok())
+        .expect("location")
+        .to_string();
+    assert!(loc.ends_with("/v1/customer/10000"), "{loc}");
+
+    clock.advance(Duration::from_secs(60));
+    let put = client()
+        .put(format!("{}/v1/customer/10023", sim.base_url()))
+        .bearer_auth(&tok)
+        .json(&json!({"name": {"Value": "Kari N."}, "status": {"value": "OnHold"}}))
+        .send()
+        .expect("put");
+    assert_eq!(put.status(), 204);
+    let c: Value = get(&sim, &tok, "/v1/customer/10023").json().expect("json");
+    assert_eq!(
+        (c["name"].as_str(), c["status"].as_str()),
+        (Some("Kari N."), Some("OnHold"))
+    );
+
+    let since: Vec<Value> = get(
+        &sim,
+        &tok,
+        "/v1/customer?lastModifiedDateTime=2026-05-01%2010:00:30&lastModifiedDateTimeCondition=%3E",
+    )
+    .json()
+    .expect("json");
+    assert_eq!(since.len(), 1);
+    assert_eq!(since[0]["number"], "10023");
+    assert_eq!(
+        since[0]["metadata"],
+        json!({"totalCount": 1, "maxPageSize": 100})
+    );
+    let half = get(&sim, &tok, "/v1/customer?lastModifiedDateTime=2026-05-01");
+    assert_eq!(half.status(), 400);
+
+    let by_email: Vec<Value> = get(&sim, &tok, "/v1/customer?email=KARI@example.no")
+        .json()
+        .expect("json");
+    assert_eq!(by_email.len(), 2);
+    assert_eq!(get(&sim, &tok, "/v1/customer/99999").status(), 404);
+}
+
+#[test]
+fn customer_paging_puts_metadata_on_every_item() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    for n in 0..5 {
+        assert_eq!(
+            post(
+                &sim,
+                &tok,
+                "/v1/customer",
+                &customer_body(&format!("2000{n}"))
+            )
+            .status(),
+            201
+        );
+    }
+    let page2: Vec<Value> = get(&sim, &tok, "/v1/customer?pageNumber=2&pageSize=2")
+        .json()
+        .expect("json");
+    let numbers: Vec<&str> = page2.iter().filter_map(|c| c["number"].as_str()).collect();
+    assert_eq!(numbers, vec!["20002", "20003"]);
+    assert!(page2
+        .iter()
+        .all(|c| c["metadata"] == json!({"totalCount": 5, "maxPageSize": 2})));
+    let page4: Vec<Value> = get(&sim, &tok, "/v1/customer?pageNumber=4&pageSize=2")
+        .json()
+        .expect("json");
+    assert!(page4.is_empty());
+}
+
+#[test]
+fn customer_validation_failures_name_the_field() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    let cases = [
+        (json!({"number": {"value": "1"}, "name": "Plain"}), "name"),
+        (
+            json!({"number": {"value": "1"}, "name": {"value": "A"}, "nmae": {"value": "B"}}),
+            "nmae",
+        ),
+        (
+            json!({"number": {"value": "1"}, "name": {"value": "A"}, "status": {"value": "Sleeping"}}),
+            "status",
+        ),
+        (
+            json!({"number": {"value": "1"}, "name": {"value": "A"}, "creditLimit": {"value": "lots"}}),
+            "creditLimit",
+        ),
+        (json!({"number": {"value": "1"}}), "Customer name"),
+        (
+            json!({"number": {"value": "1"}, "name": {"value": "A"}, "currencyId": {"value": "USD"}}),
+            "USD",
+        ),
+        (
+            json!({"number": {"value": "1"}, "name": {"value": "A"}, "customerClassId": {"value": "9"}}),
+            "class",
+        ),
+    ];
+    for (body, needle) in cases {
+        let r = post(&sim, &tok, "/v1/customer", &body);
+        assert_eq!(r.status(), 400, "{body}");
+        let m = message(r);
+        assert!(
+            m.starts_with("VismaId: ") && m.contains(needle),
+            "{needle}: {m}"
+        );
+    }
+    let not_json = client()
+        .post(format!("{}/v1/customer", sim.base_url()))
+        .bearer_auth(&tok)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .expect("post");
+    assert_eq!(not_json.status(), 400);
+    assert!(sim.inspect().store.customers.is_empty());
+}
+
+#[test]
+fn invoice_totals_follow_visma_rounding_for_mixed_vat() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    assert_eq!(
+        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
+        201
+    );
+    let mut discounted = invoice_line(3.0, 33.33, "3000", "3");
+    discounted["discountPercent"] = json!({"value": 10});
+    let body = json!({
+        "customerNumber": {"value": "10023"}, "documentDate": {"value": "2026-05-01T00:00:00"},
+        "currencyId": {"value": "NOK"}, "externalReference": {"value": "woo:default:1001"},
+        "customerRefNumber": {"value": "woo:default:1001"}, "paymentMethodId": {"value": "CARD"},
+        "invoiceLines": [
+            invoice_line(2.0, 79.20, "3000", "3"), discounted, invoice_line(1.0, 49.90, "3010", "31"),
+            invoice_line(3.0, 12.35, "3020", "33"), invoice_line(1.0, 100.0, "3200", "6")
+        ]
+    });
+    let r = post(&sim, &tok, "/v2/customerinvoice", &body);
+    assert_eq!(r.status(), 201);
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|h| h.to_str().ok())
+        .expect("location")
+        .to_string();
+    let number = location.rsplit('/').next().expect("number").to_string();
+    let inv: Value = get(&sim, &tok, &format!("/v1/customerinvoice/{number}"))
+        .json()
+        .expect("json");
+    assert_eq!(inv["status"], "Balanced");
+    assert_eq!(inv["documentDueDate"], "2026-05-15T00:00:00");
+    assert_eq!(inv["detailTotal"], json!(435.34));
+    assert_eq!(inv["vatTaxableTotal"], json!(335.34));
+    assert_eq!(inv["vatExemptTotal"], json!(100.0));
+    assert_eq!(inv["vatTotal"], json!(74.04));
+    assert_eq!(inv["amount"], json!(509.38));
+    assert_eq!(inv["balance"], json!(509.38));
+    let vat: Vec<(String, Value)> = inv["taxDetails"]
+        .as_array()
+        .expect("taxDetails")
+        .iter()
+        .map(|t| {
+            (
+                t["taxId"].as_str().unwrap_or("").to_string(),
+                t["vatAmount"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        vat,
+        vec![
+            ("3".into(), json!(62.1)),
+            ("31".into(), json!(7.49)),
+            ("33".into(), json!(4.45)),
+            ("6".into(), json!(0.0))
+        ]
+    );
+    assert_eq!(inv["invoiceLines"][1]["amount"], json!(89.99));
+    assert_eq!(
+        inv["invoiceLines"][0]["subaccount"]["subaccountNumber"],
+        "10-100"
+    );
+
+    let found: Vec<Value> = get(
+        &sim,
+        &tok,
+        "/v1/customerinvoice?externalReference=woo:default:1001",
+    )
+    .json()
+    .expect("json");
+    assert_eq!(found.len(), 1);
+    let none: Vec<Value> = get(
+        &sim,
+        &tok,
+        "/v1/customerinvoice?customerRefNumber=woo:default:9",
+    )
+    .json()
+    .expect("json");
+    assert!(none.is_empty());
+
+    let rel = post(
+        &sim,
+        &tok,
+        &format!("/v1/customerinvoice/{number}/action/release"),
+        &json!({}),
+    );
+    assert_eq!(rel.status(), 200);
+    let v: Value = rel.json().expect("json");
+    assert_eq!(v["actionResult"], "Done");
+    let inv: Value = get(&sim, &tok, &format!("/v1/customerinvoice/{number}"))
+        .json()
+        .expect("json");
+    assert_eq!(inv["status"], "Open");
+    assert_eq!(
+        post(
+            &sim,
+            &tok,
+            &format!("/v1/customerinvoice/{number}/action/release"),
+            &json!({})
+        )
+        .status(),
+        400
+    );
+}
+
+#[test]
+fn invoice_business_rules_are_enforced() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    assert_eq!(
+        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
+        201
+    );
+    let base = |line: Value| json!({"customerNumber": {"value": "10023"}, "invoiceLines": [line]});
+    let mut bad_segment = invoice_line(1.0, 10.0, "3000", "3");
+    bad_segment["subaccount"] = json!([{"segmentId": 1, "segmentValue": "99"}]);
+    let mut wrapped_op = invoice_line(1.0, 10.0, "3000", "3");
+    wrapped_op["operation"] = json!({"value": "Insert"});
+    let mut bad_item = invoice_line(1.0, 10.0, "3000", "3");
+    bad_item["inventoryNumber"] = json!({"value": "NOPE"});
+    let cases = [
+        (base(invoice_line(1.0, 10.0, "9999", "3")), "Account '9999'"),
+        (
+            base(invoice_line(1.0, 10.0, "3000", "99")),
+            "VAT category '99'",
+        ),
+        (base(bad_segment), "Avdeling of Subaccount do not exist"),
+        (base(wrapped_op), "invoiceLines[0].operation"),
+        (base(bad_item), "Inventory item 'NOPE'"),
+        (
+            json!({"customerNumber": {"value": "404"}}),
+            "Customer '404' does not exist",
+        ),
+        (
+            json!({"customerNumber": {"value": "10023"}, "currencyId": {"value": "USD"}}),
+            "Currency 'USD'",
+        ),
+        (
+            json!({"customerNumber": {"value": "10023"}, "paymentMethodId": {"value": "CASH"}}),
+            "Payment method 'CASH'",
+        ),
+    ];
+    for (body, needle) in cases {
+        let r = post(&sim, &tok, "/v2/customerinvoice", &body);
+        assert_eq!(r.status(), 400, "{needle}");
+        let m = message(r);
+        assert!(m.contains(needle), "{needle}: {m}");
+    }
+    let on_hold = client()
+        .put(format!("{}/v1/customer/10023", sim.base_url()))
+        .bearer_auth(&tok)
+        .json(&json!({"status": {"value": "OnHold"}}))
+        .send()
+        .expect("put");
+    assert_eq!(on_hold.status(), 204);
+    let r = post(
+        &sim,
+        &tok,
+        "/v2/customerinvoice",
+        &base(invoice_line(1.0, 10.0, "3000", "3")),
+    );
+    assert_eq!(r.status(), 400);
+    assert!(message(r).contains("OnHold"));
+    assert!(sim.inspect().store.invoices.is_empty());
+}
+
+#[test]
+fn invoice_reference_number_is_used_only_with_override_number_series() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    assert_eq!(
+        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
+        201
+    );
+    let body = |over: bool| {
+        json!({"customerNumber": {"value": "10023"}, "referenceNumber": {"value": "WOO1001"},
+               "overrideNumberSeries": {"value": over}, "invoiceLines": [invoice_line(1.0, 10.0, "3000", "3")]})
+    };
+    let auto = post(&sim, &tok, "/v1/customerinvoice", &body(false));
+    assert!(auto.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .ends_with("/100001"));
+    let manual = post(&sim, &tok, "/v1/customerinvoice", &body(true));
+    assert!(manual.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .ends_with("/WOO1001"));
+    let dup = post(&sim, &tok, "/v1/customerinvoice", &body(true));
+    assert_eq!(dup.status(), 400);
+    assert!(message(dup).contains("already exists"));
+}

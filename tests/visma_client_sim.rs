@@ -1,0 +1,631 @@
+//! The Visma client against the in-process simulator (seeded demo company, 127.0.0.1:0), one clock shared by
+//! both so token expiry and rate windows move by hand: every endpoint, exactly-once creates including the
+//! lost-response trap, token expiry and revocation, 429 with and without Retry-After, 5xx bursts, timeouts, error
+//! bodies in every shape, the rate limiter, and ping.
+
+mod visma_support;
+
+use ml_connector::clock::ManualClock;
+use ml_connector::secret::Secret;
+use ml_connector::simulator::{
+    FaultBody, Faults, RunningSimulator, ScriptedFault, SimConfig, Simulator,
+};
+use ml_connector::visma::{
+    Client, Config, CreateOutcome, SalesOrderKey, SalesOrderQuery, VismaError,
+};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use visma_support::{start_time, waited_ms};
+
+struct Rig {
+    sim: RunningSimulator,
+    client: Client,
+    clock: ManualClock,
+}
+
+fn rig_with(
+    sim_config: impl FnOnce(&mut SimConfig),
+    client_config: impl FnOnce(&mut Config),
+) -> Rig {
+    let clock = ManualClock::new(start_time());
+    let mut sc = SimConfig {
+        clock: Arc::new(clock.clone()),
+        ..SimConfig::default()
+    };
+    sim_config(&mut sc);
+    let sim = Simulator::start(sc).expect("simulator starts");
+    let mut config = Config::visma_net("demo-client", Secret::new("demo-secret"), "demo-tenant")
+        .with_urls(sim.token_url(), sim.base_url(), sim.salesorders_url())
+        .with_company_id("1234567");
+    client_config(&mut config);
+    let client = Client::new(config, Arc::new(clock.clone()))
+        .expect("valid config")
+        .with_jitter(|| 0.5);
+    Rig { sim, client, clock }
+}
+
+fn rig() -> Rig {
+    rig_with(|_| {}, |_| {})
+}
+
+fn customer_body(number: &str, name: &str) -> Value {
+    json!({
+        "number": {"value": number},
+        "name": {"value": name},
+        "status": {"value": "Active"},
+        "currencyId": {"value": "NOK"},
+        "customerClassId": {"value": "1"},
+        "creditTermsId": {"value": "14"},
+        "mainAddress": {"value": {"addressLine1": {"value": "Storgata 1"}, "postalCode": {"value": "0150"},
+                                  "city": {"value": "Oslo"}, "countryId": {"value": "NO"}}},
+        "mainContact": {"value": {"name": {"value": name}, "email": {"value": "kari@example.no"}}}
+    })
+}
+
+fn supplier_body(number: &str, name: &str) -> Value {
+    json!({"number": {"value": number}, "name": {"value": name}, "currencyId": {"value": "NOK"}})
+}
+
+/// 2 × 100.00 coffee at 15 % (woo `reduced-rate`): 200.00 net, 30.00 VAT.
+fn invoice_body(customer: &str, key: &str) -> Value {
+    json!({
+        "customerNumber": {"value": customer},
+        "documentDate": {"value": "2026-05-01T00:00:00"},
+        "currencyId": {"value": "NOK"},
+        "externalReference": {"value": key},
+        "customerRefNumber": {"value": key},
+        "invoiceText": {"value": "Order 1001"},
+        "invoiceLines": [{
+            "operation": "Insert",
+            "description": {"value": "Kaffe"},
+            "quantity": {"value": 2},
+            "unitPriceInCurrency": {"value": 100.0},
+            "accountNumber": {"value": "3010"},
+            "vatCodeId": {"value": "31"},
+            "subaccount": [{"segmentId": 1, "segmentValue": "10"}, {"segmentId": 2, "segmentValue": "100"}]
+        }]
+    })
+}
+
+fn credit_note_body(customer: &str, key: &str) -> Value {
+    json!({
+        "customerNumber": {"value": customer},
+        "documentDate": {"value": "2026-05-02T00:00:00"},
+        "currencyId": {"value": "NOK"},
+        "externalReference": {"value": key},
+        "lines": [{
+            "operation": "Insert",
+            "description": {"value": "Retur kaffe"},
+            "quantity": {"value": 1},
+            "unitPriceInCurrency": {"value": 100.0},
+            "accountNumber": {"value": "3010"},
+            "vatCodeId": {"value": "31"}
+        }]
+    })
+}
+
+fn sales_order_body(customer: &str, key: &str) -> Value {
+    json!({
+        "type": "SO",
+        "date": "2026-05-01T00:00:00",
+        "customer": {"id": customer, "refNo": key},
+        "orderLines": [{"inventoryId": "MAT-KAFFE", "quantity": 2, "unitPrice": 100.0}]
+    })
+}
+
+fn posts(sim: &RunningSimulator) -> usize {
+    sim.inspect()
+        .requests
+        .iter()
+        .filter(|r| r.method == "POST" && !r.path.contains("connect/token"))
+        .count()
+}
+
+#[test]
+fn lookups_return_the_seeded_demo_company() {
+    let Rig {
+        sim: _sim, client, ..
+    } = rig();
+    let accounts = client.list_accounts().expect("accounts");
+    assert_eq!(accounts.len(), 14);
+    assert!(accounts
+        .iter()
+        .any(|a| a.account_cd.as_deref() == Some("1920") && a.cash_account == Some(true)));
+    let vat: Vec<String> = client
+        .list_vat_categories()
+        .expect("vat")
+        .into_iter()
+        .filter_map(|v| v.vat_category_id)
+        .collect();
+    for id in ["3", "31", "33", "5", "6", "52"] {
+        assert!(vat.iter().any(|v| v == id), "VAT category {id} in {vat:?}");
+    }
+    let currencies = client.list_currencies().expect("currencies");
+    assert_eq!(currencies.len(), 3);
+    let base: Vec<_> = currencies
+        .iter()
+        .filter(|c| c.is_base_currency == Some(true))
+        .collect();
+    assert_eq!(base.first().and_then(|c| c.id.as_deref()), Some("NOK"));
+    let methods: Vec<String> = client
+        .list_payment_methods()
+        .expect("methods")
+        .into_iter()
+        .filter_map(|m| m.payment_method_id)
+        .collect();
+    assert_eq!(methods.len(), 3, "{methods:?}");
+    let branches = client.list_branches().expect("branches");
+    assert_eq!(
+        branches.first().and_then(|b| b.name.as_deref()),
+        Some("Hovedkontor")
+    );
+    assert!(!client.list_subaccounts().expect("subaccounts").is_empty());
+    let dimension = client.get_dimension("SUBACCOUNT").expect("dimension");
+    assert_eq!(dimension.segments.len(), 2);
+    let avdeling: Vec<String> = dimension
+        .segments
+        .iter()
+        .find(|s| s.segment_id == Some(1))
+        .map(|s| {
+            s.segment_values
+                .iter()
+                .filter_map(|v| v.value_id.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(avdeling, ["00", "10", "20"]);
+}
+
+#[test]
+fn customers_and_suppliers_are_created_read_updated_and_listed_by_delta() {
+    let Rig {
+        sim: _sim,
+        client,
+        clock,
+    } = rig();
+    assert_eq!(
+        client
+            .create_customer(&customer_body("20001", "Kari Nordmann"))
+            .expect("create"),
+        "20001"
+    );
+    let kari = client.get_customer("20001").expect("get").expect("exists");
+    assert_eq!(kari.name.as_deref(), Some("Kari Nordmann"));
+    assert_eq!(
+        kari.main_address.and_then(|a| a.city).as_deref(),
+        Some("Oslo")
+    );
+    assert_eq!(client.get_customer("99999").expect("404 is None"), None);
+
+    clock.advance(Duration::from_secs(3600));
+    let since = (start_time() + chrono::Duration::minutes(30)).naive_utc();
+    client
+        .update_customer("20001", &json!({"name": {"value": "Kari N. Hansen"}}))
+        .expect("update");
+    client
+        .create_customer(&customer_body("20002", "Ola Nordmann"))
+        .expect("second");
+    let all = client.list_customers(None).expect("all");
+    assert_eq!(all.len(), 2);
+    let changed: Vec<String> = client
+        .list_customers(Some(since))
+        .expect("delta")
+        .into_iter()
+        .filter_map(|c| c.name)
+        .collect();
+    assert_eq!(changed, ["Kari N. Hansen", "Ola Nordmann"]);
+    let later = (start_time() + chrono::Duration::hours(2)).naive_utc();
+    assert!(client.list_customers(Some(later)).expect("none").is_empty());
+
+    assert_eq!(
+        client
+            .create_supplier(&supplier_body("50001", "Kaffebrenneriet AS"))
+            .expect("supplier"),
+        "50001"
+    );
+    client
+        .update_supplier("50001", &json!({"name": {"value": "Kaffebrenneriet"}}))
+        .expect("update supplier");
+    let supplier = client.get_supplier("50001").expect("get").expect("exists");
+    assert_eq!(supplier.name.as_deref(), Some("Kaffebrenneriet"));
+    assert_eq!(client.list_suppliers(None).expect("list").len(), 1);
+}
+
+#[test]
+fn a_rejected_document_carries_visma_s_message() {
+    let Rig {
+        sim: _sim, client, ..
+    } = rig();
+    let err = client
+        .create_invoice(&invoice_body("77777", "woo:default:1"))
+        .expect_err("unknown customer");
+    match &err {
+        VismaError::Rejected {
+            endpoint: "customerinvoice.create",
+            status: 400,
+            message,
+        } => {
+            assert!(message.text.contains("77777"), "{}", message.text);
+        }
+        other => panic!("expected Rejected, got {other:?}"),
+    }
+    assert!(!err.is_retryable());
+}
+
+#[test]
+fn invoices_are_created_once_read_with_exact_totals_found_and_released() {
+    let Rig { sim, client, .. } = rig();
+    client
+        .create_customer(&customer_body("20001", "Kari Nordmann"))
+        .expect("customer");
+    let key = "woo:default:1001";
+    let first = client
+        .create_invoice_once(key, &invoice_body("20001", key))
+        .expect("created");
+    let CreateOutcome::Created(number) = first.clone() else {
+        panic!("expected Created, got {first:?}")
+    };
+    let again = client
+        .create_invoice_once(key, &invoice_body("20001", key))
+        .expect("adopted");
+    assert_eq!(again, CreateOutcome::Adopted(number.clone()));
+    assert_eq!(sim.inspect().store.invoices.len(), 1, "no duplicate");
+
+    let invoice = client.get_invoice(&number).expect("get").expect("exists");
+    assert_eq!(invoice.external_reference.as_deref(), Some(key));
+    assert_eq!(
+        invoice.vat_total_in_currency.and_then(|d| d.to_minor(2)),
+        Some(3_000)
+    );
+    assert_eq!(
+        invoice.amount_in_currency.and_then(|d| d.to_minor(2)),
+        Some(23_000)
+    );
+    assert_eq!(invoice.invoice_lines.len(), 1);
+    let by_ref = client
+        .find_invoices_by_customer_ref(key)
+        .expect("by customer ref");
+    assert_eq!(
+        by_ref.first().and_then(|i| i.reference_number.clone()),
+        Some(number.clone())
+    );
+    assert!(client
+        .find_invoices_by_external_reference("woo:default:9")
+        .expect("none")
+        .is_empty());
+    assert_eq!(client.get_invoice("999999").expect("404"), None);
+
+    let released = client.release_invoice(&number).expect("release");
+    assert_eq!(released.action_result.as_deref(), Some("Done"));
+    let after = client.get_invoice(&number).expect("get").expect("exists");
+    assert_eq!(after.status.as_deref(), Some("Open"));
+
+    let payment = json!({
+        "type": {"value": "Payment"},
+        "customer": {"value": "20001"},
+        "paymentMethod": {"value": "BANK"},
+        "cashAccount": {"value": "1920"},
+        "currency": {"value": "NOK"},
+        "applicationDate": {"value": "2026-05-03T00:00:00"},
+        "paymentAmount": {"value": 230.0},
+        "paymentLines": [{"operation": "Insert", "documentType": {"value": "Invoice"}, "refNbr": {"value": number}, "amountPaid": {"value": 230.0}}]
+    });
+    let payment_number = client.create_customer_payment(&payment).expect("payment");
+    assert!(!payment_number.is_empty());
+    assert_eq!(sim.inspect().store.payments.len(), 1);
+}
+
+#[test]
+fn credit_notes_are_created_once_and_found_by_external_reference() {
+    let Rig { sim, client, .. } = rig();
+    client
+        .create_customer(&customer_body("20001", "Kari Nordmann"))
+        .expect("customer");
+    let key = "woo:default:refund:501";
+    let created = client
+        .create_credit_note_once(key, &credit_note_body("20001", key))
+        .expect("created");
+    assert!(!created.was_adopted());
+    let adopted = client
+        .create_credit_note_once(key, &credit_note_body("20001", key))
+        .expect("adopted");
+    assert_eq!(adopted, CreateOutcome::Adopted(created.number().clone()));
+    assert_eq!(sim.inspect().store.credit_notes.len(), 1);
+    let note = client
+        .get_credit_note(created.number())
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        note.amount_in_currency.and_then(|d| d.to_minor(2)),
+        Some(11_500)
+    );
+    let found = client
+        .find_credit_notes_by_external_reference(key)
+        .expect("found");
+    assert_eq!(found.len(), 1);
+}
+
+#[test]
+fn customers_are_created_once_by_number() {
+    let Rig { sim, client, .. } = rig();
+    let first = client
+        .create_customer_once("20010", &customer_body("20010", "Per"))
+        .expect("created");
+    assert_eq!(first, CreateOutcome::Created("20010".into()));
+    let second = client
+        .create_customer_once("20010", &customer_body("20010", "Per"))
+        .expect("adopted");
+    assert_eq!(second, CreateOutcome::Adopted("20010".into()));
+    assert_eq!(sim.inspect().store.customers.len(), 1);
+}
+
+#[test]
+fn sales_orders_v3_are_created_once_read_and_listed() {
+    let Rig { sim, client, .. } = rig();
+    client
+        .create_customer(&customer_body("20001", "Kari Nordmann"))
+        .expect("customer");
+    let key = "woo:default:2002";
+    let created = client
+        .create_sales_order_once("20001", key, &sales_order_body("20001", key))
+        .expect("created");
+    assert!(!created.was_adopted());
+    let SalesOrderKey {
+        order_type,
+        order_id,
+    } = created.number().clone();
+    assert_eq!(order_type, "SO");
+    let again = client
+        .create_sales_order_once("20001", key, &sales_order_body("20001", key))
+        .expect("adopted");
+    assert!(again.was_adopted());
+    assert_eq!(sim.inspect().store.sales_orders.len(), 1);
+
+    let order = client
+        .get_sales_order(created.number())
+        .expect("get")
+        .expect("exists");
+    assert_eq!(order.order_id.as_deref(), Some(order_id.as_str()));
+    assert_eq!(order.customer.and_then(|c| c.ref_no).as_deref(), Some(key));
+    let listed = client
+        .list_sales_orders(&SalesOrderQuery {
+            customer_id: Some("20001".into()),
+            ..SalesOrderQuery::default()
+        })
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].customer_ref_no.as_deref(), Some(key));
+    let missing = SalesOrderKey {
+        order_type: "SO".into(),
+        order_id: "999999".into(),
+    };
+    assert_eq!(client.get_sales_order(&missing).expect("404"), None);
+    let sos: Vec<_> = sim
+        .inspect()
+        .requests
+        .into_iter()
+        .filter(|r| r.path.to_lowercase().starts_with("/api/v3"))
+        .collect();
+    assert!(
+        sos.iter().all(|r| r.company_id.is_none()),
+        "ipp-company-id is an ERP header"
+    );
+}
+
+#[test]
+fn the_lost_response_trap_is_detected_by_searching_before_re_creating() {
+    let Rig { sim, client, .. } = rig();
+    client
+        .create_customer(&customer_body("20001", "Kari Nordmann"))
+        .expect("customer");
+    let key = "woo:default:3003";
+    sim.push_fault(ScriptedFault::LoseResponse);
+    let blind = client
+        .create_invoice(&invoice_body("20001", key))
+        .expect_err("answer lost");
+    assert!(blind.is_outcome_unknown(), "{blind:?}");
+    assert_eq!(
+        sim.inspect().store.invoices.len(),
+        1,
+        "the simulator stored it anyway"
+    );
+
+    let outcome = client
+        .create_invoice_once(key, &invoice_body("20001", key))
+        .expect("adopted");
+    assert!(outcome.was_adopted());
+    assert_eq!(sim.inspect().store.invoices.len(), 1, "no duplicate");
+
+    // Every create answered by a dropped connection: the first search finds nothing, the POST is stored but
+    // lost, the second search adopts it.
+    let key2 = "woo:default:3004";
+    let before = posts(&sim);
+    sim.set_faults(Faults {
+        lost_response_rate: 1.0,
+        ..Faults::default()
+    });
+    let outcome = client
+        .create_invoice_once(key2, &invoice_body("20001", key2))
+        .expect("adopted after loss");
+    assert!(outcome.was_adopted());
+    assert_eq!(posts(&sim) - before, 1, "exactly one POST");
+    assert_eq!(sim.inspect().store.invoices.len(), 2);
+}
+
+#[test]
+fn token_expiry_mid_run_fetches_a_new_token_before_the_old_one_dies() {
+    let Rig { sim, client, clock } = rig();
+    client.list_currencies().expect("first");
+    clock.advance(Duration::from_secs(50 * 60));
+    client.list_currencies().expect("same token");
+    assert_eq!(sim.inspect().tokens_issued, 1);
+    clock.advance(Duration::from_secs(6 * 60));
+    client.list_currencies().expect("refreshed");
+    assert_eq!(sim.inspect().tokens_issued, 2);
+    clock.advance(Duration::from_secs(2 * 3600));
+    client.list_currencies().expect("long idle");
+    let log = sim.inspect().requests;
+    assert!(
+        log.iter().all(|r| r.status != 401),
+        "never ran into an expired token"
+    );
+}
+
+#[test]
+fn a_revoked_token_is_refreshed_once() {
+    let Rig { sim, client, .. } = rig();
+    client.list_currencies().expect("warm");
+    sim.push_fault(ScriptedFault::Unauthorized);
+    client.list_currencies().expect("after refresh");
+    assert_eq!(sim.inspect().tokens_issued, 2);
+    sim.push_fault(ScriptedFault::Unauthorized);
+    sim.push_fault(ScriptedFault::Unauthorized);
+    let err = client.list_currencies().expect_err("twice");
+    assert!(err.is_auth(), "{err:?}");
+}
+
+#[test]
+fn throttling_with_and_without_retry_after() {
+    let Rig { sim, client, clock } = rig();
+    client.list_currencies().expect("warm");
+    sim.push_fault(ScriptedFault::RateLimited {
+        retry_after_secs: Some(12),
+    });
+    client.list_currencies().expect("after Retry-After");
+    let after_first = waited_ms(&clock);
+    assert_eq!(after_first, 12_000, "exactly the Retry-After");
+    // Without Retry-After the wait is X-RateLimit-Reset: the rest of the hourly window, longer than the
+    // 5-minute cap, so the client gives up at once with a retryable error for the engine to reschedule.
+    sim.push_fault(ScriptedFault::RateLimited {
+        retry_after_secs: None,
+    });
+    let err = client.list_currencies().expect_err("window too far away");
+    let wait = err.retry_after().expect("reset reported");
+    assert!(
+        matches!(err, VismaError::Throttled { .. }) && err.is_retryable(),
+        "{err:?}"
+    );
+    assert!(
+        wait > Duration::from_secs(300) && wait <= Duration::from_secs(3600),
+        "{wait:?}"
+    );
+    assert_eq!(
+        waited_ms(&clock),
+        after_first,
+        "no in-process wait beyond the cap"
+    );
+    let throttled = sim
+        .inspect()
+        .requests
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
+    assert_eq!(throttled, 2);
+}
+
+#[test]
+fn a_5xx_burst_is_ridden_out_and_error_bodies_of_every_shape_are_read() {
+    let Rig { sim, client, clock } = rig();
+    for body in [FaultBody::Visma, FaultBody::Message, FaultBody::PlainText] {
+        sim.push_fault(ScriptedFault::Status { status: 503, body });
+    }
+    assert_eq!(client.list_currencies().expect("fourth attempt").len(), 3);
+    assert_eq!(waited_ms(&clock), 500 + 1_000 + 2_000);
+
+    let cases = [
+        (FaultBody::Malformed, 400),
+        (FaultBody::PlainText, 400),
+        (FaultBody::Empty, 404),
+        (FaultBody::Visma, 412),
+    ];
+    for (body, status) in cases {
+        sim.push_fault(ScriptedFault::Status { status, body });
+        let err = client.list_currencies().expect_err("rejected");
+        assert_eq!(err.status(), Some(status), "{body:?}");
+        assert!(!err.is_retryable(), "{body:?}");
+        if body == FaultBody::PlainText {
+            assert_eq!(
+                err.message().map(|m| m.text.as_str()),
+                Some("Service Unavailable")
+            );
+        }
+    }
+}
+
+#[test]
+fn a_slow_simulator_times_out() {
+    let Rig { sim, client, .. } = rig_with(
+        |_| {},
+        |c| {
+            c.timeout = Duration::from_millis(300);
+            c.max_attempts = 1;
+        },
+    );
+    client.list_currencies().expect("warm");
+    sim.set_faults(Faults {
+        latency_ms: 1_500,
+        ..Faults::default()
+    });
+    let err = client.list_currencies().expect_err("too slow");
+    assert!(
+        matches!(
+            err,
+            VismaError::Timeout {
+                outcome_unknown: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+}
+
+#[test]
+fn the_limiter_keeps_within_the_hourly_budget() {
+    let Rig { sim, client, clock } = rig_with(
+        |c| c.rate_limit_per_hour = 3,
+        |c| c.max_limiter_wait = Duration::from_secs(3600),
+    );
+    for _ in 0..5 {
+        client.list_currencies().expect("within budget");
+    }
+    assert!(
+        sim.inspect().requests.iter().all(|r| r.status != 429),
+        "no 429"
+    );
+    assert!(waited_ms(&clock) > 0, "waited for the window to reset");
+}
+
+#[test]
+fn ping_reports_the_company_or_the_reason() {
+    let Rig {
+        sim: _sim, client, ..
+    } = rig();
+    let report = client.ping().expect("connected");
+    assert_eq!(
+        report.to_string(),
+        "company 1234567 (branch 1 Hovedkontor): 14 accounts, 6 VAT categories"
+    );
+
+    let wrong = rig_with(|_| {}, |c| c.company_id = Some("7654321".into()));
+    let err = wrong.client.ping().expect_err("wrong company");
+    assert_eq!(err.fault_code(), Some("12002"));
+    assert!(err.is_configuration());
+
+    let bad_secret = rig_with(|_| {}, |c| c.client_secret = Secret::new("nope"));
+    let err = bad_secret.client.ping().expect_err("bad secret");
+    assert!(
+        err.reason_for_merchant().contains("invalid_client"),
+        "{}",
+        err.reason_for_merchant()
+    );
+
+    let wrong_tenant = rig_with(|_| {}, |c| c.tenant_id = "other-tenant".into());
+    let err = wrong_tenant.client.ping().expect_err("wrong tenant");
+    assert!(
+        err.reason_for_merchant().contains("invalid_tenant"),
+        "{}",
+        err.reason_for_merchant()
+    );
+}
