@@ -84,8 +84,12 @@ extern "C" fn module_info(_module: *mut ModuleEntry) {
     });
 }
 
+/// The PHP module name: `extension_loaded()`, `phpversion()` and the phpinfo() section use it.
+const MODULE_NAME: &str = "ml_connector";
+
 #[php_module]
 #[php(startup = "startup")]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
-    functions::register(module).info_function(module_info)
+    // ext-php-rs names the module after the package (`ml-connector`); PHP code checks `ml_connector`.
+    functions::register(module.name(MODULE_NAME)).info_function(module_info)
 }
