@@ -5,6 +5,7 @@ mod map;
 mod settings;
 mod simulate;
 mod visma;
+mod demo;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Visma.net connection tools (`visma ping`).
     Visma(visma::VismaArgs),
+    /// Run the demo on the embedded default (placeholder until the end-to-end demo is wired).
+    Demo,
 }
 
 /// Parses the command line, runs the command and turns its outcome into an exit code.
@@ -49,5 +52,6 @@ pub fn run() -> ExitCode {
             }
         },
         Command::Visma(args) => visma::run(args),
+        Command::Demo => demo::run(),
     }
 }
