@@ -38,6 +38,10 @@ pub enum AuditAction {
     Replayed,
     /// A webhook failed verification.
     RejectedWebhook,
+    /// A document carries an explicit rounding line; the detail column explains it.
+    Rounded,
+    /// A payload refused at intake (malformed JSON, unknown kind): nothing was queued.
+    Rejected,
     /// An HTTP call inside an attempt (lookups before create, token refresh).
     Call,
 }
@@ -59,6 +63,8 @@ impl AuditAction {
             Self::Dead => "dead",
             Self::Replayed => "replayed",
             Self::RejectedWebhook => "rejected_webhook",
+            Self::Rejected => "rejected",
+            Self::Rounded => "rounded",
             Self::Call => "call",
         }
     }

@@ -18,6 +18,7 @@ pub mod audit;
 pub mod credentials;
 pub mod crypto;
 pub mod cursors;
+pub mod customer_index;
 mod error;
 pub mod idmap;
 mod jobs;
@@ -40,11 +41,18 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The numbered migrations, oldest first. The number is the `user_version` after the file ran.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init",
-    sql: include_str!("migrations/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_customer_index",
+        sql: include_str!("migrations/0002_customer_index.sql"),
+    },
+];
 
 /// One schema change, embedded in the binary.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,186 @@
+//! Finding or creating the Visma customer an order needs, before the order itself.
+//!
+//! Numbered by us (prefix + WooCommerce id, or the generic web customer): `create_customer_once` looks the
+//! number up first, so a lost answer cannot make a duplicate. Numbered by Visma's series (per-email guests):
+//! the local index (e-mail → number) answers first; on a miss it is refreshed from Visma with the
+//! `lastModifiedDateTime` delta (cursor `visma.customers.delta`), and only then is a customer created. After
+//! an unknown outcome the delta is read again before anything is re-sent.
+
+use super::{Engine, JobFailure};
+use crate::mapping::{CustomerRef, Party};
+use crate::visma::dto::CustomerUpdateDto;
+use crate::visma::CreateOutcome;
+use chrono::NaiveDateTime;
+
+const DELTA_CURSOR: &str = "visma.customers.delta";
+
+/// The Visma customer number for `cref`, creating the customer from `body` when Visma has none.
+pub(crate) fn resolve(
+    engine: &Engine,
+    cref: &CustomerRef,
+    body: Option<&CustomerUpdateDto>,
+) -> Result<String, JobFailure> {
+    let store_id = engine.settings().store_id.clone();
+    let indexed = if cref.email_key.is_empty() {
+        None
+    } else {
+        engine.store().customer_by_email(&store_id, &cref.email_key)?
+    };
+    if let Some(number) = &cref.number {
+        // Generic customer (no body) or one already created by us: nothing to send.
+        if body.is_none() || indexed.as_deref() == Some(number.as_str()) {
+            return Ok(number.clone());
+        }
+        let Some(body) = body else {
+            return Ok(number.clone());
+        };
+        engine
+            .visma()
+            .create_customer_once(number, body)
+            .map_err(|e| JobFailure::visma("customer.create", &e))?;
+        remember(engine, &store_id, &cref.email_key, number)?;
+        return Ok(number.clone());
+    }
+    if let Some(number) = indexed {
+        return Ok(number);
+    }
+    let Some(body) = body else {
+        return Err(JobFailure::permanent(
+            "the order has no customer number and no customer details to create one",
+        ));
+    };
+    if cref.email_key.is_empty() {
+        return Err(JobFailure::permanent(
+            "the order has no billing e-mail, so its customer cannot be matched; set a generic customer \
+             or prefix numbering",
+        ));
+    }
+    if let Some(number) = refresh_and_find(engine, &store_id, &cref.email_key)? {
+        return Ok(number);
+    }
+    match engine.visma().create_customer(body) {
+        Ok(number) => {
+            remember(engine, &store_id, &cref.email_key, &number)?;
+            Ok(number)
+        }
+        Err(e) if e.is_outcome_unknown() => {
+            // The create may have landed: look again before the job is retried.
+            match refresh_and_find(engine, &store_id, &cref.email_key) {
+                Ok(Some(number)) => Ok(number),
+                _ => Err(JobFailure::visma("customer.create", &e)),
+            }
+        }
+        Err(e) => Err(JobFailure::visma("customer.create", &e)),
+    }
+}
+
+/// Creates or updates a WooCommerce customer (or supplier) in Visma. Returns the number and the endpoint used.
+pub(crate) fn upsert(
+    engine: &Engine,
+    cref: &CustomerRef,
+    party: &Party,
+) -> Result<(CreateOutcome<String>, &'static str), JobFailure> {
+    let store_id = engine.settings().store_id.clone();
+    let visma = engine.visma();
+    match party {
+        Party::Customer(dto) => {
+            let existing = match &cref.number {
+                Some(n) => visma
+                    .get_customer(n)
+                    .map_err(|e| JobFailure::visma("customer.get", &e))?
+                    .map(|_| n.clone()),
+                None => match engine.store().customer_by_email(&store_id, &cref.email_key)? {
+                    Some(n) => Some(n),
+                    None => refresh_and_find(engine, &store_id, &cref.email_key)?,
+                },
+            };
+            if let Some(number) = existing {
+                visma
+                    .update_customer(&number, dto.as_ref())
+                    .map_err(|e| JobFailure::visma("customer.update", &e))?;
+                remember(engine, &store_id, &cref.email_key, &number)?;
+                return Ok((CreateOutcome::Adopted(number), "customer.update"));
+            }
+            let number = resolve(engine, cref, Some(dto.as_ref()))?;
+            Ok((CreateOutcome::Created(number), "customer.create"))
+        }
+        Party::Supplier(dto) => {
+            let Some(number) = &cref.number else {
+                return Err(JobFailure::permanent(
+                    "suppliers need prefix numbering (settings customer.numbering = \"prefix\")",
+                ));
+            };
+            let exists = visma
+                .get_supplier(number)
+                .map_err(|e| JobFailure::visma("supplier.get", &e))?
+                .is_some();
+            if exists {
+                visma
+                    .update_supplier(number, dto.as_ref())
+                    .map_err(|e| JobFailure::visma("supplier.update", &e))?;
+                return Ok((CreateOutcome::Adopted(number.clone()), "supplier.update"));
+            }
+            match visma.create_supplier(dto.as_ref()) {
+                Ok(n) => Ok((CreateOutcome::Created(n), "supplier.create")),
+                Err(e) if e.is_outcome_unknown() => match visma.get_supplier(number) {
+                    Ok(Some(_)) => Ok((CreateOutcome::Adopted(number.clone()), "supplier.create")),
+                    _ => Err(JobFailure::visma("supplier.create", &e)),
+                },
+                Err(e) => Err(JobFailure::visma("supplier.create", &e)),
+            }
+        }
+    }
+}
+
+fn remember(
+    engine: &Engine,
+    store_id: &str,
+    email_key: &str,
+    number: &str,
+) -> Result<(), JobFailure> {
+    if email_key.is_empty() {
+        return Ok(());
+    }
+    engine.store().index_customers(
+        store_id,
+        &[(email_key.to_owned(), number.to_owned())],
+        engine.now(),
+    )?;
+    Ok(())
+}
+
+/// Reads Visma's customers changed since the cursor into the index, then looks `email_key` up.
+fn refresh_and_find(
+    engine: &Engine,
+    store_id: &str,
+    email_key: &str,
+) -> Result<Option<String>, JobFailure> {
+    let since = engine
+        .store()
+        .cursor(store_id, DELTA_CURSOR)?
+        .and_then(|c| NaiveDateTime::parse_from_str(&c.value, "%Y-%m-%dT%H:%M:%S").ok());
+    // Read from a minute before "now" next time: Visma's clock and ours need not agree to the second.
+    let next_cursor = (engine.now() - chrono::Duration::minutes(1))
+        .naive_utc()
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let customers = engine
+        .visma()
+        .list_customers(since)
+        .map_err(|e| JobFailure::visma("customer.list", &e))?;
+    let rows: Vec<(String, String)> = customers
+        .into_iter()
+        .filter_map(|c| {
+            let email = c.main_contact?.email?.trim().to_lowercase();
+            let number = c.number?;
+            (!email.is_empty() && !number.is_empty()).then_some((email, number))
+        })
+        .collect();
+    engine
+        .store()
+        .index_customers(store_id, &rows, engine.now())?;
+    engine
+        .store()
+        .set_cursor(store_id, DELTA_CURSOR, &next_cursor, engine.now())?;
+    Ok(engine.store().customer_by_email(store_id, email_key)?)
+}

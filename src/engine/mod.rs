@@ -1,0 +1,372 @@
+//! The sync engine: enqueue → claim → map → post → record. The only module that imports both `woo` and `visma`.
+//!
+//! - [`intake`]: the checkout path. Key the payload, one short transaction, return.
+//! - [`Engine::drain`]: claims due jobs under a lease (customers before orders before refunds), maps each with
+//!   the pure [`crate::mapping`], finds or creates its customer ([`customers`]), and posts the document
+//!   through the client's exactly-once helpers (search by external reference before any create after an
+//!   unknown outcome, adopt what an earlier attempt stored). The id map turns a re-sent order into a no-op
+//!   that says so, and an order edited after posting into a report, never a second document.
+//! - Failures: retryable ones wait with backoff; permanent ones stop in `failed` with a reason the merchant
+//!   can act on; after the store's attempt limit a job is `dead`. A configuration or credentials error stops
+//!   the drain (every job would fail the same way) and puts the claimed jobs back.
+
+mod customers;
+pub mod intake;
+mod post;
+
+pub use intake::{enqueue, key_of, parse_kind, IntakeError, Keyed};
+
+use crate::clock::Clock;
+use crate::settings::Settings;
+use crate::store::audit::Attempt;
+use crate::store::queue::{ClaimedJob, Completion, RetryOutcome};
+use crate::store::{Store, StoreError};
+use crate::visma::retry::{self, Decision, Failure as RetryFailure, Policy};
+use crate::visma::{Client, VismaError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Tunables of the drain loop.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// How long a claimed job is ours before another worker may take it over (a crashed worker's jobs come back).
+    pub lease: Duration,
+    /// Jobs claimed per transaction.
+    pub batch: u32,
+    /// Backoff between attempts of one job: first step and cap (full jitter in between).
+    pub retry_base: Duration,
+    /// Longest wait between two attempts of one job.
+    pub retry_cap: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(300),
+            batch: 20,
+            retry_base: Duration::from_secs(30),
+            retry_cap: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// What one drain did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct DrainReport {
+    /// Documents created.
+    pub posted: u64,
+    /// Documents an earlier unanswered attempt had created, found and adopted.
+    pub adopted: u64,
+    /// Jobs whose document was already on record (re-sent orders, customers in sync).
+    pub already_posted: u64,
+    /// Orders changed after their invoice was posted: reported, not re-posted.
+    pub edited_after_posting: u64,
+    /// Jobs that will be tried again later.
+    pub retry: u64,
+    /// Jobs stopped on a permanent error.
+    pub failed: u64,
+    /// Jobs whose attempts ran out.
+    pub dead: u64,
+    /// Jobs whose lease another worker took over before we finished (that worker adopts the document).
+    pub lost_lease: u64,
+    /// True when a configuration or credentials error stopped the drain early.
+    pub stopped: bool,
+    /// The reason for `stopped`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+}
+
+impl DrainReport {
+    /// True when no job ended in `failed` or `dead` and the drain was not stopped.
+    pub fn is_clean(&self) -> bool {
+        self.failed == 0 && self.dead == 0 && !self.stopped
+    }
+}
+
+/// Errors that end a drain: the local store is unusable. Visma and mapping failures are job outcomes, not these.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The queue database failed.
+    #[error("local queue: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Why one job did not complete, classified for the queue.
+#[derive(Debug, Clone)]
+pub(crate) struct JobFailure {
+    /// For the merchant (never a body or a secret).
+    pub reason: String,
+    /// A later attempt may succeed.
+    pub retryable: bool,
+    /// Every job would fail the same way (credentials, licence, settings): stop draining.
+    pub stops_drain: bool,
+    /// The server asked us to wait this long.
+    pub server_wait: Option<Duration>,
+    /// The call that failed.
+    pub attempt: Attempt,
+}
+
+impl JobFailure {
+    /// A failure no retry can fix (bad payload, missing mapping).
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            retryable: false,
+            stops_drain: false,
+            server_wait: None,
+            attempt: Attempt::default(),
+        }
+    }
+
+    /// A failure that goes away by itself (waiting for another document).
+    pub fn later(reason: impl Into<String>) -> Self {
+        Self {
+            retryable: true,
+            ..Self::permanent(reason)
+        }
+    }
+
+    /// Classifies a Visma error: retryable and unknown-outcome errors wait (the next attempt searches first),
+    /// configuration errors stop the drain, rejections are permanent.
+    pub fn visma(endpoint: &'static str, e: &VismaError) -> Self {
+        let stops_drain = e.is_configuration();
+        Self {
+            reason: e.reason_for_merchant(),
+            retryable: e.is_retryable() || e.is_outcome_unknown() || stops_drain,
+            stops_drain,
+            server_wait: e.retry_after(),
+            attempt: Attempt {
+                endpoint: Some(endpoint),
+                http_status: e.status(),
+                duration_ms: None,
+            },
+        }
+    }
+}
+
+impl From<StoreError> for JobFailure {
+    fn from(e: StoreError) -> Self {
+        Self {
+            retryable: e.is_retryable(),
+            ..Self::permanent(format!("local store: {e}"))
+        }
+    }
+}
+
+/// The engine of one process: its store connection, settings, Visma client and clock.
+pub struct Engine {
+    store: Store,
+    settings: Settings,
+    visma: Client,
+    clock: Arc<dyn Clock>,
+    owner: String,
+    options: EngineOptions,
+}
+
+impl Engine {
+    /// An engine draining `store` into Visma through `visma`.
+    pub fn new(store: Store, settings: Settings, visma: Client, clock: Arc<dyn Clock>) -> Self {
+        let owner = format!(
+            "{}:{}:{:08x}",
+            hostname(),
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        Self {
+            store,
+            settings,
+            visma,
+            clock,
+            owner,
+            options: EngineOptions::default(),
+        }
+    }
+
+    /// Replaces the drain tunables.
+    pub fn with_options(mut self, options: EngineOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The queue.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The Visma client.
+    pub fn visma(&self) -> &Client {
+        &self.visma
+    }
+
+    /// Queues a payload (see [`intake::enqueue`]) with this engine's store id and clock.
+    ///
+    /// # Errors
+    /// As [`intake::enqueue`].
+    pub fn enqueue(
+        &self,
+        kind: crate::store::queue::JobKind,
+        payload: &str,
+        source: crate::store::queue::JobSource,
+    ) -> Result<crate::store::queue::EnqueueOutcome, IntakeError> {
+        intake::enqueue(
+            &self.store,
+            &self.settings.store_id,
+            kind,
+            payload,
+            source,
+            self.clock.now(),
+        )
+    }
+
+    /// Works through due jobs until `limit` jobs were handled, none is due, or `deadline` passed.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`] when the local database fails; job failures are counted in the report instead.
+    pub fn drain(
+        &self,
+        limit: u32,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<DrainReport, EngineError> {
+        let mut report = DrainReport::default();
+        let mut handled = 0u32;
+        while handled < limit && deadline.is_none_or(|d| self.clock.now() < d) {
+            let want = self.options.batch.min(limit - handled).max(1);
+            let batch = self
+                .store
+                .claim(&self.owner, self.clock.now(), self.options.lease, want)?;
+            if batch.is_empty() {
+                break;
+            }
+            let mut jobs = batch.into_iter();
+            while let Some(claimed) = jobs.next() {
+                handled += 1;
+                if let Some(reason) = self.run(&claimed, &mut report)? {
+                    // Every job would fail the same way: give the rest of the batch back untouched by Visma.
+                    for rest in jobs {
+                        self.give_back(&rest, &reason, &mut report)?;
+                    }
+                    report.stopped = true;
+                    report.stop_reason = Some(reason);
+                    return Ok(report);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs one claimed job and records its outcome. Returns the reason when the drain must stop.
+    fn run(
+        &self,
+        claimed: &ClaimedJob,
+        report: &mut DrainReport,
+    ) -> Result<Option<String>, EngineError> {
+        let outcome = post::process(self, &claimed.job);
+        let now = self.clock.now();
+        match outcome {
+            Ok(completion) => {
+                match self.store.complete(&claimed.lease, now, &completion) {
+                    Ok(()) => match completion {
+                        Completion::Posted { .. } => report.posted += 1,
+                        Completion::Adopted { .. } => report.adopted += 1,
+                        Completion::AlreadyPosted { .. } => report.already_posted += 1,
+                        Completion::EditedAfterPosting { .. } => report.edited_after_posting += 1,
+                    },
+                    Err(e) if is_lease_lost(&e) => report.lost_lease += 1,
+                    Err(e) => return Err(e.into()),
+                }
+                Ok(None)
+            }
+            Err(failure) => {
+                let stop = failure.stops_drain.then(|| failure.reason.clone());
+                self.record_failure(claimed, &failure, report)?;
+                Ok(stop)
+            }
+        }
+    }
+
+    fn record_failure(
+        &self,
+        claimed: &ClaimedJob,
+        failure: &JobFailure,
+        report: &mut DrainReport,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let result = if failure.retryable {
+            let wait = self.backoff(claimed.job.attempts, failure.server_wait);
+            let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+            self.store
+                .retry_later(&claimed.lease, now, next, &failure.reason, &failure.attempt)
+                .map(|outcome| match outcome {
+                    RetryOutcome::Scheduled(_) => report.retry += 1,
+                    RetryOutcome::Dead => report.dead += 1,
+                })
+        } else {
+            self.store
+                .fail(&claimed.lease, now, &failure.reason, &failure.attempt)
+                .map(|()| report.failed += 1)
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if is_lease_lost(&e) => {
+                report.lost_lease += 1;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Puts a claimed job back untried after the drain stopped.
+    fn give_back(
+        &self,
+        claimed: &ClaimedJob,
+        reason: &str,
+        report: &mut DrainReport,
+    ) -> Result<(), EngineError> {
+        let failure = JobFailure::later(format!("not sent: {reason}"));
+        self.record_failure(claimed, &failure, report)
+    }
+
+    /// Wait before the next attempt of a job: exponential with full jitter, at least what the server asked.
+    fn backoff(&self, attempts: u32, server_wait: Option<Duration>) -> Duration {
+        let policy = Policy {
+            base: self.options.retry_base,
+            cap: self.options.retry_cap,
+            max_attempts: u32::MAX,
+        };
+        let failure = RetryFailure {
+            retryable: true,
+            outcome_unknown: false,
+        };
+        match retry::decide(
+            &policy,
+            failure,
+            attempts.max(1),
+            server_wait,
+            rand::random::<f64>(),
+        ) {
+            Decision::RetryAfter(wait) => wait.max(server_wait.unwrap_or_default()),
+            Decision::GiveUp => self.options.retry_cap,
+        }
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+fn is_lease_lost(e: &StoreError) -> bool {
+    matches!(e, StoreError::LeaseLost { .. })
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".to_owned())
+}

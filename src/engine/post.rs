@@ -1,0 +1,251 @@
+//! One job, end to end: parse the stored WooCommerce JSON, map it (pure), check the id map, make sure the
+//! customer exists, post the document exactly once, and say how it ended. No SQL here beyond the store's API;
+//! the outcome is recorded by the caller in the same transaction as the job change.
+
+use super::{Engine, JobFailure};
+use crate::mapping::{self, SalesDocument};
+use crate::store::audit::{Attempt, AuditAction, AuditEvent};
+use crate::store::idmap::NewMapping;
+use crate::store::queue::{Completion, Job, JobKind};
+use crate::visma::dto::DtoValue;
+use crate::visma::CreateOutcome;
+use crate::woo::{Customer, Order, Refund};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+
+/// Runs `job` against Visma and returns how it completed, or why not.
+pub(crate) fn process(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+    match job.kind {
+        JobKind::Order => order(engine, job),
+        JobKind::Refund => refund(engine, job),
+        JobKind::Customer => customer(engine, job),
+        JobKind::Payment => Err(JobFailure::permanent(
+            "payment jobs are not queued by this version; payments are posted with their order",
+        )),
+    }
+}
+
+/// The hash the id map keeps: of the Visma document we sent, so a WooCommerce edit that does not change the
+/// document (a status change, a note) is "already posted", and one that does is "edited after posting".
+fn document_hash(doc: &impl serde::Serialize) -> Result<String, JobFailure> {
+    let text = serde_json::to_string(doc)
+        .map_err(|e| JobFailure::permanent(format!("could not serialise the document: {e}")))?;
+    Ok(hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+/// An order already on record: nothing is sent.
+fn on_record(
+    engine: &Engine,
+    job: &Job,
+    kind: JobKind,
+    hash: &str,
+) -> Result<Option<Completion>, JobFailure> {
+    let Some(found) = engine
+        .store()
+        .lookup_mapping(&job.store_id, kind, job.woo_id)?
+    else {
+        return Ok(None);
+    };
+    let visma_number = found.mapping.visma_number;
+    Ok(Some(if found.mapping.payload_hash == hash {
+        Completion::AlreadyPosted { visma_number }
+    } else {
+        Completion::EditedAfterPosting { visma_number }
+    }))
+}
+
+fn completion(
+    engine: &Engine,
+    job: &Job,
+    outcome: CreateOutcome<String>,
+    key: &str,
+    hash: String,
+    attempt: Attempt,
+) -> Completion {
+    let adopted = outcome.was_adopted();
+    let mapping = NewMapping {
+        store_id: job.store_id.clone(),
+        kind: job.kind,
+        woo_id: job.woo_id,
+        visma_number: outcome.number().clone(),
+        external_ref: key.to_owned(),
+        payload_hash: hash,
+        posted_at: engine.now(),
+    };
+    if adopted {
+        Completion::Adopted { mapping, attempt }
+    } else {
+        Completion::Posted { mapping, attempt }
+    }
+}
+
+fn timed(endpoint: &'static str, started: Instant, status: u16) -> Attempt {
+    Attempt {
+        endpoint: Some(endpoint),
+        http_status: Some(status),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).ok(),
+    }
+}
+
+/// Writes the rounding line's explanation to the audit trail: the accountant sees every correction.
+fn audit_rounding(engine: &Engine, job: &Job, rounding: Option<&mapping::Rounding>) {
+    if let Some(r) = rounding {
+        // The document carries the line either way; a failed audit write is logged, not fatal.
+        if let Err(e) = engine.store().audit(&AuditEvent {
+            at: engine.now(),
+            job_id: Some(job.id),
+            store_id: Some(job.store_id.clone()),
+            woo_kind: Some(job.kind),
+            woo_id: Some(job.woo_id),
+            action: AuditAction::Rounded,
+            attempt: Attempt::default(),
+            visma_number: None,
+            error: Some(r.explanation.clone()),
+        }) {
+            tracing::warn!(job = job.id.get(), error = %e, "could not audit the rounding line");
+        }
+    }
+}
+
+fn order(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+    let order = Order::from_json(job.payload.as_bytes())
+        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+    let mut docs = mapping::map_order(&order, engine.settings())
+        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+    let hash = match &docs.document {
+        SalesDocument::Invoice(dto) => document_hash(dto)?,
+        SalesDocument::SalesOrder(cmd) => document_hash(cmd)?,
+    };
+    if let Some(done) = on_record(engine, job, JobKind::Order, &hash)? {
+        return Ok(done);
+    }
+    let customer = super::customers::resolve(engine, &docs.customer_ref, docs.customer.as_ref())?;
+    let started = Instant::now();
+    let outcome = match &mut docs.document {
+        SalesDocument::Invoice(dto) => {
+            dto.customer_number = Some(DtoValue {
+                value: customer.clone(),
+            });
+            engine
+                .visma()
+                .create_invoice_once(&docs.key, dto)
+                .map_err(|e| JobFailure::visma("customerinvoice.create", &e))?
+        }
+        SalesDocument::SalesOrder(cmd) => {
+            cmd.customer.id = Some(customer.clone());
+            let made = engine
+                .visma()
+                .create_sales_order_once(&customer, &docs.key, cmd)
+                .map_err(|e| JobFailure::visma("salesorder.create", &e))?;
+            let name = |k: &crate::visma::SalesOrderKey| format!("{} {}", k.order_type, k.order_id);
+            match made {
+                CreateOutcome::Created(k) => CreateOutcome::Created(name(&k)),
+                CreateOutcome::Adopted(k) => CreateOutcome::Adopted(name(&k)),
+            }
+        }
+    };
+    audit_rounding(engine, job, docs.rounding.as_ref());
+    let status = if outcome.was_adopted() { 200 } else { 201 };
+    let endpoint = match docs.document {
+        SalesDocument::Invoice(_) => "customerinvoice.create",
+        SalesDocument::SalesOrder(_) => "salesorder.create",
+    };
+    Ok(completion(
+        engine,
+        job,
+        outcome,
+        &docs.key,
+        hash,
+        timed(endpoint, started, status),
+    ))
+}
+
+#[derive(Deserialize)]
+struct RefundEnvelope {
+    order: serde_json::Value,
+    refund: serde_json::Value,
+}
+
+fn refund(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+    let env: RefundEnvelope = serde_json::from_str(&job.payload)
+        .map_err(|e| JobFailure::permanent(format!("refund payload: {e}")))?;
+    let order = serde_json::from_value::<Order>(env.order)
+        .map_err(|e| JobFailure::permanent(format!("refund's order: {e}")))?;
+    let refund = serde_json::from_value::<Refund>(env.refund)
+        .map_err(|e| JobFailure::permanent(format!("refund: {e}")))?;
+    let order_id = u64::try_from(order.id).unwrap_or(0);
+    if engine
+        .store()
+        .lookup_mapping(&job.store_id, JobKind::Order, order_id)?
+        .is_none()
+    {
+        // The queue only hands out a refund once its order is on record; this guards a replay by hand.
+        return Err(JobFailure::later(format!(
+            "waiting for order {} to be posted",
+            order.id
+        )));
+    }
+    let mut note = mapping::map_refund(&refund, &order, engine.settings())
+        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+    let hash = document_hash(&note.credit_note)?;
+    if let Some(done) = on_record(engine, job, JobKind::Refund, &hash)? {
+        return Ok(done);
+    }
+    let customer = super::customers::resolve(engine, &note.customer_ref, None)?;
+    note.credit_note.customer_number = Some(DtoValue { value: customer });
+    let started = Instant::now();
+    let outcome = engine
+        .visma()
+        .create_credit_note_once(&note.key, &note.credit_note)
+        .map_err(|e| JobFailure::visma("customercreditnote.create", &e))?;
+    audit_rounding(engine, job, note.rounding.as_ref());
+    let status = if outcome.was_adopted() { 200 } else { 201 };
+    Ok(completion(
+        engine,
+        job,
+        outcome,
+        &note.key,
+        hash,
+        timed("customercreditnote.create", started, status),
+    ))
+}
+
+fn customer(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+    let customer = Customer::from_json(job.payload.as_bytes())
+        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+    let (cref, party) = mapping::map_customer(&customer, engine.settings())
+        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+    let hash = match &party {
+        mapping::Party::Customer(dto) => document_hash(dto)?,
+        mapping::Party::Supplier(dto) => document_hash(dto)?,
+    };
+    let known = engine
+        .store()
+        .lookup_mapping(&job.store_id, JobKind::Customer, job.woo_id)?;
+    if let Some(found) = &known {
+        if found.mapping.payload_hash == hash {
+            return Ok(Completion::AlreadyPosted {
+                visma_number: found.mapping.visma_number.clone(),
+            });
+        }
+    }
+    let started = Instant::now();
+    let (outcome, endpoint) = super::customers::upsert(engine, &cref, &party)?;
+    if let Some(found) = known {
+        // Customers, unlike invoices, follow WooCommerce: the update was sent; the id map keeps its first row.
+        tracing::info!(job = job.id.get(), endpoint, "customer updated in Visma");
+        return Ok(Completion::AlreadyPosted {
+            visma_number: found.mapping.visma_number,
+        });
+    }
+    let key = format!("woo:{}:customer:{}", job.store_id, job.woo_id);
+    Ok(completion(
+        engine,
+        job,
+        outcome,
+        &key,
+        hash,
+        timed(endpoint, started, 200),
+    ))
+}
