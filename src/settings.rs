@@ -234,6 +234,9 @@ pub struct SubaccountSettings {
     pub fee: Vec<String>,
     /// Rounding lines.
     pub rounding: Vec<String>,
+    /// Segment number (`"2"`) → order meta key whose non-empty value replaces that segment on every line
+    /// but the rounding line (dimension values from the order, e.g. a sales channel).
+    pub from_order_meta: BTreeMap<String, String>,
 }
 
 /// Invoice header options.
@@ -254,6 +257,8 @@ pub struct InvoiceSettings {
     pub post_payments: bool,
     /// Sales order type for `document_type = "sales_order"`.
     pub sales_order_type: String,
+    /// Order statuses that become documents (see `mapping::should_map`); default processing, completed.
+    pub statuses: Vec<String>,
 }
 
 /// Visma connection (read by the client wiring; the secret comes from the env var named here).
@@ -476,6 +481,14 @@ impl Settings {
         ] {
             if seg.iter().any(|v| v.trim().is_empty()) {
                 return Err(invalid(key, "segment values must not be empty"));
+            }
+        }
+        for (segment, key) in &self.subaccounts.from_order_meta {
+            if segment.parse::<u32>().map_or(true, |n| n == 0) || key.trim().is_empty() {
+                return Err(invalid(
+                    format!("subaccounts.from_order_meta.{segment}"),
+                    "needs a segment number ≥ 1 and a meta key",
+                ));
             }
         }
         if let Some(c) = &self.connection {
