@@ -338,3 +338,44 @@ fn sales_order_mode_uses_skus_and_non_stock_items_and_keeps_the_total() {
         nok.parse_minor(o.total.as_str()).expect("total")
     );
 }
+
+#[test]
+fn order_meta_fills_a_subaccount_segment_except_on_the_rounding_line() {
+    let s = settings_with(&[(
+        "# [subaccounts.from_order_meta]\n# \"2\" = \"_ml_connector_channel\"",
+        "[subaccounts.from_order_meta]\n\"2\" = \"is_vat_exempt\"",
+    )]);
+    let lines = invoice_lines(&order(70), &s); // meta is_vat_exempt = "no"
+    let first = lines.first().expect("line");
+    assert_eq!(
+        first.subaccount.get(1).map(|g| g.segment_value.as_str()),
+        Some("no")
+    );
+    let rounding = lines.last().expect("rounding line");
+    assert_eq!(
+        rounding.subaccount.get(1).map(|g| g.segment_value.as_str()),
+        Some("000")
+    );
+}
+
+#[test]
+fn only_accepted_statuses_are_mapped() {
+    use ml_connector::mapping::should_map;
+    let s = example();
+    // (order id, status in the fixture) → mapped?
+    for (id, want) in [
+        (52, true),
+        (105, true),
+        (352, false),
+        (363, false),
+        (239, false),
+        (118, false),
+    ] {
+        assert_eq!(
+            should_map(&order(id), &s),
+            want,
+            "order {id} ({})",
+            order(id).status
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! Settings loading and validation against the bundled example (`src/settings_example.toml`).
+//! Settings loading and validation against the bundled example (`src/settings/example.toml`).
 
 use ml_connector::money::VatRate;
 use ml_connector::settings::{Settings, SettingsError, EXAMPLE_TOML};

@@ -4,8 +4,9 @@
 //! then `accounts.sales_foreign` for orders abroad, then rules by tax class, then `accounts.sales`.
 //! Shipping, fee, refund (amount-only) and rounding lines have their own accounts.
 
-use super::lines::LineKind;
+use super::lines::{DocLine, LineKind};
 use crate::settings::Settings;
+use crate::woo::{meta_text, Meta};
 
 /// The account for a line of `kind`; `None` only for a rounding line without `accounts.rounding`.
 pub fn account_for(
@@ -62,5 +63,26 @@ pub fn subaccount_for(settings: &Settings, kind: LineKind) -> Vec<String> {
         LineKind::Shipping => s.shipping.clone(),
         LineKind::Fee => s.fee.clone(),
         LineKind::Rounding => s.rounding.clone(),
+    }
+}
+
+/// Replaces subaccount segments with order meta values per `subaccounts.from_order_meta` (not on the
+/// rounding line). A segment one past the configured ones is appended; a meta key that is absent or
+/// empty leaves the configured value.
+pub fn apply_order_meta_segments(lines: &mut [DocLine], settings: &Settings, meta: &[Meta]) {
+    for (segment, key) in &settings.subaccounts.from_order_meta {
+        let (Ok(n), Some(value)) = (segment.parse::<usize>(), meta_text(meta, key)) else {
+            continue;
+        };
+        let Some(index) = n.checked_sub(1) else {
+            continue;
+        };
+        for line in lines.iter_mut().filter(|l| l.kind != LineKind::Rounding) {
+            if let Some(slot) = line.subaccount.get_mut(index) {
+                value.clone_into(slot);
+            } else if line.subaccount.len() == index {
+                line.subaccount.push(value.to_owned());
+            }
+        }
     }
 }

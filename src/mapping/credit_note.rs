@@ -81,7 +81,7 @@ pub fn map_refund(
                     })?;
         }
     }
-    let doc_lines = if refund.is_amount_only() {
+    let mut doc_lines = if refund.is_amount_only() {
         amount_only_lines(refund, order, &ctx, currency, amount)?
     } else {
         let sources = lines::sources(
@@ -91,6 +91,7 @@ pub fn map_refund(
         );
         lines::build(&sources, &ctx, currency, -1)?
     };
+    super::accounts::apply_order_meta_segments(&mut doc_lines, settings, &order.meta_data);
     let (doc_lines, totals, rounding) = lines::finish(doc_lines, amount, woo_tax, &ctx, currency)?;
     let key = refund_key(&settings.store_id, refund.id);
     let (customer_ref, _) = customer::map_order_customer(order, settings)?;

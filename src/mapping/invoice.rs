@@ -50,7 +50,8 @@ pub(crate) fn order_lines(
     currency: Currency,
 ) -> Result<(Vec<DocLine>, i64, i64), MappingError> {
     let sources = lines::sources(&order.line_items, &order.shipping_lines, &order.fee_lines);
-    let doc_lines = lines::build(&sources, ctx, currency, 1)?;
+    let mut doc_lines = lines::build(&sources, ctx, currency, 1)?;
+    super::accounts::apply_order_meta_segments(&mut doc_lines, ctx.settings, &order.meta_data);
     let parse = |field: &'static str, text: &str| {
         currency
             .parse_minor(text)
@@ -66,6 +67,17 @@ pub(crate) fn order_lines(
         parse("total", order.total.as_str())?,
         parse("total_tax", order.total_tax.as_str())?,
     ))
+}
+
+/// Whether the order's status is one settings `invoice.statuses` turns into documents (default
+/// `processing`, `completed`); drafts, pending, on-hold, cancelled and failed orders wait or are skipped.
+pub fn should_map(order: &Order, settings: &Settings) -> bool {
+    let status = order.status.trim();
+    if settings.invoice.statuses.is_empty() {
+        matches!(status, "processing" | "completed")
+    } else {
+        settings.invoice.statuses.iter().any(|s| s == status)
+    }
 }
 
 /// Maps an order to everything it becomes in Visma.

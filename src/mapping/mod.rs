@@ -20,7 +20,7 @@ pub mod vat;
 
 pub use credit_note::{map_refund, CreditNoteDocument};
 pub use customer::{map_customer, map_order_customer, Party};
-pub use invoice::map_order;
+pub use invoice::{map_order, should_map};
 pub use totals::{visma_totals, Totals};
 
 use crate::money::{MoneyError, VatRate};

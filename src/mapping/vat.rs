@@ -130,3 +130,63 @@ impl VatContext<'_> {
                 .eq_ignore_ascii_case(&self.settings.base_country)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx<'a>(settings: &'a Settings, destination: &str, vat_number: bool) -> VatContext<'a> {
+        VatContext {
+            settings,
+            doc: "order 1".to_owned(),
+            destination: destination.to_owned(),
+            buyer_has_vat_number: vat_number,
+            tax_lines: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn untaxed_lines_get_the_category_their_destination_and_buyer_call_for() {
+        let text = crate::settings::EXAMPLE_TOML.replacen(
+            "reverse_charge = \"52\"",
+            "reverse_charge = \"5\"",
+            1,
+        );
+        let s = Settings::from_toml_str(&text).expect("settings");
+        // (destination, buyer VAT number, not taxable) → category
+        let cases = [
+            ("NO", false, false, "6"),
+            ("NO", true, true, "6"),
+            ("SE", false, false, "52"),
+            ("SE", true, false, "5"),
+            ("US", true, false, "52"),
+            ("DE", true, true, "6"),
+        ];
+        for (dest, vat, not_taxable, want) in cases {
+            assert_eq!(
+                ctx(&s, dest, vat).untaxed(not_taxable).id,
+                want,
+                "{dest} {vat} {not_taxable}"
+            );
+        }
+        assert!(ctx(&s, "SE", false).is_abroad());
+        assert!(!ctx(&s, "NO", false).is_abroad());
+    }
+
+    #[test]
+    fn unknown_rate_id_without_tax_line_is_a_missing_mapping() {
+        let s = Settings::example().expect("settings");
+        match ctx(&s, "NO", false).for_rate("line_items[0]", 99) {
+            Err(MappingError::MissingVatMapping {
+                rate_id: 99,
+                rate_percent,
+                ..
+            }) => assert_eq!(rate_percent, "?"),
+            other => panic!("expected MissingVatMapping, got {other:?}"),
+        }
+        assert_eq!(
+            ctx(&s, "NO", false).for_rate("l", 2).map(|c| c.id).ok(),
+            Some("31".to_owned())
+        );
+    }
+}

@@ -2,14 +2,17 @@
 //! shape (the plugin's option array), then validated once, at load time. A setting that refers to something
 //! missing (a VAT category without a rate, a payment method without a cash account) is an error here, not
 //! when an order is posted. The Visma secret is never in this file (only the name of the env var holding it).
-//! No I/O here: callers read the file and hand over its text. Tests: `tests/mapping_settings.rs`.
+//! No I/O here: callers read the file and hand over its text. Validation is in `validate.rs`; the example
+//! file is `example.toml`. Tests: `tests/mapping_settings.rs`.
 
 use crate::money::{Currency, VatRate};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+mod validate;
+
 /// A complete, commented settings file that works with the seeded simulator company and the real shop.
-pub const EXAMPLE_TOML: &str = include_str!("settings_example.toml");
+pub const EXAMPLE_TOML: &str = include_str!("example.toml");
 
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +41,7 @@ pub enum SettingsError {
     },
 }
 
-fn invalid(key: impl Into<String>, problem: impl Into<String>) -> SettingsError {
+pub(crate) fn invalid(key: impl Into<String>, problem: impl Into<String>) -> SettingsError {
     SettingsError::Invalid {
         key: key.into(),
         problem: problem.into(),
@@ -234,6 +237,9 @@ pub struct SubaccountSettings {
     pub fee: Vec<String>,
     /// Rounding lines.
     pub rounding: Vec<String>,
+    /// Segment number (`"2"`) → order meta key whose non-empty value replaces that segment on every line
+    /// but the rounding line (dimension values from the order, e.g. a sales channel).
+    pub from_order_meta: BTreeMap<String, String>,
 }
 
 /// Invoice header options.
@@ -254,6 +260,8 @@ pub struct InvoiceSettings {
     pub post_payments: bool,
     /// Sales order type for `document_type = "sales_order"`.
     pub sales_order_type: String,
+    /// Order statuses that become documents (see `mapping::should_map`); default processing, completed.
+    pub statuses: Vec<String>,
 }
 
 /// Visma connection (read by the client wiring; the secret comes from the env var named here).
@@ -390,204 +398,5 @@ impl Settings {
             .categories
             .get(category)
             .and_then(|r| VatRate::parse_percent(r).ok())
-    }
-
-    /// Checks every reference and domain. Called by the constructors.
-    ///
-    /// # Errors
-    /// [`SettingsError::Invalid`] naming the first bad key.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        let id_ok = |s: &str| {
-            !s.trim().is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        };
-        if !id_ok(&self.store_id) {
-            return Err(invalid(
-                "store_id",
-                "must be non-empty letters, digits, '-', '_' or '.'",
-            ));
-        }
-        if self.base_country.len() != 2 {
-            return Err(invalid("base_country", "must be a two-letter country code"));
-        }
-        if self.currencies.is_empty() {
-            return Err(invalid("currencies", "list at least one currency"));
-        }
-        let configured = self.configured_decimals();
-        for (i, c) in self
-            .currencies
-            .iter()
-            .chain(std::iter::once(&self.base_currency))
-            .enumerate()
-        {
-            Currency::parse(c, &configured)
-                .map_err(|e| invalid(format!("currencies[{i}]"), e.to_string()))?;
-        }
-        self.validate_accounts()?;
-        self.validate_vat()?;
-        for (gateway, pm) in &self.payment_methods {
-            if pm.payment_method_id.trim().is_empty() || pm.cash_account.trim().is_empty() {
-                return Err(invalid(
-                    format!("payment_methods.{gateway}"),
-                    "needs payment_method_id and cash_account",
-                ));
-            }
-        }
-        if self.customer.identity == CustomerIdentity::Generic
-            && self
-                .customer
-                .generic_number
-                .as_deref()
-                .is_none_or(|n| n.trim().is_empty())
-        {
-            return Err(invalid(
-                "customer.generic_number",
-                "required with identity = \"generic\"",
-            ));
-        }
-        if self.customer.numbering == CustomerNumbering::Prefix
-            && self.customer.number_prefix.trim().is_empty()
-        {
-            return Err(invalid(
-                "customer.number_prefix",
-                "required with numbering = \"prefix\"",
-            ));
-        }
-        if self.invoice.override_number_series && self.invoice.number_prefix.trim().is_empty() {
-            return Err(invalid(
-                "invoice.number_prefix",
-                "required with override_number_series",
-            ));
-        }
-        if self.document_type == DocumentType::SalesOrder
-            && self.invoice.sales_order_type.trim().is_empty()
-        {
-            return Err(invalid(
-                "invoice.sales_order_type",
-                "required with document_type = \"sales_order\"",
-            ));
-        }
-        for (key, seg) in [
-            ("subaccounts.item", &self.subaccounts.item),
-            ("subaccounts.shipping", &self.subaccounts.shipping),
-            ("subaccounts.fee", &self.subaccounts.fee),
-            ("subaccounts.rounding", &self.subaccounts.rounding),
-        ] {
-            if seg.iter().any(|v| v.trim().is_empty()) {
-                return Err(invalid(key, "segment values must not be empty"));
-            }
-        }
-        if let Some(c) = &self.connection {
-            if c.client_secret_env.trim().is_empty() && !c.client_id.is_empty() {
-                return Err(invalid(
-                    "connection.client_secret_env",
-                    "name the env var holding the secret",
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn validate_accounts(&self) -> Result<(), SettingsError> {
-        for (key, value) in [
-            ("accounts.sales", &self.accounts.sales),
-            ("accounts.shipping", &self.accounts.shipping),
-            ("accounts.fee", &self.accounts.fee),
-        ] {
-            if value.trim().is_empty() {
-                return Err(invalid(key, "required"));
-            }
-        }
-        for (key, value) in [
-            ("accounts.rounding", &self.accounts.rounding),
-            ("accounts.refund", &self.accounts.refund),
-            ("accounts.sales_foreign", &self.accounts.sales_foreign),
-        ] {
-            if value.as_deref().is_some_and(|a| a.trim().is_empty()) {
-                return Err(invalid(key, "empty; remove the key instead"));
-            }
-        }
-        for (i, rule) in self.accounts.rules.iter().enumerate() {
-            let matchers = [&rule.sku_prefix, &rule.category, &rule.tax_class]
-                .iter()
-                .filter(|m| m.is_some())
-                .count();
-            if matchers != 1 {
-                return Err(invalid(
-                    format!("accounts.rules[{i}]"),
-                    "set exactly one of sku_prefix, category, tax_class",
-                ));
-            }
-            if rule.account.trim().is_empty() {
-                return Err(invalid(format!("accounts.rules[{i}].account"), "required"));
-            }
-            if let Some(cat) = &rule.category {
-                if !self.accounts.product_categories.values().any(|c| c == cat) {
-                    return Err(invalid(
-                        format!("accounts.rules[{i}].category"),
-                        format!("no product in accounts.product_categories has category {cat:?}"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn validate_vat(&self) -> Result<(), SettingsError> {
-        for (id, rate) in &self.vat.categories {
-            VatRate::parse_percent(rate)
-                .map_err(|e| invalid(format!("vat.categories.{id}"), e.to_string()))?;
-        }
-        let known = |key: String, cat: &str| -> Result<(), SettingsError> {
-            if self.vat.categories.contains_key(cat) {
-                Ok(())
-            } else {
-                Err(invalid(
-                    key,
-                    format!("VAT category {cat:?} is not in vat.categories"),
-                ))
-            }
-        };
-        for (i, rule) in self.vat.rates.iter().enumerate() {
-            known(format!("vat.rates[{i}].category"), &rule.category)?;
-            let by_id = rule.woo_rate_id.is_some();
-            let by_rate = rule.rate_percent.is_some() && rule.country.is_some();
-            if by_id == by_rate {
-                return Err(invalid(
-                    format!("vat.rates[{i}]"),
-                    "set either woo_rate_id or rate_percent + country",
-                ));
-            }
-            if let Some(p) = &rule.rate_percent {
-                let r = VatRate::parse_percent(p)
-                    .map_err(|e| invalid(format!("vat.rates[{i}].rate_percent"), e.to_string()))?;
-                if self.category_rate(&rule.category) != Some(r) {
-                    return Err(invalid(
-                        format!("vat.rates[{i}]"),
-                        format!(
-                            "rate {p} % differs from category {:?}'s rate",
-                            rule.category
-                        ),
-                    ));
-                }
-            }
-        }
-        for (key, cat) in [
-            ("vat.not_taxable", &self.vat.not_taxable),
-            ("vat.untaxed_domestic", &self.vat.untaxed_domestic),
-            ("vat.export", &self.vat.export),
-            ("vat.reverse_charge", &self.vat.reverse_charge),
-            ("vat.rounding", &self.vat.rounding),
-        ] {
-            known(key.to_owned(), cat)?;
-            if self.category_rate(cat).is_some_and(|r| !r.is_zero()) {
-                return Err(invalid(
-                    key,
-                    format!("category {cat:?} must be a 0 % category"),
-                ));
-            }
-        }
-        Ok(())
     }
 }

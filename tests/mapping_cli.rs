@@ -1,0 +1,97 @@
+//! `ml-connector map` and `ml-connector settings` exit codes and output, on real fixtures.
+
+use std::process::Command;
+
+const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/woo/real");
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ml-connector"))
+}
+
+#[test]
+fn map_prints_the_invoice_payment_and_credit_notes() {
+    let out = bin()
+        .args([
+            "map",
+            "--order",
+            &format!("{REAL}/orders/70.json"),
+            "--refund",
+            &format!("{REAL}/refunds/70.json"),
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(v["key"], "woo:default:70");
+    assert_eq!(
+        v["customer_invoice"]["externalReference"]["value"],
+        "woo:default:70"
+    );
+    assert_eq!(v["totals"]["gross_minor"], 651_899);
+    assert_eq!(v["rounding"]["amount_minor"], -1);
+    assert_eq!(v["credit_notes"][0]["key"], "woo:default:refund:367");
+    assert_eq!(v["payment"]["paymentAmount"]["value"], 6518.99);
+}
+
+#[test]
+fn map_exits_1_on_a_mapping_error_and_2_on_bad_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = ml_connector::settings::EXAMPLE_TOML;
+    let no_rounding = dir.path().join("no-rounding.toml");
+    std::fs::write(&no_rounding, example.replacen("rounding = \"3740\"", "", 1)).expect("write");
+    let out = bin()
+        .args([
+            "map",
+            "--order",
+            &format!("{REAL}/orders/70.json"),
+            "--settings",
+        ])
+        .arg(&no_rounding)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("order 70"));
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        example.replacen("category = \"31\"", "category = \"99\"", 1),
+    )
+    .expect("write");
+    let out = bin()
+        .args([
+            "map",
+            "--order",
+            &format!("{REAL}/orders/70.json"),
+            "--settings",
+        ])
+        .arg(&broken)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin()
+        .args(["settings", "--check"])
+        .arg(&broken)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn settings_example_prints_a_file_that_loads() {
+    let out = bin()
+        .args(["settings", "--example"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let s = ml_connector::settings::Settings::from_toml_str(&text).expect("example loads");
+    assert_eq!(
+        s.connection.map(|c| c.company_id),
+        Some("1234567".to_owned())
+    );
+}
