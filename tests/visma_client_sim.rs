@@ -629,3 +629,29 @@ fn ping_reports_the_company_or_the_reason() {
         err.reason_for_merchant()
     );
 }
+
+#[test]
+fn basic_client_auth_and_the_legacy_path_prefix_work_against_the_simulator() {
+    let Rig { sim, client, .. } = rig_with(
+        |_| {},
+        |c| c.client_auth = ml_connector::visma::ClientAuth::Basic,
+    );
+    assert_eq!(client.list_currencies().expect("basic auth").len(), 3);
+    let legacy = rig_with(|_| {}, |_| {});
+    let mut config = legacy.client.config().clone();
+    config.api_base_url = format!("{}/API/controller/api", legacy.sim.base_url());
+    let client = Client::new(config, Arc::new(legacy.clock.clone())).expect("valid config");
+    assert_eq!(client.list_accounts().expect("legacy prefix").len(), 14);
+    let paths: Vec<String> = legacy
+        .sim
+        .inspect()
+        .requests
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert!(
+        paths.iter().any(|p| p == "/API/controller/api/v1/account"),
+        "{paths:?}"
+    );
+    assert_eq!(sim.inspect().tokens_issued, 1);
+}
