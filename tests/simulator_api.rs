@@ -602,3 +602,280 @@ fn invoice_reference_number_is_used_only_with_override_number_series() {
     assert_eq!(dup.status(), 400);
     assert!(message(dup).contains("already exists"));
 }
+
+#[test]
+fn supplier_etag_and_if_match() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    let body = json!({"number": {"value": "50001"}, "name": {"value": "Leverandør AS"}, "status": {"value": "Active"},
+                      "paymentMethodId": {"value": "BANK"}, "currencyId": {"value": "NOK"}});
+    let created = post(&sim, &tok, "/v1/supplier", &body);
+    assert_eq!(created.status(), 201);
+    let created_tag = created.headers()["etag"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    let r = get(&sim, &tok, "/v1/supplier/50001");
+    let tag = r.headers()["etag"].to_str().expect("ascii").to_string();
+    assert_eq!(tag, created_tag);
+    let s: Value = r.json().expect("json");
+    assert_eq!(
+        s["paymentMethod"],
+        json!({"id": "BANK", "description": "Bankoverføring"})
+    );
+    assert!(s["timeStamp"].is_string());
+    let put = |if_match: &str, name: &str| {
+        client()
+            .put(format!("{}/v1/supplier/50001", sim.base_url()))
+            .bearer_auth(&tok)
+            .header("if-match", if_match)
+            .json(&json!({"name": {"value": name}}))
+            .send()
+            .expect("put")
+    };
+    let ok = put(&tag, "Ny AS");
+    assert_eq!(ok.status(), 204);
+    let new_tag = ok.headers()["etag"].to_str().expect("ascii").to_string();
+    assert_ne!(new_tag, tag);
+    assert_eq!(put(&tag, "Stale AS").status(), 412);
+    let s: Value = get(&sim, &tok, "/v1/supplier/50001").json().expect("json");
+    assert_eq!(s["name"], "Ny AS");
+    let listed: Vec<Value> = get(&sim, &tok, "/v1/supplier?name=ny%20as")
+        .json()
+        .expect("json");
+    assert_eq!(listed.len(), 1);
+    let bad = json!({"number": {"value": "50002"}, "name": {"value": "X"}, "status": {"value": "CreditHold"}});
+    assert_eq!(
+        post(&sim, &tok, "/v1/supplier", &bad).status(),
+        400,
+        "CreditHold is a customer status only"
+    );
+}
+
+#[test]
+fn credit_note_and_payment_round_trip() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    assert_eq!(
+        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
+        201
+    );
+    let inv = json!({"customerNumber": {"value": "10023"}, "invoiceLines": [invoice_line(2.0, 100.0, "3000", "3")]});
+    assert_eq!(post(&sim, &tok, "/v2/customerinvoice", &inv).status(), 201);
+    let cn = json!({"customerNumber": {"value": "10023"}, "externalReference": {"value": "woo:default:refund:9"},
+                    "lines": [invoice_line(1.0, 100.0, "3000", "3")]});
+    let r = post(&sim, &tok, "/v2/customerCreditNote", &cn);
+    assert_eq!(r.status(), 201);
+    let loc = r.headers()["location"].to_str().expect("ascii").to_string();
+    assert!(loc.ends_with("/v1/customerCreditNote/200001"), "{loc}");
+    let note: Value = get(&sim, &tok, "/v1/customerCreditNote/200001")
+        .json()
+        .expect("json");
+    assert_eq!(
+        (note["documentType"].as_str(), note["amount"].clone()),
+        (Some("CreditNote"), json!(125.0))
+    );
+    let listed: Vec<Value> = get(
+        &sim,
+        &tok,
+        "/v1/customerCreditNote?externalReference=woo:default:refund:9",
+    )
+    .json()
+    .expect("json");
+    assert_eq!(listed.len(), 1);
+    let wrong_lines = json!({"customerNumber": {"value": "10023"}, "invoiceLines": []});
+    assert_eq!(
+        post(&sim, &tok, "/v2/customerCreditNote", &wrong_lines).status(),
+        400
+    );
+
+    let pay = json!({"type": {"value": "Payment"}, "customer": {"value": "10023"}, "paymentMethod": {"value": "CARD"},
+                     "cashAccount": {"value": "1930"}, "paymentAmount": {"value": 250.0},
+                     "paymentRef": {"value": "woo:default:1"},
+                     "paymentLines": [{"operation": "Insert", "documentType": {"value": "Invoice"},
+                                       "refNbr": {"value": "100001"}, "amountPaid": {"value": 250.0}}]});
+    let r = post(&sim, &tok, "/v1/customerPayment", &pay);
+    assert_eq!(r.status(), 201);
+    let p: Value = get(&sim, &tok, "/v1/customerPayment/300001")
+        .json()
+        .expect("json");
+    assert_eq!(
+        (p["paymentAmount"].clone(), p["availableBalance"].clone()),
+        (json!(250.0), json!(0.0))
+    );
+    let mut bad_cash = pay.clone();
+    bad_cash["cashAccount"] = json!({"value": "3000"});
+    let r = post(&sim, &tok, "/v1/customerPayment", &bad_cash);
+    assert_eq!(r.status(), 400);
+    assert!(message(r).contains("Cash account '3000'"));
+    let mut bad_doc = pay;
+    bad_doc["paymentLines"][0]["refNbr"] = json!({"value": "999"});
+    assert_eq!(
+        post(&sim, &tok, "/v1/customerPayment", &bad_doc).status(),
+        400
+    );
+}
+
+#[test]
+fn sales_orders_v3_create_get_list_and_problems() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    assert_eq!(
+        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
+        201
+    );
+    let so_tok = {
+        let r = token_form(
+            &sim,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "demo-client"),
+                ("client_secret", "demo-secret"),
+                ("tenant_id", "demo-tenant"),
+                (
+                    "scope",
+                    "visma.net.erp.salesorder:read visma.net.erp.salesorder:write",
+                ),
+            ],
+        );
+        r.json::<Value>().expect("json")["access_token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    };
+    let order = json!({"type": "SO", "customer": {"id": "10023", "refNo": "woo:default:77", "order": "77"},
+                       "orderLines": [{"inventoryId": "MAT-KAFFE", "quantity": 3, "unitPrice": 129.9, "taxCategoryId": "31"},
+                                      {"inventoryId": "FRAKT", "quantity": 1, "unitPrice": 99, "taxCategoryId": "3"}]});
+    let r = client()
+        .post(sim.salesorders_url())
+        .bearer_auth(&so_tok)
+        .json(&order)
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 201);
+    let loc = r.headers()["location"].to_str().expect("ascii").to_string();
+    assert_eq!(loc, format!("{}/SO/000001", sim.salesorders_url()));
+    assert!(r.headers().get("x-ratelimit-limit").is_some());
+    let o: Value = client()
+        .get(&loc)
+        .bearer_auth(&so_tok)
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    // 389.70 × 15 % = 58.455 → 58.46; 99 × 25 % = 24.75
+    assert_eq!(o["totals"]["orderTotal"], json!(571.91));
+    assert_eq!(o["totals"]["taxTotal"], json!(83.21));
+    assert_eq!(o["customer"]["refNo"], "woo:default:77");
+    assert!(o.get("_lines").is_none());
+    let page: Value = client()
+        .get(format!(
+            "{}?customerId=10023&pageSize=1&pageIndex=0",
+            sim.salesorders_url()
+        ))
+        .bearer_auth(&so_tok)
+        .send()
+        .expect("list")
+        .json()
+        .expect("json");
+    assert_eq!(
+        (page["totalCount"].clone(), page["nextPage"].clone()),
+        (json!(1), Value::Null)
+    );
+    assert_eq!(page["value"][0]["customerRefNo"], "woo:default:77");
+
+    // The ERP token has no SalesOrders scope.
+    let r = client()
+        .post(sim.salesorders_url())
+        .bearer_auth(&tok)
+        .json(&order)
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    let mut bad_item = order.clone();
+    bad_item["orderLines"][0]["inventoryId"] = json!("NOPE");
+    let mut wrapped = order.clone();
+    wrapped["type"] = json!({"value": "SO"});
+    let mut unknown = order.clone();
+    unknown["customerRefNo"] = json!("x");
+    for (body, field) in [
+        (bad_item, "orderLines[0].inventoryId"),
+        (wrapped, "type"),
+        (unknown, "customerRefNo"),
+    ] {
+        let r = client()
+            .post(sim.salesorders_url())
+            .bearer_auth(&so_tok)
+            .json(&body)
+            .send()
+            .expect("post");
+        assert_eq!(r.status(), 400, "{field}");
+        let v: Value = r.json().expect("problem json");
+        assert!(v["errors"].get(field).is_some(), "{field}: {v}");
+    }
+    let r = client()
+        .get(format!("{}/SO/999999", sim.salesorders_url()))
+        .bearer_auth(&so_tok)
+        .send()
+        .expect("get");
+    assert_eq!(r.status(), 404);
+}
+
+#[test]
+fn lookups_serve_the_seeded_company() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    let accounts: Vec<Value> = get(&sim, &tok, "/v1/account").json().expect("json");
+    let cds: Vec<&str> = accounts
+        .iter()
+        .filter_map(|a| a["accountCD"].as_str())
+        .collect();
+    assert_eq!(cds.len(), 14);
+    assert!(cds.contains(&"3740") && cds.contains(&"1920"));
+    let vat: Vec<Value> = get(&sim, &tok, "/v1/vatCategory").json().expect("json");
+    let ids: Vec<&str> = vat
+        .iter()
+        .filter_map(|v| v["vatCategoryId"].as_str())
+        .collect();
+    assert_eq!(ids, vec!["3", "31", "33", "5", "6", "52"]);
+    let dim: Value = get(&sim, &tok, "/v1/dimension/SUBACCOUNT")
+        .json()
+        .expect("json");
+    let values: Vec<&str> = dim["segments"][0]["segmentValues"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .filter_map(|v| v["valueId"].as_str())
+        .collect();
+    assert_eq!(values, vec!["00", "10", "20"]);
+    let subs: Vec<Value> = get(&sim, &tok, "/v1/subaccount?pageSize=4")
+        .json()
+        .expect("json");
+    assert_eq!(subs.len(), 4);
+    assert_eq!(
+        subs[0]["metadata"],
+        json!({"totalCount": 9, "maxPageSize": 4})
+    );
+    let currencies: Vec<Value> = get(&sim, &tok, "/v1/currency").json().expect("json");
+    assert_eq!(
+        currencies
+            .iter()
+            .filter(|c| c["isBaseCurrency"] == true)
+            .count(),
+        1
+    );
+    let pm: Value = get(&sim, &tok, "/v1/paymentmethod/COD")
+        .json()
+        .expect("json");
+    assert_eq!(pm["meansOfPayment"], "CashOrCheck");
+    let terms: Value = get(&sim, &tok, "/v1/creditTerm").json().expect("json");
+    assert_eq!(terms["totalCount"], 2);
+    let classes: Vec<Value> = get(&sim, &tok, "/v1/customer/customerClass")
+        .json()
+        .expect("json");
+    assert_eq!(classes.len(), 2);
+    let branches: Vec<Value> = get(&sim, &tok, "/v1/branch").json().expect("json");
+    assert_eq!(branches[0]["name"], "Hovedkontor");
+    assert_eq!(get(&sim, &tok, "/v1/currency/USD").status(), 404);
+    assert_eq!(get(&sim, &tok, "/v1/nosuchthing").status(), 404);
+}
