@@ -26,6 +26,8 @@ pub(crate) struct Ctx<'a> {
     pub now: DateTime<Utc>,
     pub base: &'a str,
     pub config: &'a SimConfig,
+    /// The `If-Match` header of the request, if any (optimistic concurrency on PUT, NOTES §5.4).
+    pub if_match: Option<String>,
 }
 
 impl Ctx<'_> {
@@ -135,6 +137,7 @@ async fn handle(
         now,
         base: &shared.base_url,
         config: &shared.config,
+        if_match: header(&headers, "if-match").map(str::to_string),
     };
     let mut verdict = None;
     let mut lose = false;
