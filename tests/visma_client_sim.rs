@@ -655,3 +655,57 @@ fn basic_client_auth_and_the_legacy_path_prefix_work_against_the_simulator() {
     );
     assert_eq!(sim.inspect().tokens_issued, 1);
 }
+
+#[test]
+fn under_random_faults_and_lost_responses_every_invoice_lands_exactly_once() {
+    let Rig { sim, client, .. } = rig_with(
+        |c| {
+            c.seed = 7;
+            c.fault_rate = 0.3;
+            c.lost_response_rate = 0.5;
+        },
+        |c| c.max_attempts = 10,
+    );
+    let customer = client
+        .create_customer_once("20001", &customer_body("20001", "Kari Nordmann"))
+        .expect("customer despite faults");
+    assert_eq!(customer.number(), "20001");
+    let mut adopted = 0;
+    for order in 1..=12 {
+        let key = format!("woo:default:{order}");
+        let outcome = client
+            .create_invoice_once(&key, &invoice_body("20001", &key))
+            .expect("lands despite faults");
+        adopted += usize::from(outcome.was_adopted());
+    }
+    let inspection = sim.inspect();
+    let mut keys: Vec<String> = inspection
+        .store
+        .invoices
+        .iter()
+        .filter_map(|i| {
+            i.get("externalReference")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(inspection.store.invoices.len(), 12, "no duplicates");
+    assert_eq!(keys.len(), 12, "every order once");
+    let faults = inspection
+        .requests
+        .iter()
+        .filter(|r| r.outcome == "fault")
+        .count();
+    let lost = inspection
+        .requests
+        .iter()
+        .filter(|r| r.outcome == "lost")
+        .count();
+    assert!(
+        faults > 0 && lost > 0,
+        "the faults really happened ({faults} faults, {lost} lost)"
+    );
+    assert!(adopted > 0, "some lost creates were adopted");
+}
