@@ -3,8 +3,8 @@
 
 mod simulator_common;
 
-use simulator_common::*;
 use serde_json::{json, Value};
+use simulator_common::*;
 use std::time::Duration;
 
 #[test]

@@ -3,8 +3,8 @@
 
 mod simulator_common;
 
-use simulator_common::*;
 use serde_json::{json, Value};
+use simulator_common::*;
 
 #[test]
 fn invoice_totals_follow_visma_rounding_for_mixed_vat() {
