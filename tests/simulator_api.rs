@@ -1,105 +1,11 @@
-//! The simulator over HTTP on 127.0.0.1: token endpoint, auth, customers, invoices, credit notes, payments,
-//! sales orders and lookups, with a manual clock. Each test starts its own simulator.
+//! The simulator over HTTP on 127.0.0.1: token endpoint, auth, scopes, company header, customers and suppliers
+//! (create, get, update, list, paging, validation, ETag). Each test starts its own simulator.
 
-use chrono::{DateTime, Utc};
-use ml_connector::clock::ManualClock;
-use ml_connector::simulator::{RunningSimulator, SimConfig, Simulator};
-use reqwest::blocking::{Client, Response};
+mod simulator_common;
+
 use serde_json::{json, Value};
-use std::sync::Arc;
+use simulator_common::*;
 use std::time::Duration;
-
-const ERP_SCOPES: &str = "vismanet_erp_service_api:create vismanet_erp_service_api:read \
-                          vismanet_erp_service_api:update vismanet_erp_service_api:delete";
-
-fn start() -> (RunningSimulator, ManualClock) {
-    start_with(SimConfig::default())
-}
-
-fn start_with(config: SimConfig) -> (RunningSimulator, ManualClock) {
-    let t0 = DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
-        .expect("literal")
-        .with_timezone(&Utc);
-    let clock = ManualClock::new(t0);
-    let sim = Simulator::start(SimConfig {
-        clock: Arc::new(clock.clone()),
-        ..config
-    })
-    .expect("simulator starts");
-    (sim, clock)
-}
-
-fn client() -> Client {
-    Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client")
-}
-
-fn token_form(sim: &RunningSimulator, form: &[(&str, &str)]) -> Response {
-    client()
-        .post(sim.token_url())
-        .form(form)
-        .send()
-        .expect("token call")
-}
-
-fn token(sim: &RunningSimulator) -> String {
-    let r = token_form(
-        sim,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "demo-client"),
-            ("client_secret", "demo-secret"),
-            ("tenant_id", "demo-tenant"),
-            ("scope", ERP_SCOPES),
-        ],
-    );
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().expect("json");
-    v["access_token"].as_str().expect("token").to_string()
-}
-
-fn get(sim: &RunningSimulator, tok: &str, path: &str) -> Response {
-    client()
-        .get(format!("{}{path}", sim.base_url()))
-        .bearer_auth(tok)
-        .send()
-        .expect("get")
-}
-
-fn post(sim: &RunningSimulator, tok: &str, path: &str, body: &Value) -> Response {
-    client()
-        .post(format!("{}{path}", sim.base_url()))
-        .bearer_auth(tok)
-        .json(body)
-        .send()
-        .expect("post")
-}
-
-fn message(r: Response) -> String {
-    let v: Value = r.json().expect("json error body");
-    v["ExceptionMessage"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn customer_body(number: &str) -> Value {
-    json!({
-        "number": {"value": number}, "name": {"value": "Kari Nordmann"}, "status": {"value": "Active"},
-        "customerClassId": {"value": "1"}, "currencyId": {"value": "NOK"}, "creditTermsId": {"value": "14"},
-        "mainAddress": {"value": {"addressLine1": {"value": "Storgata 1"}, "postalCode": {"value": "0150"},
-                                  "city": {"value": "Oslo"}, "countryId": {"value": "NO"}}},
-        "mainContact": {"value": {"name": {"value": "Kari Nordmann"}, "email": {"value": "kari@example.no"}}}
-    })
-}
-
-fn invoice_line(qty: f64, price: f64, account: &str, vat: &str) -> Value {
-    json!({"operation": "Insert", "quantity": {"value": qty}, "unitPriceInCurrency": {"value": price},
-           "accountNumber": {"value": account}, "vatCodeId": {"value": vat}, "description": {"value": "Vare"},
-           "subaccount": [{"segmentId": 1, "segmentValue": "10"}, {"segmentId": 2, "segmentValue": "100"}]})
-}
 
 #[test]
 fn token_endpoint_accepts_form_and_basic_and_refuses_bad_credentials() {
@@ -409,196 +315,50 @@ fn customer_validation_failures_name_the_field() {
 }
 
 #[test]
-fn invoice_totals_follow_visma_rounding_for_mixed_vat() {
+fn supplier_etag_and_if_match() {
     let (sim, _) = start();
     let tok = token(&sim);
-    assert_eq!(
-        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
-        201
-    );
-    let mut discounted = invoice_line(3.0, 33.33, "3000", "3");
-    discounted["discountPercent"] = json!({"value": 10});
-    let body = json!({
-        "customerNumber": {"value": "10023"}, "documentDate": {"value": "2026-05-01T00:00:00"},
-        "currencyId": {"value": "NOK"}, "externalReference": {"value": "woo:default:1001"},
-        "customerRefNumber": {"value": "woo:default:1001"}, "paymentMethodId": {"value": "CARD"},
-        "invoiceLines": [
-            invoice_line(2.0, 79.20, "3000", "3"), discounted, invoice_line(1.0, 49.90, "3010", "31"),
-            invoice_line(3.0, 12.35, "3020", "33"), invoice_line(1.0, 100.0, "3200", "6")
-        ]
-    });
-    let r = post(&sim, &tok, "/v2/customerinvoice", &body);
-    assert_eq!(r.status(), 201);
-    let location = r
-        .headers()
-        .get("location")
-        .and_then(|h| h.to_str().ok())
-        .expect("location")
+    let body = json!({"number": {"value": "50001"}, "name": {"value": "Leverandør AS"}, "status": {"value": "Active"},
+                      "paymentMethodId": {"value": "BANK"}, "currencyId": {"value": "NOK"}});
+    let created = post(&sim, &tok, "/v1/supplier", &body);
+    assert_eq!(created.status(), 201);
+    let created_tag = created.headers()["etag"]
+        .to_str()
+        .expect("ascii")
         .to_string();
-    let number = location.rsplit('/').next().expect("number").to_string();
-    let inv: Value = get(&sim, &tok, &format!("/v1/customerinvoice/{number}"))
-        .json()
-        .expect("json");
-    assert_eq!(inv["status"], "Balanced");
-    assert_eq!(inv["documentDueDate"], "2026-05-15T00:00:00");
-    assert_eq!(inv["detailTotal"], json!(435.34));
-    assert_eq!(inv["vatTaxableTotal"], json!(335.34));
-    assert_eq!(inv["vatExemptTotal"], json!(100.0));
-    assert_eq!(inv["vatTotal"], json!(74.04));
-    assert_eq!(inv["amount"], json!(509.38));
-    assert_eq!(inv["balance"], json!(509.38));
-    let vat: Vec<(String, Value)> = inv["taxDetails"]
-        .as_array()
-        .expect("taxDetails")
-        .iter()
-        .map(|t| {
-            (
-                t["taxId"].as_str().unwrap_or("").to_string(),
-                t["vatAmount"].clone(),
-            )
-        })
-        .collect();
+    let r = get(&sim, &tok, "/v1/supplier/50001");
+    let tag = r.headers()["etag"].to_str().expect("ascii").to_string();
+    assert_eq!(tag, created_tag);
+    let s: Value = r.json().expect("json");
     assert_eq!(
-        vat,
-        vec![
-            ("3".into(), json!(62.1)),
-            ("31".into(), json!(7.49)),
-            ("33".into(), json!(4.45)),
-            ("6".into(), json!(0.0))
-        ]
+        s["paymentMethod"],
+        json!({"id": "BANK", "description": "Bankoverføring"})
     );
-    assert_eq!(inv["invoiceLines"][1]["amount"], json!(89.99));
-    assert_eq!(
-        inv["invoiceLines"][0]["subaccount"]["subaccountNumber"],
-        "10-100"
-    );
-
-    let found: Vec<Value> = get(
-        &sim,
-        &tok,
-        "/v1/customerinvoice?externalReference=woo:default:1001",
-    )
-    .json()
-    .expect("json");
-    assert_eq!(found.len(), 1);
-    let none: Vec<Value> = get(
-        &sim,
-        &tok,
-        "/v1/customerinvoice?customerRefNumber=woo:default:9",
-    )
-    .json()
-    .expect("json");
-    assert!(none.is_empty());
-
-    let rel = post(
-        &sim,
-        &tok,
-        &format!("/v1/customerinvoice/{number}/action/release"),
-        &json!({}),
-    );
-    assert_eq!(rel.status(), 200);
-    let v: Value = rel.json().expect("json");
-    assert_eq!(v["actionResult"], "Done");
-    let inv: Value = get(&sim, &tok, &format!("/v1/customerinvoice/{number}"))
-        .json()
-        .expect("json");
-    assert_eq!(inv["status"], "Open");
-    assert_eq!(
-        post(
-            &sim,
-            &tok,
-            &format!("/v1/customerinvoice/{number}/action/release"),
-            &json!({})
-        )
-        .status(),
-        400
-    );
-}
-
-#[test]
-fn invoice_business_rules_are_enforced() {
-    let (sim, _) = start();
-    let tok = token(&sim);
-    assert_eq!(
-        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
-        201
-    );
-    let base = |line: Value| json!({"customerNumber": {"value": "10023"}, "invoiceLines": [line]});
-    let mut bad_segment = invoice_line(1.0, 10.0, "3000", "3");
-    bad_segment["subaccount"] = json!([{"segmentId": 1, "segmentValue": "99"}]);
-    let mut wrapped_op = invoice_line(1.0, 10.0, "3000", "3");
-    wrapped_op["operation"] = json!({"value": "Insert"});
-    let mut bad_item = invoice_line(1.0, 10.0, "3000", "3");
-    bad_item["inventoryNumber"] = json!({"value": "NOPE"});
-    let cases = [
-        (base(invoice_line(1.0, 10.0, "9999", "3")), "Account '9999'"),
-        (
-            base(invoice_line(1.0, 10.0, "3000", "99")),
-            "VAT category '99'",
-        ),
-        (base(bad_segment), "Avdeling of Subaccount do not exist"),
-        (base(wrapped_op), "invoiceLines[0].operation"),
-        (base(bad_item), "Inventory item 'NOPE'"),
-        (
-            json!({"customerNumber": {"value": "404"}}),
-            "Customer '404' does not exist",
-        ),
-        (
-            json!({"customerNumber": {"value": "10023"}, "currencyId": {"value": "USD"}}),
-            "Currency 'USD'",
-        ),
-        (
-            json!({"customerNumber": {"value": "10023"}, "paymentMethodId": {"value": "CASH"}}),
-            "Payment method 'CASH'",
-        ),
-    ];
-    for (body, needle) in cases {
-        let r = post(&sim, &tok, "/v2/customerinvoice", &body);
-        assert_eq!(r.status(), 400, "{needle}");
-        let m = message(r);
-        assert!(m.contains(needle), "{needle}: {m}");
-    }
-    let on_hold = client()
-        .put(format!("{}/v1/customer/10023", sim.base_url()))
-        .bearer_auth(&tok)
-        .json(&json!({"status": {"value": "OnHold"}}))
-        .send()
-        .expect("put");
-    assert_eq!(on_hold.status(), 204);
-    let r = post(
-        &sim,
-        &tok,
-        "/v2/customerinvoice",
-        &base(invoice_line(1.0, 10.0, "3000", "3")),
-    );
-    assert_eq!(r.status(), 400);
-    assert!(message(r).contains("OnHold"));
-    assert!(sim.inspect().store.invoices.is_empty());
-}
-
-#[test]
-fn invoice_reference_number_is_used_only_with_override_number_series() {
-    let (sim, _) = start();
-    let tok = token(&sim);
-    assert_eq!(
-        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
-        201
-    );
-    let body = |over: bool| {
-        json!({"customerNumber": {"value": "10023"}, "referenceNumber": {"value": "WOO1001"},
-               "overrideNumberSeries": {"value": over}, "invoiceLines": [invoice_line(1.0, 10.0, "3000", "3")]})
+    assert!(s["timeStamp"].is_string());
+    let put = |if_match: &str, name: &str| {
+        client()
+            .put(format!("{}/v1/supplier/50001", sim.base_url()))
+            .bearer_auth(&tok)
+            .header("if-match", if_match)
+            .json(&json!({"name": {"value": name}}))
+            .send()
+            .expect("put")
     };
-    let auto = post(&sim, &tok, "/v1/customerinvoice", &body(false));
-    assert!(auto.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .ends_with("/100001"));
-    let manual = post(&sim, &tok, "/v1/customerinvoice", &body(true));
-    assert!(manual.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .ends_with("/WOO1001"));
-    let dup = post(&sim, &tok, "/v1/customerinvoice", &body(true));
-    assert_eq!(dup.status(), 400);
-    assert!(message(dup).contains("already exists"));
+    let ok = put(&tag, "Ny AS");
+    assert_eq!(ok.status(), 204);
+    let new_tag = ok.headers()["etag"].to_str().expect("ascii").to_string();
+    assert_ne!(new_tag, tag);
+    assert_eq!(put(&tag, "Stale AS").status(), 412);
+    let s: Value = get(&sim, &tok, "/v1/supplier/50001").json().expect("json");
+    assert_eq!(s["name"], "Ny AS");
+    let listed: Vec<Value> = get(&sim, &tok, "/v1/supplier?name=ny%20as")
+        .json()
+        .expect("json");
+    assert_eq!(listed.len(), 1);
+    let bad = json!({"number": {"value": "50002"}, "name": {"value": "X"}, "status": {"value": "CreditHold"}});
+    assert_eq!(
+        post(&sim, &tok, "/v1/supplier", &bad).status(),
+        400,
+        "CreditHold is a customer status only"
+    );
 }

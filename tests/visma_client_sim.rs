@@ -1,126 +1,19 @@
-//! The Visma client against the in-process simulator (seeded demo company, 127.0.0.1:0), one clock shared by
-//! both so token expiry and rate windows move by hand: every endpoint, exactly-once creates including the
-//! lost-response trap, token expiry and revocation, 429 with and without Retry-After, 5xx bursts, timeouts, error
-//! bodies in every shape, the rate limiter, and ping.
+//! The Visma client against the in-process simulator (seeded demo company, 127.0.0.1:0): every endpoint —
+//! lookups, customers and suppliers with delta lists, invoices with exact totals and release, credit notes,
+//! payments, SalesOrders v3 — exactly-once creates, HTTP Basic client auth, the legacy path prefix, and ping.
 
 mod visma_support;
 
-use ml_connector::clock::ManualClock;
 use ml_connector::secret::Secret;
-use ml_connector::simulator::{
-    FaultBody, Faults, RunningSimulator, ScriptedFault, SimConfig, Simulator,
-};
-use ml_connector::visma::{
-    Client, Config, CreateOutcome, SalesOrderKey, SalesOrderQuery, VismaError,
-};
-use serde_json::{json, Value};
+use ml_connector::visma::{Client, CreateOutcome, SalesOrderKey, SalesOrderQuery, VismaError};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use visma_support::{start_time, waited_ms};
-
-struct Rig {
-    sim: RunningSimulator,
-    client: Client,
-    clock: ManualClock,
-}
-
-fn rig_with(
-    sim_config: impl FnOnce(&mut SimConfig),
-    client_config: impl FnOnce(&mut Config),
-) -> Rig {
-    let clock = ManualClock::new(start_time());
-    let mut sc = SimConfig {
-        clock: Arc::new(clock.clone()),
-        ..SimConfig::default()
-    };
-    sim_config(&mut sc);
-    let sim = Simulator::start(sc).expect("simulator starts");
-    let mut config = Config::visma_net("demo-client", Secret::new("demo-secret"), "demo-tenant")
-        .with_urls(sim.token_url(), sim.base_url(), sim.salesorders_url())
-        .with_company_id("1234567");
-    client_config(&mut config);
-    let client = Client::new(config, Arc::new(clock.clone()))
-        .expect("valid config")
-        .with_jitter(|| 0.5);
-    Rig { sim, client, clock }
-}
-
-fn rig() -> Rig {
-    rig_with(|_| {}, |_| {})
-}
-
-fn customer_body(number: &str, name: &str) -> Value {
-    json!({
-        "number": {"value": number},
-        "name": {"value": name},
-        "status": {"value": "Active"},
-        "currencyId": {"value": "NOK"},
-        "customerClassId": {"value": "1"},
-        "creditTermsId": {"value": "14"},
-        "mainAddress": {"value": {"addressLine1": {"value": "Storgata 1"}, "postalCode": {"value": "0150"},
-                                  "city": {"value": "Oslo"}, "countryId": {"value": "NO"}}},
-        "mainContact": {"value": {"name": {"value": name}, "email": {"value": "kari@example.no"}}}
-    })
-}
-
-fn supplier_body(number: &str, name: &str) -> Value {
-    json!({"number": {"value": number}, "name": {"value": name}, "currencyId": {"value": "NOK"}})
-}
-
-/// 2 × 100.00 coffee at 15 % (woo `reduced-rate`): 200.00 net, 30.00 VAT.
-fn invoice_body(customer: &str, key: &str) -> Value {
-    json!({
-        "customerNumber": {"value": customer},
-        "documentDate": {"value": "2026-05-01T00:00:00"},
-        "currencyId": {"value": "NOK"},
-        "externalReference": {"value": key},
-        "customerRefNumber": {"value": key},
-        "invoiceText": {"value": "Order 1001"},
-        "invoiceLines": [{
-            "operation": "Insert",
-            "description": {"value": "Kaffe"},
-            "quantity": {"value": 2},
-            "unitPriceInCurrency": {"value": 100.0},
-            "accountNumber": {"value": "3010"},
-            "vatCodeId": {"value": "31"},
-            "subaccount": [{"segmentId": 1, "segmentValue": "10"}, {"segmentId": 2, "segmentValue": "100"}]
-        }]
-    })
-}
-
-fn credit_note_body(customer: &str, key: &str) -> Value {
-    json!({
-        "customerNumber": {"value": customer},
-        "documentDate": {"value": "2026-05-02T00:00:00"},
-        "currencyId": {"value": "NOK"},
-        "externalReference": {"value": key},
-        "lines": [{
-            "operation": "Insert",
-            "description": {"value": "Retur kaffe"},
-            "quantity": {"value": 1},
-            "unitPriceInCurrency": {"value": 100.0},
-            "accountNumber": {"value": "3010"},
-            "vatCodeId": {"value": "31"}
-        }]
-    })
-}
-
-fn sales_order_body(customer: &str, key: &str) -> Value {
-    json!({
-        "type": "SO",
-        "date": "2026-05-01T00:00:00",
-        "customer": {"id": customer, "refNo": key},
-        "orderLines": [{"inventoryId": "MAT-KAFFE", "quantity": 2, "unitPrice": 100.0}]
-    })
-}
-
-fn posts(sim: &RunningSimulator) -> usize {
-    sim.inspect()
-        .requests
-        .iter()
-        .filter(|r| r.method == "POST" && !r.path.contains("connect/token"))
-        .count()
-}
+use visma_support::sim::{
+    credit_note_body, customer_body, invoice_body, rig, rig_with, sales_order_body, supplier_body,
+    Rig,
+};
+use visma_support::start_time;
 
 #[test]
 fn lookups_return_the_seeded_demo_company() {
@@ -414,190 +307,6 @@ fn sales_orders_v3_are_created_once_read_and_listed() {
 }
 
 #[test]
-fn the_lost_response_trap_is_detected_by_searching_before_re_creating() {
-    let Rig { sim, client, .. } = rig();
-    client
-        .create_customer(&customer_body("20001", "Kari Nordmann"))
-        .expect("customer");
-    let key = "woo:default:3003";
-    sim.push_fault(ScriptedFault::LoseResponse);
-    let blind = client
-        .create_invoice(&invoice_body("20001", key))
-        .expect_err("answer lost");
-    assert!(blind.is_outcome_unknown(), "{blind:?}");
-    assert_eq!(
-        sim.inspect().store.invoices.len(),
-        1,
-        "the simulator stored it anyway"
-    );
-
-    let outcome = client
-        .create_invoice_once(key, &invoice_body("20001", key))
-        .expect("adopted");
-    assert!(outcome.was_adopted());
-    assert_eq!(sim.inspect().store.invoices.len(), 1, "no duplicate");
-
-    // Every create answered by a dropped connection: the first search finds nothing, the POST is stored but
-    // lost, the second search adopts it.
-    let key2 = "woo:default:3004";
-    let before = posts(&sim);
-    sim.set_faults(Faults {
-        lost_response_rate: 1.0,
-        ..Faults::default()
-    });
-    let outcome = client
-        .create_invoice_once(key2, &invoice_body("20001", key2))
-        .expect("adopted after loss");
-    assert!(outcome.was_adopted());
-    assert_eq!(posts(&sim) - before, 1, "exactly one POST");
-    assert_eq!(sim.inspect().store.invoices.len(), 2);
-}
-
-#[test]
-fn token_expiry_mid_run_fetches_a_new_token_before_the_old_one_dies() {
-    let Rig { sim, client, clock } = rig();
-    client.list_currencies().expect("first");
-    clock.advance(Duration::from_secs(50 * 60));
-    client.list_currencies().expect("same token");
-    assert_eq!(sim.inspect().tokens_issued, 1);
-    clock.advance(Duration::from_secs(6 * 60));
-    client.list_currencies().expect("refreshed");
-    assert_eq!(sim.inspect().tokens_issued, 2);
-    clock.advance(Duration::from_secs(2 * 3600));
-    client.list_currencies().expect("long idle");
-    let log = sim.inspect().requests;
-    assert!(
-        log.iter().all(|r| r.status != 401),
-        "never ran into an expired token"
-    );
-}
-
-#[test]
-fn a_revoked_token_is_refreshed_once() {
-    let Rig { sim, client, .. } = rig();
-    client.list_currencies().expect("warm");
-    sim.push_fault(ScriptedFault::Unauthorized);
-    client.list_currencies().expect("after refresh");
-    assert_eq!(sim.inspect().tokens_issued, 2);
-    sim.push_fault(ScriptedFault::Unauthorized);
-    sim.push_fault(ScriptedFault::Unauthorized);
-    let err = client.list_currencies().expect_err("twice");
-    assert!(err.is_auth(), "{err:?}");
-}
-
-#[test]
-fn throttling_with_and_without_retry_after() {
-    let Rig { sim, client, clock } = rig();
-    client.list_currencies().expect("warm");
-    sim.push_fault(ScriptedFault::RateLimited {
-        retry_after_secs: Some(12),
-    });
-    client.list_currencies().expect("after Retry-After");
-    let after_first = waited_ms(&clock);
-    assert_eq!(after_first, 12_000, "exactly the Retry-After");
-    // Without Retry-After the wait is X-RateLimit-Reset: the rest of the hourly window, longer than the
-    // 5-minute cap, so the client gives up at once with a retryable error for the engine to reschedule.
-    sim.push_fault(ScriptedFault::RateLimited {
-        retry_after_secs: None,
-    });
-    let err = client.list_currencies().expect_err("window too far away");
-    let wait = err.retry_after().expect("reset reported");
-    assert!(
-        matches!(err, VismaError::Throttled { .. }) && err.is_retryable(),
-        "{err:?}"
-    );
-    assert!(
-        wait > Duration::from_secs(300) && wait <= Duration::from_secs(3600),
-        "{wait:?}"
-    );
-    assert_eq!(
-        waited_ms(&clock),
-        after_first,
-        "no in-process wait beyond the cap"
-    );
-    let throttled = sim
-        .inspect()
-        .requests
-        .iter()
-        .filter(|r| r.status == 429)
-        .count();
-    assert_eq!(throttled, 2);
-}
-
-#[test]
-fn a_5xx_burst_is_ridden_out_and_error_bodies_of_every_shape_are_read() {
-    let Rig { sim, client, clock } = rig();
-    for body in [FaultBody::Visma, FaultBody::Message, FaultBody::PlainText] {
-        sim.push_fault(ScriptedFault::Status { status: 503, body });
-    }
-    assert_eq!(client.list_currencies().expect("fourth attempt").len(), 3);
-    assert_eq!(waited_ms(&clock), 500 + 1_000 + 2_000);
-
-    let cases = [
-        (FaultBody::Malformed, 400),
-        (FaultBody::PlainText, 400),
-        (FaultBody::Empty, 404),
-        (FaultBody::Visma, 412),
-    ];
-    for (body, status) in cases {
-        sim.push_fault(ScriptedFault::Status { status, body });
-        let err = client.list_currencies().expect_err("rejected");
-        assert_eq!(err.status(), Some(status), "{body:?}");
-        assert!(!err.is_retryable(), "{body:?}");
-        if body == FaultBody::PlainText {
-            assert_eq!(
-                err.message().map(|m| m.text.as_str()),
-                Some("Service Unavailable")
-            );
-        }
-    }
-}
-
-#[test]
-fn a_slow_simulator_times_out() {
-    let Rig { sim, client, .. } = rig_with(
-        |_| {},
-        |c| {
-            c.timeout = Duration::from_millis(300);
-            c.max_attempts = 1;
-        },
-    );
-    client.list_currencies().expect("warm");
-    sim.set_faults(Faults {
-        latency_ms: 1_500,
-        ..Faults::default()
-    });
-    let err = client.list_currencies().expect_err("too slow");
-    assert!(
-        matches!(
-            err,
-            VismaError::Timeout {
-                outcome_unknown: false,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(err.is_retryable());
-}
-
-#[test]
-fn the_limiter_keeps_within_the_hourly_budget() {
-    let Rig { sim, client, clock } = rig_with(
-        |c| c.rate_limit_per_hour = 3,
-        |c| c.max_limiter_wait = Duration::from_secs(3600),
-    );
-    for _ in 0..5 {
-        client.list_currencies().expect("within budget");
-    }
-    assert!(
-        sim.inspect().requests.iter().all(|r| r.status != 429),
-        "no 429"
-    );
-    assert!(waited_ms(&clock) > 0, "waited for the window to reset");
-}
-
-#[test]
 fn ping_reports_the_company_or_the_reason() {
     let Rig {
         sim: _sim, client, ..
@@ -628,4 +337,30 @@ fn ping_reports_the_company_or_the_reason() {
         "{}",
         err.reason_for_merchant()
     );
+}
+
+#[test]
+fn basic_client_auth_and_the_legacy_path_prefix_work_against_the_simulator() {
+    let Rig { sim, client, .. } = rig_with(
+        |_| {},
+        |c| c.client_auth = ml_connector::visma::ClientAuth::Basic,
+    );
+    assert_eq!(client.list_currencies().expect("basic auth").len(), 3);
+    let legacy = rig_with(|_| {}, |_| {});
+    let mut config = legacy.client.config().clone();
+    config.api_base_url = format!("{}/API/controller/api", legacy.sim.base_url());
+    let client = Client::new(config, Arc::new(legacy.clock.clone())).expect("valid config");
+    assert_eq!(client.list_accounts().expect("legacy prefix").len(), 14);
+    let paths: Vec<String> = legacy
+        .sim
+        .inspect()
+        .requests
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert!(
+        paths.iter().any(|p| p == "/API/controller/api/v1/account"),
+        "{paths:?}"
+    );
+    assert_eq!(sim.inspect().tokens_issued, 1);
 }

@@ -111,11 +111,35 @@ fn served(party: Party, mut item: Value) -> Value {
     item
 }
 
-/// `GET /v1/{customer|supplier}/{number}`.
+/// `GET /v1/{customer|supplier}/{number}`: the DTO and its `ETag`.
 pub fn get(ctx: &mut Ctx<'_>, party: Party, number: &str) -> Reply {
     match find(party.items(ctx), number).cloned() {
-        Some(c) => Reply::ok(served(party, c)),
+        Some(c) => {
+            let tag = etag(&c);
+            Reply::ok(served(party, c)).with_header("etag", tag)
+        }
         None => ctx.not_found(party.noun(), number),
+    }
+}
+
+/// A strong ETag over the stored document's content (D-ETAG: the header on GET/POST/PUT, `If-Match` on PUT).
+pub fn etag(doc: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut content = doc.clone();
+    if let Some(o) = content.as_object_mut() {
+        o.remove("timeStamp");
+    }
+    let digest = Sha256::digest(serde_json::to_vec(&content).unwrap_or_default());
+    format!("\"{}\"", hex::encode(digest.get(..8).unwrap_or_default()))
+}
+
+/// `SupplierDto.timeStamp` (SPEC25 `string/byte`): the ETag's bytes in base64, as the body copy of the ETag.
+fn stamp_version(party: Party, doc: &mut Value) {
+    if party == Party::Supplier {
+        use base64::Engine;
+        let tag = etag(doc);
+        let raw = hex::decode(tag.trim_matches('"')).unwrap_or_default();
+        doc["timeStamp"] = json!(base64::engine::general_purpose::STANDARD.encode(raw));
     }
 }
 
@@ -172,8 +196,10 @@ pub fn create(ctx: &mut Ctx<'_>, party: Party, body: &[u8]) -> Reply {
     if let Err(m) = apply(&mut dto, &plain, party, internal_id) {
         return ctx.error(400, &format!("{action} {m}"));
     }
+    stamp_version(party, &mut dto);
+    let tag = etag(&dto);
     party.items_mut(ctx).push(dto);
-    Reply::created(format!("{}/v1/{}/{number}", ctx.base, party.path()))
+    Reply::created(format!("{}/v1/{}/{number}", ctx.base, party.path())).with_header("etag", tag)
 }
 
 /// `PUT /v1/{customer|supplier}/{number}`.
@@ -194,6 +220,15 @@ pub fn update(ctx: &mut Ctx<'_>, party: Party, number: &str, body: &[u8]) -> Rep
     let Some(mut dto) = party.items(ctx).get(index).cloned() else {
         return ctx.not_found(party.noun(), number);
     };
+    if let Some(wanted) = ctx.if_match.clone() {
+        if wanted.trim() != "*" && wanted.trim() != etag(&dto) {
+            let msg = format!(
+                "Error: The {} was changed by someone else (ETag mismatch).",
+                party.path()
+            );
+            return ctx.error(412, &msg);
+        }
+    }
     let internal_id = dto.get("internalId").and_then(Value::as_u64).unwrap_or(0);
     let mut plain = plain;
     plain.remove("number"); // the number is changed by `action/changeCustomerCd`, not by PUT
@@ -201,10 +236,12 @@ pub fn update(ctx: &mut Ctx<'_>, party: Party, number: &str, body: &[u8]) -> Rep
         return ctx.error(400, &format!("{action} {m}"));
     }
     dto["lastModifiedDateTime"] = json!(stamp);
+    stamp_version(party, &mut dto);
+    let tag = etag(&dto);
     if let Some(slot) = party.items_mut(ctx).get_mut(index) {
         *slot = dto;
     }
-    Reply::no_content()
+    Reply::no_content().with_header("etag", tag)
 }
 
 /// Copies the fields of an update DTO onto the GET DTO, checking references against the seeded company.

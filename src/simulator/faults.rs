@@ -45,6 +45,7 @@ pub enum ScriptedFault {
 
 /// Runtime fault settings; change them on a running simulator with `set_faults`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Faults {
     /// Share of API calls answered with a 500 and a Visma error body.
     pub fault_rate: f64,

@@ -9,6 +9,7 @@
 
 mod auth;
 mod customers;
+mod dates;
 mod documents;
 mod faults;
 mod http;

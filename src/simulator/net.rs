@@ -201,6 +201,7 @@ pub(crate) fn start(config: SimConfig) -> Result<RunningSimulator, SimError> {
         },
         rng: StdRng::seed_from_u64(config.seed),
         log: Vec::new(),
+        requests_seen: 0,
     };
     let shared = Arc::new(Shared {
         base_url: format!("http://{addr}"),

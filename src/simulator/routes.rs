@@ -9,7 +9,7 @@ use super::http::{self, Body, Query, Reply};
 use super::net::{Conn, Shared};
 use super::ratelimit::{Verdict, POLICY};
 use super::schema::{self, Spec};
-use super::state::{LoggedRequest, State};
+use super::state::{LoggedRequest, State, MAX_LOGGED_REQUESTS};
 use super::{customers, documents, lookups, payments, salesorders, SimConfig};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State as AxState};
@@ -26,6 +26,8 @@ pub(crate) struct Ctx<'a> {
     pub now: DateTime<Utc>,
     pub base: &'a str,
     pub config: &'a SimConfig,
+    /// The `If-Match` header of the request, if any (optimistic concurrency on PUT, NOTES §5.4).
+    pub if_match: Option<String>,
 }
 
 impl Ctx<'_> {
@@ -110,11 +112,6 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let latency = shared.lock().faults.latency_ms;
-    if latency > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
-    }
-    let now = shared.config.clock.now();
     let segs: Vec<String> = uri
         .path()
         .split('/')
@@ -123,6 +120,13 @@ async fn handle(
         .collect();
     let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     let (kind, skip) = classify(&lower);
+    if !matches!(kind, Kind::Inspect) {
+        let latency = shared.lock().faults.latency_ms;
+        if latency > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+        }
+    }
+    let now = shared.config.clock.now();
     let query = Query::parse(uri.query().unwrap_or(""));
     let authorization = header(&headers, "authorization");
     let mut st = shared.lock();
@@ -135,6 +139,7 @@ async fn handle(
         now,
         base: &shared.base_url,
         config: &shared.config,
+        if_match: header(&headers, "if-match").map(str::to_string),
     };
     let mut verdict = None;
     let mut lose = false;
@@ -177,9 +182,12 @@ async fn handle(
         Kind::Token => Some(auth::redact_form(&body)),
         _ => serde_json::from_slice::<Value>(&body).ok(),
     };
-    let seq = u64::try_from(st.log.len())
-        .unwrap_or(u64::MAX)
-        .saturating_add(1);
+    st.requests_seen = st.requests_seen.saturating_add(1);
+    let seq = st.requests_seen;
+    if st.log.len() >= MAX_LOGGED_REQUESTS {
+        // A long-running `ml-connector simulate` keeps the newest requests only.
+        st.log.remove(0);
+    }
     st.log.push(LoggedRequest {
         seq,
         at: now,

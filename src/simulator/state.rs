@@ -17,6 +17,9 @@ pub const MAX_PAGE_SIZE: usize = 1000;
 /// Page size when `pageSize` is omitted (undocumented; small enough that a client that forgets paging notices).
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
+/// Requests the log keeps (the oldest are dropped beyond this).
+pub const MAX_LOGGED_REQUESTS: usize = 10_000;
+
 /// The documents created through the API: what the state file holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -139,8 +142,10 @@ pub struct State {
     pub faults: Faults,
     /// Seeded RNG for faults, tokens and ids.
     pub rng: StdRng,
-    /// Request log.
+    /// Request log (newest [`MAX_LOGGED_REQUESTS`]).
     pub log: Vec<LoggedRequest>,
+    /// Requests seen since start (the log's `seq`).
+    pub requests_seen: u64,
 }
 
 impl State {

@@ -242,6 +242,15 @@ impl Config {
                 });
             }
         }
+        if let Some(company) = &self.company_id {
+            // `ipp-company-id` is an integer context id [NOTES §1.2]; anything else cannot be a header value we send.
+            if company.is_empty() || !company.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(VismaError::Config {
+                    field: "company_id",
+                    reason: "must be the numeric company id".into(),
+                });
+            }
+        }
         if self.client_secret.is_empty() {
             return Err(VismaError::Config {
                 field: "client_secret",

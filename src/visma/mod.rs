@@ -2,6 +2,23 @@
 //! configuration ([`config`]), Visma Connect tokens ([`auth`]), errors ([`error`]), the pure retry policy
 //! ([`retry`]), the rate limiter ([`limiter`]), GET response shapes ([`read`]) and one function per endpoint on
 //! [`Client`] (ERP endpoints, SalesOrders v3, and the exactly-once `create_*_once` helpers).
+//!
+//! ```no_run
+//! use ml_connector::clock::SystemClock;
+//! use ml_connector::visma::{Client, Config, CreateOutcome};
+//! use std::sync::Arc;
+//!
+//! # fn main() -> Result<(), ml_connector::visma::VismaError> {
+//! let client = Client::new(Config::from_env()?, Arc::new(SystemClock))?;
+//! let body = serde_json::json!({"customerNumber": {"value": "10000"}}); // a visma::dto value in practice
+//! match client.create_invoice_once("woo:default:1234", &body) {
+//!     Ok(CreateOutcome::Created(number) | CreateOutcome::Adopted(number)) => println!("invoice {number}"),
+//!     Err(e) if e.is_retryable() => { /* reschedule; e.retry_after() may say when */ }
+//!     Err(e) => eprintln!("{}", e.reason_for_merchant()),
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod auth;
 pub mod client;

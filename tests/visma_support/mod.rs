@@ -5,6 +5,8 @@
 //! No network beyond 127.0.0.1; the only real waiting is a `Hang` reply, for timeout tests.
 #![allow(dead_code)]
 
+pub mod sim;
+
 use chrono::{DateTime, Utc};
 use ml_connector::clock::ManualClock;
 use ml_connector::secret::Secret;
