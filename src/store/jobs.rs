@@ -34,7 +34,7 @@ fn to_i64(field: &'static str, v: u64) -> Result<i64, StoreError> {
 impl Store {
     /// Queues a WooCommerce entity. One short transaction, idempotent, safe from many processes at once:
     /// the same payload again is `Duplicate`; a newer (or equal) revision of a still-pending job replaces its
-    /// payload (`Replaced`); a newer revision of a running/done/failed/dead job is a new job (`Inserted`; the
+    /// payload (`Replaced`, due at once, attempts kept); a newer revision of a running/done/failed/dead job is a new job (`Inserted`; the
     /// engine reports "edited after posting"); an older revision than the latest job is `Superseded`.
     ///
     /// # Errors
@@ -82,8 +82,7 @@ impl Store {
             .map_err(fail)?;
         let outcome = match existing {
             Some((id, _, _, true)) => EnqueueOutcome::Duplicate(JobId(id)),
-            Some((id, state, revision, false)) if job.revision < revision => {
-                let _ = JobState::parse(&state)?;
+            Some((id, _, revision, false)) if job.revision < revision => {
                 EnqueueOutcome::Superseded(JobId(id))
             }
             Some((id, state, _, false)) if JobState::parse(&state)? == JobState::Pending => {
@@ -222,7 +221,11 @@ impl Store {
             }
             let state = JobState::parse(&state)?;
             let kind = JobKind::parse(&kind)?;
-            let woo = u64::try_from(woo_id).unwrap_or(0);
+            let woo = u64::try_from(woo_id).map_err(|_| StoreError::BadRow {
+                table: "jobs",
+                column: "woo_id",
+                value: woo_id.to_string(),
+            })?;
             let reclaim = state == JobState::Running;
             if reclaim && attempts >= self.max_attempts {
                 let n = tx

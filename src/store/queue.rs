@@ -1,5 +1,5 @@
 //! The job types of the durable queue: ids, kinds, states, what `enqueue` takes and returns, what a worker
-//! holds while it works on a job. The SQL that moves jobs lives in [`super::jobs`]; this file holds no SQL.
+//! holds while it works on a job. The SQL that moves jobs lives in `store/jobs.rs`; this file holds no SQL.
 
 use super::audit::Attempt;
 use super::idmap::NewMapping;
