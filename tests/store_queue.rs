@@ -275,14 +275,8 @@ fn renewing_a_lease_keeps_others_out() {
     let renewed = s.renew_lease(&c.lease, at(50), LEASE).expect("renew");
     assert_eq!(renewed.expires_at, at(110));
     assert!(s.claim("w2", at(100), LEASE, 1).expect("claim").is_empty());
-    s.complete(
-        &renewed,
-        at(105),
-        &Completion::AlreadyPosted {
-            visma_number: "1".into(),
-        },
-    )
-    .expect("complete");
+    s.complete(&renewed, at(105), &posted(JobKind::Order, 9, "100009"))
+        .expect("complete");
 }
 
 #[test]
@@ -550,6 +544,17 @@ fn a_second_document_for_the_same_order_is_refused_and_the_job_stays_running() {
             .map(|m| m.mapping.woo_id),
         Some(7)
     );
+    // "Already posted" must name the document on record.
+    let wrong = Completion::AlreadyPosted {
+        visma_number: "100009".into(),
+    };
+    assert!(matches!(
+        s.complete(&c.lease, at(2), &wrong),
+        Err(StoreError::Invalid {
+            field: "completion",
+            ..
+        })
+    ));
     s.complete(
         &c.lease,
         at(2),
@@ -558,6 +563,16 @@ fn a_second_document_for_the_same_order_is_refused_and_the_job_stays_running() {
         },
     )
     .expect("no-op");
+    let q = ml_connector::store::AuditQuery {
+        job_id: Some(c.job.id),
+        ..Default::default()
+    };
+    let rows = s.audit_entries(&q).expect("audit");
+    assert_eq!(
+        rows.last()
+            .map(|r| (r.action.as_str(), r.visma_number.as_deref())),
+        Some(("already_posted", Some("100007")))
+    );
 }
 
 #[test]

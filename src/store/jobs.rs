@@ -314,7 +314,9 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::LeaseLost`] when another worker took the job over; [`StoreError::AlreadyMapped`] when the
-    /// entity or document is already in the id map (the job stays running under this lease); SQLite failures.
+    /// entity or document is already in the id map (the job stays running under this lease);
+    /// [`StoreError::Invalid`] when `AlreadyPosted` or `EditedAfterPosting` names a document the id map does not
+    /// hold for this entity; SQLite failures.
     pub fn complete(
         &self,
         lease: &Lease,
@@ -333,22 +335,51 @@ impl Store {
                 };
                 (action, attempt.clone(), Some(mapping.visma_number.clone()))
             }
-            Completion::AlreadyPosted { visma_number } => (
-                AuditAction::AlreadyPosted,
-                Attempt::default(),
-                Some(visma_number.clone()),
-            ),
-            Completion::EditedAfterPosting { visma_number } => (
-                AuditAction::EditedAfterPosting,
-                Attempt::default(),
-                Some(visma_number.clone()),
-            ),
+            Completion::AlreadyPosted { visma_number }
+            | Completion::EditedAfterPosting { visma_number } => {
+                self.expect_mapping(&tx, &job, visma_number)?;
+                let action = if matches!(completion, Completion::AlreadyPosted { .. }) {
+                    AuditAction::AlreadyPosted
+                } else {
+                    AuditAction::EditedAfterPosting
+                };
+                (action, Attempt::default(), Some(visma_number.clone()))
+            }
         };
         let mut ev = job_event(job.id, &job.store_id, job.kind, job.woo_id, action, now);
         ev.attempt = attempt;
         ev.visma_number = visma_number;
         audit::insert(&tx, &ev).map_err(|e| self.classify("complete", e))?;
         self.commit(tx, "complete")
+    }
+
+    /// "Already posted" must be backed by the id map, or the job would be done with no document on record.
+    fn expect_mapping(
+        &self,
+        tx: &Connection,
+        job: &Job,
+        visma_number: &str,
+    ) -> Result<(), StoreError> {
+        let recorded: Option<String> = tx
+            .prepare_cached("SELECT visma_number FROM id_map WHERE store_id = ?1 AND woo_kind = ?2 AND woo_id = ?3")
+            .and_then(|mut s| {
+                s.query_row(params![job.store_id, job.kind.as_str(), to_i64("woo_id", job.woo_id).unwrap_or(-1)], |r| {
+                    r.get(0)
+                })
+                .optional()
+            })
+            .map_err(|e| self.classify("complete", e))?;
+        if recorded.as_deref() == Some(visma_number) {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid {
+                field: "completion",
+                reason: format!(
+                    "job {} says {} {} is already posted as {visma_number}, but the id map holds {recorded:?}",
+                    job.id, job.kind, job.woo_id
+                ),
+            })
+        }
     }
 
     /// Puts a held job back to `pending` until `next_attempt_at` after a retryable failure, or makes it `dead`
