@@ -18,9 +18,11 @@ pub mod audit;
 pub mod credentials;
 pub mod crypto;
 pub mod cursors;
+mod enqueue;
 mod error;
 pub mod idmap;
 mod jobs;
+mod lease;
 pub mod queue;
 
 pub use audit::{Attempt, AuditAction, AuditEntry, AuditEvent, AuditQuery};
