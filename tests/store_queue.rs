@@ -273,3 +273,32 @@ fn list_counts_and_oldest_pending_read_back_what_was_stored() {
         .expect("list");
     assert_eq!(by_woo.iter().map(|j| j.id).collect::<Vec<_>>(), [ids[2]]);
 }
+
+#[test]
+fn a_newer_revision_of_a_failed_job_starts_it_over() {
+    let s = Store::open_in_memory().expect("open");
+    let id = s
+        .enqueue(&job(JobKind::Order, 7, 100), t0())
+        .expect("enqueue")
+        .job_id();
+    let c = s.claim("w", t0(), LEASE, 1).expect("claim").remove(0);
+    s.fail(
+        &c.lease,
+        at(1),
+        "VAT category 3 does not exist in Visma",
+        &Attempt::default(),
+    )
+    .expect("fail");
+    let fixed = job(JobKind::Order, 7, 200);
+    assert_eq!(
+        s.enqueue(&fixed, at(2)).expect("fixed"),
+        EnqueueOutcome::Replaced(id)
+    );
+    let j = s.get(id).expect("get").expect("exists");
+    assert_eq!(
+        (j.state, j.attempts, j.revision, j.next_attempt_at),
+        (JobState::Pending, 0, 200, at(2))
+    );
+    assert_eq!(j.payload, fixed.payload);
+    assert_eq!(s.counts_by_state().expect("counts").failed, 0);
+}

@@ -11,9 +11,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 impl Store {
     /// Queues a WooCommerce entity. One short transaction, idempotent, safe from many processes at once:
     /// the same payload again is `Duplicate`; a newer (or equal) revision of a still-pending job replaces its
-    /// payload (`Replaced`, due at once, attempts kept); a newer revision of a running, done, failed or dead job
-    /// is a new job (`Inserted`; the engine reports "edited after posting"); an older revision than the latest
-    /// job is `Superseded`.
+    /// payload (`Replaced`, due at once, attempts kept); a newer revision of a `failed` or `dead` job replaces it
+    /// too and makes it pending with attempts reset (`Replaced`: the merchant fixed the order); a newer revision of
+    /// a running or done job is a new job (`Inserted`; the engine reports "edited after posting"); an older
+    /// revision than the latest job is `Superseded`.
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for a payload that is not JSON or an empty store id; [`StoreError::Busy`]
@@ -63,12 +64,19 @@ impl Store {
             Some((id, _, revision, false)) if job.revision < revision => {
                 EnqueueOutcome::Superseded(JobId(id))
             }
-            Some((id, state, _, false)) if JobState::parse(&state)? == JobState::Pending => {
+            Some((id, state, _, false))
+                if matches!(
+                    JobState::parse(&state)?,
+                    JobState::Pending | JobState::Failed | JobState::Dead
+                ) =>
+            {
+                // A failed or dead job that gets a newer revision (the merchant fixed the order) starts over.
                 let changed = tx
                     .prepare_cached(
                         "UPDATE jobs SET source = ?2, revision = ?3, payload = ?4, payload_hash = ?5, \
                          depends_on_job = ?6, depends_on_kind = ?7, depends_on_woo_id = ?8, next_attempt_at = ?9, \
-                         updated_at = ?9 WHERE id = ?1 AND state = 'pending'",
+                         updated_at = ?9, attempts = CASE WHEN state = 'pending' THEN attempts ELSE 0 END, \
+                         state = 'pending' WHERE id = ?1 AND state = ?10",
                     )
                     .and_then(|mut s| {
                         s.execute(params![
@@ -80,7 +88,8 @@ impl Store {
                             dep_job,
                             dep_kind,
                             dep_woo,
-                            now_s
+                            now_s,
+                            state
                         ])
                     })
                     .map_err(fail)?;
@@ -88,7 +97,7 @@ impl Store {
                     changed,
                     JobId(id),
                     "enqueue (replace)",
-                    "pending",
+                    "pending, failed or dead",
                     &tx,
                     self,
                 )?;

@@ -161,7 +161,7 @@ pub enum EnqueueOutcome {
     Inserted(JobId),
     /// The same payload was already queued (in any state): nothing changed.
     Duplicate(JobId),
-    /// A pending job for the same entity now carries this newer payload.
+    /// A pending (or failed/dead, now pending again) job for the same entity now carries this newer payload.
     Replaced(JobId),
     /// An older revision than the job already queued for this entity arrived late: nothing changed.
     Superseded(JobId),
