@@ -19,7 +19,14 @@ fn each_migration_applies_in_order_on_memory() {
         .expect("list tables");
     assert_eq!(
         tables,
-        ["audit", "credentials", "cursors", "id_map", "jobs"]
+        [
+            "audit",
+            "credentials",
+            "cursors",
+            "id_map",
+            "jobs",
+            "schema_migrations"
+        ]
     );
 }
 

@@ -19,9 +19,11 @@ pub mod credentials;
 pub mod crypto;
 pub mod cursors;
 pub mod customer_index;
+mod enqueue;
 mod error;
 pub mod idmap;
 mod jobs;
+mod lease;
 pub mod queue;
 
 pub use audit::{Attempt, AuditAction, AuditEntry, AuditEvent, AuditQuery};
@@ -238,16 +240,9 @@ impl Store {
             let got: i64 = conn
                 .pragma_update_and_check(None, "max_page_count", pages, |r| r.get(0))
                 .map_err(|e| self.classify("pragma max_page_count", e))?;
-            // SQLite never lowers the cap below the current size; it reports what it applied.
-            if got > i64::from(pages) {
-                let current = self.page_count()?;
-                if got != current {
-                    return Err(StoreError::PragmaIgnored {
-                        pragma: "max_page_count",
-                        expected: pages.to_string(),
-                        actual: got.to_string(),
-                    });
-                }
+            // SQLite never sets the cap below the current size; it then reports the size it kept.
+            if got != i64::from(pages) && got != self.page_count()? {
+                expect_pragma("max_page_count", &pages.to_string(), &got.to_string())?;
             }
         }
         Ok(())
@@ -363,10 +358,6 @@ impl Store {
                     name: m.name,
                     source,
                 })?;
-            tx.execute_batch(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-            )
-            .map_err(|source| StoreError::Migration { version: m.version, name: m.name, source })?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
                 rusqlite::params![m.version, m.name, ts(Utc::now())],

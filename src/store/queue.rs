@@ -1,5 +1,5 @@
 //! The job types of the durable queue: ids, kinds, states, what `enqueue` takes and returns, what a worker
-//! holds while it works on a job. The SQL that moves jobs lives in [`super::jobs`]; this file holds no SQL.
+//! holds while it works on a job. The SQL that moves jobs lives in `store/jobs.rs`; this file holds no SQL.
 
 use super::audit::Attempt;
 use super::idmap::NewMapping;
@@ -161,7 +161,7 @@ pub enum EnqueueOutcome {
     Inserted(JobId),
     /// The same payload was already queued (in any state): nothing changed.
     Duplicate(JobId),
-    /// A pending job for the same entity now carries this newer payload.
+    /// A pending (or failed/dead, now pending again) job for the same entity now carries this newer payload.
     Replaced(JobId),
     /// An older revision than the job already queued for this entity arrived late: nothing changed.
     Superseded(JobId),

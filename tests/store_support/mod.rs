@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, Utc};
-use ml_connector::store::{JobKind, JobSource, NewJob};
+use ml_connector::store::{
+    payload_hash, Attempt, Completion, JobKind, JobSource, NewJob, NewMapping,
+};
 
 /// The fixed "now" every test starts from (time moves only by hand).
 pub fn t0() -> DateTime<Utc> {
@@ -28,5 +30,30 @@ pub fn job(kind: JobKind, woo_id: u64, revision: i64) -> NewJob {
             r#"{{"id":{woo_id},"kind":"{kind}","date_modified_gmt_unix":{revision}}}"#
         ),
         depends_on: None,
+    }
+}
+
+/// An id map row for shop `default` (the external reference follows the invoice key `woo:{store}:{id}`).
+pub fn mapping(kind: JobKind, woo_id: u64, number: &str) -> NewMapping {
+    NewMapping {
+        store_id: "default".into(),
+        kind,
+        woo_id,
+        visma_number: number.into(),
+        external_ref: format!("woo:default:{woo_id}"),
+        payload_hash: payload_hash("{}"),
+        posted_at: t0(),
+    }
+}
+
+/// A `Posted` completion with that id map row and a 201 from the invoice endpoint.
+pub fn posted(kind: JobKind, woo_id: u64, number: &str) -> Completion {
+    Completion::Posted {
+        mapping: mapping(kind, woo_id, number),
+        attempt: Attempt {
+            endpoint: Some("POST /v1/customerinvoice"),
+            http_status: Some(201),
+            duration_ms: Some(12),
+        },
     }
 }

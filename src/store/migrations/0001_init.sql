@@ -2,6 +2,13 @@
 -- encrypted credentials. Timestamps are UTC text in one fixed-width form (2026-05-01T10:00:00.000000Z) so text
 -- comparison is time comparison. Never edit this file once released: add 0002_….sql instead.
 
+-- Which numbered migrations ran (PRAGMA user_version holds the latest; this keeps the history).
+CREATE TABLE schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+);
+
 CREATE TABLE jobs (
     id                INTEGER PRIMARY KEY,
     source            TEXT    NOT NULL CHECK (source IN ('hook', 'webhook', 'poll', 'cli')),

@@ -1,0 +1,356 @@
+//! Work under a lease: `claim` hands due jobs to one worker at a time, and `renew_lease`, `complete`,
+//! `retry_later` and `fail` change a job only while the caller still holds its lease (owner + attempt number).
+//! Each change writes its audit row (and, on completion, the id map row) in the same transaction.
+
+use super::audit::{self, Attempt, AuditAction};
+use super::idmap;
+use super::jobs::{expect_one, job_event, select_job, to_i64};
+use super::queue::{ClaimedJob, Completion, Job, JobId, JobKind, JobState, Lease, RetryOutcome};
+use super::{bounded, ts, Store, StoreError};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashSet;
+use std::time::Duration;
+
+impl Store {
+    /// Atomically takes up to `limit` due jobs for `owner` for `lease`: pending jobs whose `next_attempt_at` has
+    /// come and whose dependency is posted, and running jobs whose lease expired (a crashed worker; such a job
+    /// that already used `max_attempts` claims becomes `dead` instead). Order: kind priority (customers, orders,
+    /// refunds/payments), then id. At most one job per WooCommerce entity is ever running. No two workers, in any
+    /// process, get the same job.
+    ///
+    /// # Errors
+    /// [`StoreError::Busy`] (retryable); [`StoreError::Full`]; other SQLite failures. On error nothing is claimed.
+    pub fn claim(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
+        if owner.is_empty() {
+            return Err(StoreError::Invalid {
+                field: "owner",
+                reason: "a worker needs a name".into(),
+            });
+        }
+        let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::days(1));
+        let (now_s, expires_s) = (ts(now), ts(expires));
+        let tx = self.begin()?;
+        let fail = |e| self.classify("claim", e);
+        let candidates: Vec<Candidate> = tx
+            .prepare_cached(
+                "SELECT j.id, j.state, j.attempts, j.store_id, j.kind, j.woo_id, j.lease_owner FROM jobs j \
+                 WHERE ((j.state = 'pending' AND j.next_attempt_at <= ?1) \
+                        OR (j.state = 'running' AND j.lease_expires_at <= ?1)) \
+                   AND (j.depends_on_job IS NULL \
+                        OR EXISTS (SELECT 1 FROM jobs d WHERE d.id = j.depends_on_job AND d.state = 'done')) \
+                   AND (j.depends_on_kind IS NULL \
+                        OR EXISTS (SELECT 1 FROM id_map m WHERE m.store_id = j.store_id \
+                                   AND m.woo_kind = j.depends_on_kind AND m.woo_id = j.depends_on_woo_id)) \
+                   AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.store_id = j.store_id AND r.kind = j.kind \
+                                   AND r.woo_id = j.woo_id AND r.id <> j.id AND r.state = 'running' \
+                                   AND r.lease_expires_at > ?1) \
+                 ORDER BY CASE j.kind WHEN 'customer' THEN 0 WHEN 'order' THEN 1 ELSE 2 END, j.id LIMIT ?2",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![now_s, i64::from(limit).saturating_mul(4)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                })?
+                .collect()
+            })
+            .map_err(fail)?;
+        let mut seen = HashSet::new();
+        let mut claimed = Vec::new();
+        for (id, state, attempts, store_id, kind, woo_id, old_owner) in candidates {
+            if claimed.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+                break;
+            }
+            if !seen.insert((store_id.clone(), kind.clone(), woo_id)) {
+                continue;
+            }
+            let state = JobState::parse(&state)?;
+            let kind = JobKind::parse(&kind)?;
+            let woo = u64::try_from(woo_id).map_err(|_| StoreError::BadRow {
+                table: "jobs",
+                column: "woo_id",
+                value: woo_id.to_string(),
+            })?;
+            let reclaim = state == JobState::Running;
+            if reclaim && attempts >= self.max_attempts {
+                let n = tx
+                    .prepare_cached(
+                        "UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, \
+                         last_error = ?3, updated_at = ?2 WHERE id = ?1 AND state = 'running' AND lease_expires_at <= ?2",
+                    )
+                    .and_then(|mut s| s.execute(params![id, now_s, dead_message(attempts)]))
+                    .map_err(fail)?;
+                expect_one(n, JobId(id), "claim (dead)", "running", &tx, self)?;
+                let mut ev = job_event(JobId(id), &store_id, kind, woo, AuditAction::Dead, now);
+                ev.error = Some(dead_message(attempts));
+                audit::insert(&tx, &ev).map_err(fail)?;
+                continue;
+            }
+            let n = tx
+                .prepare_cached(
+                    "UPDATE jobs SET state = 'running', lease_owner = ?2, lease_expires_at = ?3, \
+                     attempts = attempts + 1, updated_at = ?4 WHERE id = ?1 AND state = ?5 \
+                     AND ((state = 'pending' AND next_attempt_at <= ?4) OR (state = 'running' AND lease_expires_at <= ?4))",
+                )
+                .and_then(|mut s| s.execute(params![id, owner, expires_s, now_s, state.as_str()]))
+                .map_err(fail)?;
+            expect_one(n, JobId(id), "claim", state.as_str(), &tx, self)?;
+            let mut ev = job_event(JobId(id), &store_id, kind, woo, AuditAction::Claimed, now);
+            if reclaim {
+                ev.action = AuditAction::Reclaimed;
+                ev.error = Some(format!(
+                    "lease of {} expired",
+                    old_owner.unwrap_or_default()
+                ));
+            }
+            audit::insert(&tx, &ev).map_err(fail)?;
+            let job =
+                select_job(self, &tx, JobId(id))?.ok_or(StoreError::NotFound { job: JobId(id) })?;
+            let lease = Lease {
+                job_id: job.id,
+                owner: owner.to_string(),
+                attempt: job.attempts,
+                expires_at: expires,
+            };
+            claimed.push(ClaimedJob { lease, job });
+        }
+        self.commit(tx, "claim")?;
+        Ok(claimed)
+    }
+
+    /// Extends a held lease (a long post, a slow lookup) to `now + lease_for`.
+    ///
+    /// # Errors
+    /// [`StoreError::LeaseLost`] when another worker took the job over; SQLite failures.
+    pub fn renew_lease(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> Result<Lease, StoreError> {
+        let expires =
+            now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::days(1));
+        let tx = self.begin()?;
+        let n = tx
+            .prepare_cached(
+                "UPDATE jobs SET lease_expires_at = ?4, updated_at = ?5 \
+                 WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND attempts = ?3",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    lease.job_id.0,
+                    lease.owner,
+                    lease.attempt,
+                    ts(expires),
+                    ts(now)
+                ])
+            })
+            .map_err(|e| self.classify("renew lease", e))?;
+        check_lease(n, lease, "renew lease")?;
+        self.commit(tx, "renew lease")?;
+        Ok(Lease {
+            expires_at: expires,
+            ..lease.clone()
+        })
+    }
+
+    /// Marks a held job `done`, records its id map row (for `Posted`/`Adopted`) and the audit row, all in one
+    /// transaction: either everything is written or nothing is.
+    ///
+    /// # Errors
+    /// [`StoreError::LeaseLost`] when another worker took the job over; [`StoreError::AlreadyMapped`] when the
+    /// entity or document is already in the id map (the job stays running under this lease);
+    /// [`StoreError::Invalid`] when `AlreadyPosted` or `EditedAfterPosting` names a document the id map does not
+    /// hold for this entity; SQLite failures.
+    pub fn complete(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        completion: &Completion,
+    ) -> Result<(), StoreError> {
+        let tx = self.begin()?;
+        let job = self.finish(&tx, lease, now, JobState::Done, None, None, "complete")?;
+        let (action, attempt, visma_number) = match completion {
+            Completion::Posted { mapping, attempt } | Completion::Adopted { mapping, attempt } => {
+                idmap::insert(self, &tx, mapping, Some(job.id))?;
+                let action = if matches!(completion, Completion::Posted { .. }) {
+                    AuditAction::Posted
+                } else {
+                    AuditAction::Adopted
+                };
+                (action, attempt.clone(), Some(mapping.visma_number.clone()))
+            }
+            Completion::AlreadyPosted { visma_number }
+            | Completion::EditedAfterPosting { visma_number } => {
+                self.expect_mapping(&tx, &job, visma_number)?;
+                let action = if matches!(completion, Completion::AlreadyPosted { .. }) {
+                    AuditAction::AlreadyPosted
+                } else {
+                    AuditAction::EditedAfterPosting
+                };
+                (action, Attempt::default(), Some(visma_number.clone()))
+            }
+        };
+        let mut ev = job_event(job.id, &job.store_id, job.kind, job.woo_id, action, now);
+        ev.attempt = attempt;
+        ev.visma_number = visma_number;
+        audit::insert(&tx, &ev).map_err(|e| self.classify("complete", e))?;
+        self.commit(tx, "complete")
+    }
+
+    /// "Already posted" must be backed by the id map, or the job would be done with no document on record.
+    fn expect_mapping(
+        &self,
+        tx: &Connection,
+        job: &Job,
+        visma_number: &str,
+    ) -> Result<(), StoreError> {
+        let recorded: Option<String> = tx
+            .prepare_cached("SELECT visma_number FROM id_map WHERE store_id = ?1 AND woo_kind = ?2 AND woo_id = ?3")
+            .and_then(|mut s| {
+                s.query_row(params![job.store_id, job.kind.as_str(), to_i64("woo_id", job.woo_id).unwrap_or(-1)], |r| {
+                    r.get(0)
+                })
+                .optional()
+            })
+            .map_err(|e| self.classify("complete", e))?;
+        if recorded.as_deref() == Some(visma_number) {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid {
+                field: "completion",
+                reason: format!(
+                    "job {} says {} {} is already posted as {visma_number}, but the id map holds {recorded:?}",
+                    job.id, job.kind, job.woo_id
+                ),
+            })
+        }
+    }
+
+    /// Puts a held job back to `pending` until `next_attempt_at` after a retryable failure, or makes it `dead`
+    /// when it has used `max_attempts` claims.
+    ///
+    /// # Errors
+    /// [`StoreError::LeaseLost`]; SQLite failures.
+    pub fn retry_later(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+        attempt: &Attempt,
+    ) -> Result<RetryOutcome, StoreError> {
+        let tx = self.begin()?;
+        let dead = lease.attempt >= self.max_attempts;
+        let (state, action, outcome) = if dead {
+            (JobState::Dead, AuditAction::Dead, RetryOutcome::Dead)
+        } else {
+            (
+                JobState::Pending,
+                AuditAction::Retry,
+                RetryOutcome::Scheduled(next_attempt_at),
+            )
+        };
+        let job = self.finish(
+            &tx,
+            lease,
+            now,
+            state,
+            Some(error),
+            Some(next_attempt_at),
+            "retry_later",
+        )?;
+        let mut ev = job_event(job.id, &job.store_id, job.kind, job.woo_id, action, now);
+        ev.attempt = attempt.clone();
+        ev.error = Some(error.to_string());
+        audit::insert(&tx, &ev).map_err(|e| self.classify("retry_later", e))?;
+        self.commit(tx, "retry_later")?;
+        Ok(outcome)
+    }
+
+    /// Stops a held job on a permanent failure (`failed`), with the reason the merchant can act on.
+    ///
+    /// # Errors
+    /// [`StoreError::LeaseLost`]; SQLite failures.
+    pub fn fail(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        error: &str,
+        attempt: &Attempt,
+    ) -> Result<(), StoreError> {
+        let tx = self.begin()?;
+        let job = self.finish(&tx, lease, now, JobState::Failed, Some(error), None, "fail")?;
+        let mut ev = job_event(
+            job.id,
+            &job.store_id,
+            job.kind,
+            job.woo_id,
+            AuditAction::Failed,
+            now,
+        );
+        ev.attempt = attempt.clone();
+        ev.error = Some(error.to_string());
+        audit::insert(&tx, &ev).map_err(|e| self.classify("fail", e))?;
+        self.commit(tx, "fail")
+    }
+
+    /// Moves a held job out of `running`, checked against the lease (owner + attempt).
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        tx: &Connection,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        to: JobState,
+        error: Option<&str>,
+        next_attempt_at: Option<DateTime<Utc>>,
+        op: &'static str,
+    ) -> Result<Job, StoreError> {
+        let n = tx
+            .prepare_cached(
+                "UPDATE jobs SET state = ?4, lease_owner = NULL, lease_expires_at = NULL, \
+                 last_error = coalesce(?5, last_error), next_attempt_at = coalesce(?6, next_attempt_at), updated_at = ?7 \
+                 WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND attempts = ?3",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    lease.job_id.0,
+                    lease.owner,
+                    lease.attempt,
+                    to.as_str(),
+                    error.map(bounded),
+                    next_attempt_at.map(ts),
+                    ts(now)
+                ])
+            })
+            .map_err(|e| self.classify(op, e))?;
+        check_lease(n, lease, op)?;
+        select_job(self, tx, lease.job_id)?.ok_or(StoreError::NotFound { job: lease.job_id })
+    }
+}
+
+/// A claimable row: id, state, attempts, store id, kind, woo id, previous lease owner.
+type Candidate = (i64, String, u32, String, String, i64, Option<String>);
+
+fn dead_message(attempts: u32) -> String {
+    format!("lease expired after {attempts} attempts: the worker crashed or hung every time")
+}
+
+fn check_lease(changed: usize, lease: &Lease, op: &'static str) -> Result<(), StoreError> {
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::LeaseLost {
+            job: lease.job_id,
+            owner: lease.owner.clone(),
+            attempt: lease.attempt,
+            op,
+        })
+    }
+}
