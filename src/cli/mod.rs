@@ -6,6 +6,8 @@ mod settings;
 mod simulate;
 mod visma;
 mod demo;
+mod demo_data;
+mod sync;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,8 +32,10 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Visma.net connection tools (`visma ping`).
     Visma(visma::VismaArgs),
-    /// Run the demo on the embedded default (placeholder until the end-to-end demo is wired).
-    Demo,
+    /// The whole path on the embedded simulator: real orders in, Visma documents out, totals compared.
+    Demo(demo::DemoArgs),
+    #[command(flatten)]
+    Sync(sync::SyncCommand),
 }
 
 /// Parses the command line, runs the command and turns its outcome into an exit code.
@@ -52,6 +56,7 @@ pub fn run() -> ExitCode {
             }
         },
         Command::Visma(args) => visma::run(args),
-        Command::Demo => demo::run(),
+        Command::Demo(args) => demo::run(&args),
+        Command::Sync(command) => sync::run(command),
     }
 }

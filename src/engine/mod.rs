@@ -10,10 +10,12 @@
 //!   can act on; after the store's attempt limit a job is `dead`. A configuration or credentials error stops
 //!   the drain (every job would fail the same way) and puts the claimed jobs back.
 
+mod connect;
 mod customers;
 pub mod intake;
 mod post;
 
+pub use connect::{client_config, simulator_config};
 pub use intake::{enqueue, key_of, parse_kind, IntakeError, Keyed};
 
 use crate::clock::Clock;
@@ -63,6 +65,8 @@ pub struct DrainReport {
     pub already_posted: u64,
     /// Orders changed after their invoice was posted: reported, not re-posted.
     pub edited_after_posting: u64,
+    /// Jobs with nothing to post (order status not invoiced).
+    pub skipped: u64,
     /// Jobs that will be tried again later.
     pub retry: u64,
     /// Jobs stopped on a permanent error.
@@ -277,6 +281,7 @@ impl Engine {
                         Completion::Adopted { .. } => report.adopted += 1,
                         Completion::AlreadyPosted { .. } => report.already_posted += 1,
                         Completion::EditedAfterPosting { .. } => report.edited_after_posting += 1,
+                        Completion::Skipped { .. } => report.skipped += 1,
                     },
                     Err(e) if is_lease_lost(&e) => report.lost_lease += 1,
                     Err(e) => return Err(e.into()),

@@ -111,6 +111,23 @@ fn audit_rounding(engine: &Engine, job: &Job, rounding: Option<&mapping::Roundin
 fn order(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
     let order = Order::from_json(job.payload.as_bytes())
         .map_err(|e| JobFailure::permanent(e.to_string()))?;
+    if !mapping::should_map(&order, engine.settings()) {
+        let posted = engine
+            .store()
+            .lookup_mapping(&job.store_id, JobKind::Order, job.woo_id)?;
+        return Ok(match posted {
+            // Cancelled or put on hold after its invoice was posted: the accountant must act (credit note).
+            Some(m) => Completion::EditedAfterPosting {
+                visma_number: m.mapping.visma_number,
+            },
+            None => Completion::Skipped {
+                reason: format!(
+                    "order status {:?} is not invoiced (settings invoice.statuses)",
+                    order.status
+                ),
+            },
+        });
+    }
     let mut docs = mapping::map_order(&order, engine.settings())
         .map_err(|e| JobFailure::permanent(e.to_string()))?;
     let hash = match &docs.document {

@@ -38,6 +38,8 @@ pub enum AuditAction {
     Replayed,
     /// A webhook failed verification.
     RejectedWebhook,
+    /// Nothing to post for this revision (order not in a status that is invoiced); the detail says why.
+    Skipped,
     /// A document carries an explicit rounding line; the detail column explains it.
     Rounded,
     /// A payload refused at intake (malformed JSON, unknown kind): nothing was queued.
@@ -65,6 +67,7 @@ impl AuditAction {
             Self::RejectedWebhook => "rejected_webhook",
             Self::Rejected => "rejected",
             Self::Rounded => "rounded",
+            Self::Skipped => "skipped",
             Self::Call => "call",
         }
     }

@@ -195,10 +195,14 @@ impl Store {
                 };
                 (action, Attempt::default(), Some(visma_number.clone()))
             }
+            Completion::Skipped { .. } => (AuditAction::Skipped, Attempt::default(), None),
         };
         let mut ev = job_event(job.id, &job.store_id, job.kind, job.woo_id, action, now);
         ev.attempt = attempt;
         ev.visma_number = visma_number;
+        if let Completion::Skipped { reason } = completion {
+            ev.error = Some(reason.clone());
+        }
         audit::insert(&tx, &ev).map_err(|e| self.classify("complete", e))?;
         self.commit(tx, "complete")
     }

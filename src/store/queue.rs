@@ -263,6 +263,12 @@ pub enum Completion {
         /// The document number on record.
         visma_number: String,
     },
+    /// Nothing to post for this revision (e.g. an order still `pending` or `on-hold`): done without a document.
+    /// A later revision that needs a document is queued as a new job.
+    Skipped {
+        /// Why, for the audit trail.
+        reason: String,
+    },
     /// The entity changed after its document was posted; posted documents are immutable, so this is reported
     /// (audit action `edited_after_posting`), not re-posted.
     EditedAfterPosting {
