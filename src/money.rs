@@ -229,6 +229,9 @@ pub struct Currency {
     decimals: u32,
 }
 
+/// The largest amount accepted from outside, in minor units.
+pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
+
 /// Currencies whose decimals we know without configuration (ISO 4217 minor units).
 const KNOWN: &[(&str, u32)] = &[
     ("NOK", 2),
@@ -292,7 +295,15 @@ impl Currency {
     /// # Errors
     /// See [`Decimal::parse`] and [`Decimal::round_to`].
     pub fn parse_minor(&self, text: &str) -> Result<i64, MoneyError> {
-        Decimal::parse(text)?.round_to(self.decimals)
+        let minor = Decimal::parse(text)?.round_to(self.decimals)?;
+        // 10^15 minor units (10 000 billion NOK) is far past any order and keeps every sum of lines
+        // far from i64 overflow.
+        if minor.abs() > MAX_MINOR {
+            return Err(MoneyError::OutOfRange {
+                text: text.to_owned(),
+            });
+        }
+        Ok(minor)
     }
 
     /// Minor units as decimal text with all decimals (`1050` NOK → `"10.50"`).
@@ -514,6 +525,11 @@ mod tests {
         for text in ["abc", "1.2.3", "-", ".", "1,00", "12a"] {
             assert!(Decimal::parse(text).is_err(), "{text}");
         }
+        assert!(
+            nok().parse_minor("10000000000000.01").is_err(),
+            "past MAX_MINOR"
+        );
+        assert!(nok().parse_minor("99999999999999999999999").is_err());
         assert!(Currency::parse("XYZ", &[]).is_err());
         assert!(Currency::parse("NOKK", &[]).is_err());
         let xyz = Currency::parse("XYZ", &[("XYZ".to_owned(), 3)]).expect("configured");

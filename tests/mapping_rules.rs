@@ -379,3 +379,25 @@ fn only_accepted_statuses_are_mapped() {
         );
     }
 }
+
+#[test]
+fn fractional_quantity_is_never_rounded_the_line_goes_as_one_times_subtotal() {
+    let mut o = order(52);
+    if let Some(first) = o.line_items.first_mut() {
+        first.quantity = ml_connector::woo::NumText("1.5".to_owned());
+    }
+    let s = example();
+    let lines = invoice_lines(&o, &s);
+    let first = lines.first().expect("line");
+    assert!(
+        first.description.value.ends_with("(× 1.5)"),
+        "{}",
+        first.description.value
+    );
+    assert_eq!(first.quantity.value.0.to_string(), "1");
+    let nok = s.currency("NOK").expect("NOK");
+    assert_eq!(
+        visma_totals(&lines, &s, nok).expect("totals").gross_minor,
+        nok.parse_minor(o.total.as_str()).expect("total")
+    );
+}
