@@ -21,7 +21,7 @@ pub mod vat;
 pub use credit_note::{map_refund, CreditNoteDocument};
 pub use customer::{map_customer, map_order_customer, Party};
 pub use invoice::{map_order, should_map};
-pub use totals::{visma_totals, Totals};
+pub use totals::{visma_totals, Totals, VatDifference};
 
 use crate::money::{MoneyError, VatRate};
 use crate::visma::dto::{
@@ -203,6 +203,8 @@ pub struct OrderDocuments {
     pub totals: Totals,
     /// The rounding line added, if any.
     pub rounding: Option<Rounding>,
+    /// VAT categories where Visma's VAT differs from WooCommerce's tax (also written to the invoice note).
+    pub vat_differences: Vec<VatDifference>,
 }
 
 /// `woo:{store}:{order id}`.

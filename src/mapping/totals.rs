@@ -152,3 +152,59 @@ pub fn totals_with<L: VismaLine>(
     totals.by_category = by_category;
     Ok(totals)
 }
+
+/// A VAT category whose VAT, as Visma computes it, differs from WooCommerce's tax at the mapped rates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VatDifference {
+    /// Visma VAT category id.
+    pub category: String,
+    /// Visma's VAT in the category.
+    pub visma_minor: i64,
+    /// WooCommerce's tax (`tax_lines[]` tax + shipping tax) at the rates mapped to the category.
+    pub woo_minor: i64,
+}
+
+/// Categories where Visma's VAT differs from WooCommerce's per-rate tax (both directions; a category
+/// missing on one side counts as 0). Shown on the document next to any rounding line.
+pub fn vat_differences(
+    totals: &Totals,
+    woo_by_category: &BTreeMap<String, i64>,
+) -> Vec<VatDifference> {
+    let mut ids: Vec<&String> = totals
+        .by_category
+        .keys()
+        .chain(woo_by_category.keys())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .filter_map(|id| {
+            let visma = totals.by_category.get(id).map_or(0, |c| c.vat_minor);
+            let woo = woo_by_category.get(id).copied().unwrap_or(0);
+            (visma != woo).then(|| VatDifference {
+                category: id.clone(),
+                visma_minor: visma,
+                woo_minor: woo,
+            })
+        })
+        .collect()
+}
+
+/// Human text for differences: `"VAT category 3: Visma 1098.66, WooCommerce 1098.67"`.
+pub fn describe_differences(diffs: &[VatDifference], currency: Currency) -> Option<String> {
+    if diffs.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = diffs
+        .iter()
+        .map(|d| {
+            format!(
+                "VAT category {}: Visma {}, WooCommerce {}",
+                d.category,
+                currency.format_minor(d.visma_minor),
+                currency.format_minor(d.woo_minor)
+            )
+        })
+        .collect();
+    Some(parts.join("; "))
+}
