@@ -401,3 +401,34 @@ fn fractional_quantity_is_never_rounded_the_line_goes_as_one_times_subtotal() {
         nok.parse_minor(o.total.as_str()).expect("total")
     );
 }
+
+#[test]
+fn customer_number_found_later_fills_document_and_payment() {
+    let mut docs = map_order(&order(52), &example()).expect("maps");
+    assert_eq!(
+        docs.customer_ref.number, None,
+        "Visma's series numbers new customers"
+    );
+    docs.set_customer_number("10023");
+    let SalesDocument::Invoice(inv) = &docs.document else {
+        panic!("invoice")
+    };
+    assert_eq!(
+        inv.customer_number.as_ref().map(|n| n.value.as_str()),
+        Some("10023")
+    );
+    let mut payment = docs.payment.clone().expect("payment");
+    assert_eq!(
+        payment.customer.as_ref().map(|n| n.value.as_str()),
+        Some("10023")
+    );
+    payment.apply_to("10023", "100045");
+    assert_eq!(
+        payment
+            .payment_lines
+            .first()
+            .and_then(|l| l.ref_nbr.as_ref())
+            .map(|r| r.value.as_str()),
+        Some("100045")
+    );
+}
