@@ -576,4 +576,17 @@ mod tests {
         assert_eq!(Decimal::parse("-0.05").expect("d").to_string(), "-0.05");
         assert_eq!(q.times(p).round_to(2), Ok(2061));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn formatted_minor_units_parse_back_exactly(minor in -MAX_MINOR..=MAX_MINOR, decimals in 0u32..=3) {
+            let c = Currency { code: *b"XXX", decimals };
+            proptest::prop_assert_eq!(c.parse_minor(&c.format_minor(minor)), Ok(minor));
+        }
+
+        #[test]
+        fn proportional_shares_sum_to_the_total(total in -1_000_000i64..1_000_000, weights in proptest::collection::vec(0i64..100_000, 1..8)) {
+            proptest::prop_assert_eq!(split_proportionally(total, &weights).iter().sum::<i64>(), total);
+        }
+    }
 }
