@@ -369,7 +369,7 @@ fn only_accepted_statuses_are_mapped() {
         (352, false),
         (363, false),
         (239, false),
-        (118, false),
+        (118, true),
     ] {
         assert_eq!(
             should_map(&order(id), &s),

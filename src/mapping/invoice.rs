@@ -85,11 +85,11 @@ pub(crate) fn order_lines(
 }
 
 /// Whether the order's status is one settings `invoice.statuses` turns into documents (default
-/// `processing`, `completed`); drafts, pending, on-hold, cancelled and failed orders wait or are skipped.
+/// `processing`, `completed`, `refunded`); drafts, pending, on-hold, cancelled and failed orders wait or are skipped.
 pub fn should_map(order: &Order, settings: &Settings) -> bool {
     let status = order.status.trim();
     if settings.invoice.statuses.is_empty() {
-        matches!(status, "processing" | "completed")
+        matches!(status, "processing" | "completed" | "refunded")
     } else {
         settings.invoice.statuses.iter().any(|s| s == status)
     }
