@@ -229,6 +229,9 @@ pub struct Currency {
     decimals: u32,
 }
 
+/// The largest amount accepted from outside, in minor units.
+pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
+
 /// Currencies whose decimals we know without configuration (ISO 4217 minor units).
 const KNOWN: &[(&str, u32)] = &[
     ("NOK", 2),
@@ -292,7 +295,15 @@ impl Currency {
     /// # Errors
     /// See [`Decimal::parse`] and [`Decimal::round_to`].
     pub fn parse_minor(&self, text: &str) -> Result<i64, MoneyError> {
-        Decimal::parse(text)?.round_to(self.decimals)
+        let minor = Decimal::parse(text)?.round_to(self.decimals)?;
+        // 10^15 minor units (10 000 billion NOK) is far past any order and keeps every sum of lines
+        // far from i64 overflow.
+        if minor.abs() > MAX_MINOR {
+            return Err(MoneyError::OutOfRange {
+                text: text.to_owned(),
+            });
+        }
+        Ok(minor)
     }
 
     /// Minor units as decimal text with all decimals (`1050` NOK → `"10.50"`).
@@ -514,6 +525,11 @@ mod tests {
         for text in ["abc", "1.2.3", "-", ".", "1,00", "12a"] {
             assert!(Decimal::parse(text).is_err(), "{text}");
         }
+        assert!(
+            nok().parse_minor("10000000000000.01").is_err(),
+            "past MAX_MINOR"
+        );
+        assert!(nok().parse_minor("99999999999999999999999").is_err());
         assert!(Currency::parse("XYZ", &[]).is_err());
         assert!(Currency::parse("NOKK", &[]).is_err());
         let xyz = Currency::parse("XYZ", &[("XYZ".to_owned(), 3)]).expect("configured");
@@ -559,5 +575,18 @@ mod tests {
         assert_eq!(q.times(p).to_string(), "20.61");
         assert_eq!(Decimal::parse("-0.05").expect("d").to_string(), "-0.05");
         assert_eq!(q.times(p).round_to(2), Ok(2061));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn formatted_minor_units_parse_back_exactly(minor in -MAX_MINOR..=MAX_MINOR, decimals in 0u32..=3) {
+            let c = Currency { code: *b"XXX", decimals };
+            proptest::prop_assert_eq!(c.parse_minor(&c.format_minor(minor)), Ok(minor));
+        }
+
+        #[test]
+        fn proportional_shares_sum_to_the_total(total in -1_000_000i64..1_000_000, weights in proptest::collection::vec(0i64..100_000, 1..8)) {
+            proptest::prop_assert_eq!(split_proportionally(total, &weights).iter().sum::<i64>(), total);
+        }
     }
 }

@@ -47,6 +47,7 @@ fn all_30_real_orders_total_to_the_ore_the_way_visma_computes() {
     let all = orders();
     assert_eq!(all.len(), 30);
     let mut with_rounding = 0;
+    let mut with_differences = 0;
     for order in &all {
         let docs = map_order(order, &s).unwrap_or_else(|e| panic!("order {}: {e}", order.id));
         let lines = invoice_lines(&docs.document);
@@ -124,13 +125,44 @@ fn all_30_real_orders_total_to_the_ore_the_way_visma_computes() {
                 tl.rate_id
             );
         }
+        // Per-category VAT differences are listed and written to the invoice note, never silent.
+        let SalesDocument::Invoice(inv) = &docs.document else {
+            panic!("invoice")
+        };
+        let note = inv
+            .note
+            .as_ref()
+            .map(|n| n.value.clone())
+            .unwrap_or_default();
+        for d in &docs.vat_differences {
+            with_differences += 1;
+            assert!(
+                note.contains(&format!("VAT category {}", d.category)),
+                "order {}: {note}",
+                order.id
+            );
+            assert!((d.visma_minor - d.woo_minor).abs() <= 3);
+        }
+        assert_eq!(
+            docs.rounding.is_some(),
+            note.contains("rounding"),
+            "order {}",
+            order.id
+        );
         assert_eq!(docs.key, format!("woo:default:{}", order.id));
         sane_accounts(order, lines);
+        // Independently of mapping::totals: recompute from the serialized body, per category.
+        let body = serde_json::to_value(inv).expect("json");
+        assert_eq!(
+            gross_from_json(&body["invoiceLines"]),
+            minor(order.total.as_str()),
+            "order {} body",
+            order.id
+        );
     }
-    eprintln!(
-        "{with_rounding} of {} orders needed a rounding line",
-        all.len()
-    );
+    eprintln!("{with_rounding} of {} orders needed a rounding line, {with_differences} VAT category differences", all.len());
+    // The real data exercises both: Visma's VAT rounding differs from WooCommerce's on some orders.
+    assert!(with_rounding > 0 && with_differences > 0);
 }
 
 fn sane_accounts(order: &Order, lines: &[CustomerInvoiceLinesUpdateDto]) {
@@ -210,4 +242,46 @@ fn every_real_refund_becomes_a_credit_note_of_its_amount() {
         }
     }
     assert_eq!(count, 7, "all refunds of the subset");
+}
+
+/// Visma's gross from a serialized `invoiceLines` array with integer arithmetic written here, not in the
+/// crate: amount = round(qty × price) − discount; VAT per category = round(Σ amount × rate).
+fn gross_from_json(lines: &serde_json::Value) -> i64 {
+    let cents = |v: &serde_json::Value| -> i128 {
+        let d = ml_connector::money::Decimal::parse(&v.to_string()).expect("number");
+        i128::from(d.round_to(6).expect("fits")) // micro-units
+    };
+    let mut by_cat: std::collections::BTreeMap<String, i128> = Default::default();
+    for l in lines.as_array().expect("array") {
+        let qty = cents(&l["quantity"]["value"]);
+        let price = cents(&l["unitPriceInCurrency"]["value"]);
+        let disc = if l["discountAmountInCurrency"].is_null() {
+            0
+        } else {
+            cents(&l["discountAmountInCurrency"]["value"])
+        };
+        // qty × price in micro² → øre, half away from zero.
+        let prod = qty * price; // 10^-12
+        let amount = (prod.abs() + 5_000_000_000) / 10_000_000_000 * prod.signum() - disc / 10_000;
+        *by_cat
+            .entry(l["vatCodeId"]["value"].as_str().expect("cat").to_owned())
+            .or_default() += amount;
+    }
+    let rate = |c: &str| -> i128 {
+        match c {
+            "3" => 25,
+            "31" => 15,
+            "33" => 12,
+            _ => 0,
+        }
+    };
+    by_cat
+        .iter()
+        .map(|(c, net)| {
+            let vat100 = net * rate(c);
+            net + (vat100.abs() + 50) / 100 * vat100.signum()
+        })
+        .sum::<i128>()
+        .try_into()
+        .expect("fits i64")
 }

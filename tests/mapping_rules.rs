@@ -369,7 +369,7 @@ fn only_accepted_statuses_are_mapped() {
         (352, false),
         (363, false),
         (239, false),
-        (118, false),
+        (118, true),
     ] {
         assert_eq!(
             should_map(&order(id), &s),
@@ -378,4 +378,57 @@ fn only_accepted_statuses_are_mapped() {
             order(id).status
         );
     }
+}
+
+#[test]
+fn fractional_quantity_is_never_rounded_the_line_goes_as_one_times_subtotal() {
+    let mut o = order(52);
+    if let Some(first) = o.line_items.first_mut() {
+        first.quantity = ml_connector::woo::NumText("1.5".to_owned());
+    }
+    let s = example();
+    let lines = invoice_lines(&o, &s);
+    let first = lines.first().expect("line");
+    assert!(
+        first.description.value.ends_with("(× 1.5)"),
+        "{}",
+        first.description.value
+    );
+    assert_eq!(first.quantity.value.0.to_string(), "1");
+    let nok = s.currency("NOK").expect("NOK");
+    assert_eq!(
+        visma_totals(&lines, &s, nok).expect("totals").gross_minor,
+        nok.parse_minor(o.total.as_str()).expect("total")
+    );
+}
+
+#[test]
+fn customer_number_found_later_fills_document_and_payment() {
+    let mut docs = map_order(&order(52), &example()).expect("maps");
+    assert_eq!(
+        docs.customer_ref.number, None,
+        "Visma's series numbers new customers"
+    );
+    docs.set_customer_number("10023");
+    let SalesDocument::Invoice(inv) = &docs.document else {
+        panic!("invoice")
+    };
+    assert_eq!(
+        inv.customer_number.as_ref().map(|n| n.value.as_str()),
+        Some("10023")
+    );
+    let mut payment = docs.payment.clone().expect("payment");
+    assert_eq!(
+        payment.customer.as_ref().map(|n| n.value.as_str()),
+        Some("10023")
+    );
+    payment.apply_to("10023", "100045");
+    assert_eq!(
+        payment
+            .payment_lines
+            .first()
+            .and_then(|l| l.ref_nbr.as_ref())
+            .map(|r| r.value.as_str()),
+        Some("100045")
+    );
 }

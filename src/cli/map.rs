@@ -4,6 +4,7 @@
 use anyhow::Context;
 use ml_connector::mapping::{
     map_order, map_refund, CreditNoteDocument, OrderDocuments, Rounding, SalesDocument, Totals,
+    VatDifference,
 };
 use ml_connector::settings::Settings;
 use ml_connector::woo::{Order, Refund};
@@ -110,6 +111,13 @@ fn rounding(r: Option<&Rounding>) -> Value {
     })
 }
 
+fn differences(diffs: &[VatDifference]) -> Value {
+    diffs
+        .iter()
+        .map(|d| json!({"category": d.category, "visma_minor": d.visma_minor, "woo_minor": d.woo_minor}))
+        .collect()
+}
+
 fn preview(docs: &OrderDocuments, notes: &[CreditNoteDocument]) -> Value {
     let (kind, body) = match &docs.document {
         SalesDocument::Invoice(inv) => ("customer_invoice", serde_json::to_value(inv)),
@@ -119,7 +127,8 @@ fn preview(docs: &OrderDocuments, notes: &[CreditNoteDocument]) -> Value {
         .iter()
         .map(|n| {
             json!({"key": n.key, "customer_credit_note": serde_json::to_value(&n.credit_note).unwrap_or(Value::Null),
-                   "totals": totals(&n.totals), "rounding": rounding(n.rounding.as_ref())})
+                   "totals": totals(&n.totals), "rounding": rounding(n.rounding.as_ref()),
+                   "vat_differences": differences(&n.vat_differences)})
         })
         .collect();
     json!({
@@ -130,6 +139,7 @@ fn preview(docs: &OrderDocuments, notes: &[CreditNoteDocument]) -> Value {
         "payment": docs.payment.as_ref().map(serde_json::to_value).transpose().unwrap_or(None),
         "totals": totals(&docs.totals),
         "rounding": rounding(docs.rounding.as_ref()),
+        "vat_differences": differences(&docs.vat_differences),
         "credit_notes": credit_notes,
     })
 }

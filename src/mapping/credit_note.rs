@@ -8,7 +8,7 @@
 
 use super::invoice::{currency_of, order_context, order_lines};
 use super::lines::{self, DocLine, LineKind};
-use super::totals::Totals;
+use super::totals::{self, Totals, VatDifference};
 use super::vat::VatContext;
 use super::{customer, document_date, order_key, refund_key, CustomerRef, MappingError, Rounding};
 use crate::money::{split_proportionally, Currency};
@@ -31,6 +31,9 @@ pub struct CreditNoteDocument {
     pub totals: Totals,
     /// The rounding line added, if any.
     pub rounding: Option<Rounding>,
+    /// VAT categories where Visma's VAT differs from the refund's WooCommerce tax (line refunds only;
+    /// WooCommerce records no tax for amount-only refunds).
+    pub vat_differences: Vec<VatDifference>,
 }
 
 /// Maps one refund of `order` to a credit note.
@@ -93,6 +96,14 @@ pub fn map_refund(
     };
     super::accounts::apply_order_meta_segments(&mut doc_lines, settings, &order.meta_data);
     let (doc_lines, totals, rounding) = lines::finish(doc_lines, amount, woo_tax, &ctx, currency)?;
+    let vat_differences = if refund.is_amount_only() {
+        Vec::new()
+    } else {
+        totals::vat_differences(
+            &totals,
+            &ctx.woo_tax_by_category(&refund.tax_lines, currency, -1)?,
+        )
+    };
     let key = refund_key(&settings.store_id, refund.id);
     let (customer_ref, _) = customer::map_order_customer(order, settings)?;
     let date_text = if refund.date_created.trim().is_empty() {
@@ -149,6 +160,7 @@ pub fn map_refund(
         credit_note,
         totals,
         rounding,
+        vat_differences,
     })
 }
 

@@ -6,15 +6,30 @@
 //! explanation → note.
 
 use super::lines::{self, DocLine};
+use super::totals::{self, VatDifference};
 use super::vat::VatContext;
 use super::{
     customer, document_date, order_key, payment, sales_order, MappingError, OrderDocuments,
-    SalesDocument,
+    Rounding, SalesDocument,
 };
 use crate::money::Currency;
 use crate::settings::{DocumentDate, DocumentType, Settings};
 use crate::visma::dto::{val, CustomerInvoiceUpdateDto, DtoValue};
 use crate::woo::Order;
+
+/// The document note: the rounding line's explanation and any per-category VAT difference.
+pub(crate) fn document_note(
+    rounding: Option<&Rounding>,
+    diffs: &[VatDifference],
+    currency: Currency,
+) -> Option<String> {
+    let parts: Vec<String> = rounding
+        .map(|r| r.explanation.clone())
+        .into_iter()
+        .chain(totals::describe_differences(diffs, currency))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(". "))
+}
 
 /// The order's currency, if settings allow it.
 pub(crate) fn currency_of(
@@ -74,7 +89,6 @@ pub(crate) fn order_lines(
 pub fn should_map(order: &Order, settings: &Settings) -> bool {
     let status = order.status.trim();
     if settings.invoice.statuses.is_empty() {
-        // `refunded` was paid first: its invoice is posted, then the refund's credit note.
         matches!(status, "processing" | "completed" | "refunded")
     } else {
         settings.invoice.statuses.iter().any(|s| s == status)
@@ -99,7 +113,9 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
     };
     let date = document_date(&doc, field, date)?;
     let method = settings.payment_methods.get(&order.payment_method);
-    let note = rounding.as_ref().map(|r| r.explanation.clone());
+    let woo_vat = ctx.woo_tax_by_category(&order.tax_lines, currency, 1)?;
+    let vat_differences = totals::vat_differences(&totals, &woo_vat);
+    let note = document_note(rounding.as_ref(), &vat_differences, currency);
     let document = match settings.document_type {
         DocumentType::Invoice => SalesDocument::Invoice(CustomerInvoiceUpdateDto {
             customer_number: customer_ref.number.clone().and_then(val),
@@ -159,5 +175,6 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
         payment,
         totals,
         rounding,
+        vat_differences,
     })
 }

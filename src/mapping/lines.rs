@@ -256,8 +256,9 @@ pub fn build(
                 ..base
             };
             if let (Some(q), Some(s)) = (src.quantity, src.subtotal) {
-                let qty = Decimal::parse(q.as_str())
-                    .and_then(|d| d.round_to(0))
+                // A fractional quantity (plugins allow them) is never rounded: the line goes as 1 × subtotal.
+                let qty_millionths = Decimal::parse(q.as_str())
+                    .and_then(|d| d.round_to(6))
                     .map_err(|source| MappingError::Amount {
                         doc: ctx.doc.clone(),
                         line: src.label.clone(),
@@ -265,7 +266,17 @@ pub fn build(
                         source,
                     })?
                     * sign;
+                let qty = if qty_millionths % 1_000_000 == 0 {
+                    qty_millionths / 1_000_000
+                } else {
+                    0
+                };
                 let subtotal = sign * amount(ctx, &src.label, "subtotal", s, currency)?;
+                if qty == 0 {
+                    let text = Decimal::new(i128::from(qty_millionths), 6).to_string();
+                    let text = text.trim_end_matches('0').trim_end_matches('.');
+                    line.description = format!("{} (× {text})", line.description);
+                }
                 set_price(&mut line, qty, subtotal, total);
             }
             out.push(line);
@@ -300,7 +311,7 @@ fn set_price(line: &mut DocLine, qty: i64, subtotal: i64, total: i64) {
     } else {
         line.quantity = 1;
         line.unit_price_minor = gross;
-        if qty != 1 {
+        if qty > 1 {
             line.description = format!("{} (× {qty})", line.description);
         }
     }
@@ -477,6 +488,7 @@ mod tests {
             ((3, 2062, 1856), (1, 2062, 206, " (× 3)")),
             ((2, 10000, 11000), (2, 5500, 0, "")),
             ((1, -500, -500), (1, -500, 0, "")),
+            ((0, 750, 750), (1, 750, 0, "")),
         ];
         for ((qty, subtotal, total), (q, unit, discount, suffix)) in cases {
             let mut l = line();

@@ -21,11 +21,11 @@ pub mod vat;
 pub use credit_note::{map_refund, CreditNoteDocument};
 pub use customer::{map_customer, map_order_customer, Party};
 pub use invoice::{map_order, should_map};
-pub use totals::{visma_totals, Totals};
+pub use totals::{visma_totals, Totals, VatDifference};
 
 use crate::money::{MoneyError, VatRate};
 use crate::visma::dto::{
-    CustomerInvoiceUpdateDto, CustomerUpdateDto, NewSalesOrderCommand, PaymentUpdateDto,
+    CustomerInvoiceUpdateDto, CustomerUpdateDto, DtoValue, NewSalesOrderCommand, PaymentUpdateDto,
 };
 
 /// Why a WooCommerce document cannot become a Visma document. Each variant names the document
@@ -203,6 +203,40 @@ pub struct OrderDocuments {
     pub totals: Totals,
     /// The rounding line added, if any.
     pub rounding: Option<Rounding>,
+    /// VAT categories where Visma's VAT differs from WooCommerce's tax (also written to the invoice note).
+    pub vat_differences: Vec<VatDifference>,
+}
+
+impl OrderDocuments {
+    /// Sets the Visma customer number (found by `customer_ref.email_key` or read from the create
+    /// response's `Location`) on the document and the payment. Post order: customer → document →
+    /// payment (after [`crate::visma::dto::PaymentUpdateDto::apply_to`] with the invoice number).
+    pub fn set_customer_number(&mut self, number: &str) {
+        self.customer_ref.number = Some(number.to_owned());
+        match &mut self.document {
+            SalesDocument::Invoice(inv) => {
+                inv.customer_number = Some(DtoValue {
+                    value: number.to_owned(),
+                })
+            }
+            SalesDocument::SalesOrder(so) => so.customer.id = Some(number.to_owned()),
+        }
+        if let Some(p) = &mut self.payment {
+            p.customer = Some(DtoValue {
+                value: number.to_owned(),
+            });
+        }
+    }
+}
+
+impl CreditNoteDocument {
+    /// Sets the Visma customer number on the credit note (the order's customer).
+    pub fn set_customer_number(&mut self, number: &str) {
+        self.customer_ref.number = Some(number.to_owned());
+        self.credit_note.customer_number = Some(DtoValue {
+            value: number.to_owned(),
+        });
+    }
 }
 
 /// `woo:{store}:{order id}`.

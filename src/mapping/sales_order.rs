@@ -18,6 +18,11 @@ const SHIPPING_ITEM: &str = "FRAKT";
 const FEE_ITEM: &str = "GEBYR";
 const ROUNDING_ITEM: &str = "AVRUNDING";
 
+/// At most `max` characters (SalesOrders v3 limits descriptions).
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
 /// Builds the sales order.
 ///
 /// # Errors
@@ -51,7 +56,7 @@ pub fn build(
         };
         order_lines.push(NewSalesOrderLineDto {
             inventory_id,
-            description: l.description.clone(),
+            description: truncate(&l.description, 256),
             quantity: DtoDecimal(Decimal::new(i128::from(l.quantity), 0)),
             unit_price: DtoDecimal(Decimal::from_minor(l.unit_price_minor, d)),
             has_manual_price: true,
@@ -67,12 +72,21 @@ pub fn build(
         });
     }
     let method = settings.payment_methods.get(&order.payment_method);
+    let order_id = settings
+        .invoice
+        .override_number_series
+        .then(|| format!("{}{}", settings.invoice.number_prefix, order.number));
+    // SalesOrders v3: orderId max 15 characters.
+    if let Some(id) = order_id.as_ref().filter(|id| id.chars().count() > 15) {
+        return Err(MappingError::Unsupported {
+            doc: ctx.doc.clone(),
+            line: "order".to_owned(),
+            problem: format!("own order number {id:?} is longer than Visma's 15 characters"),
+        });
+    }
     Ok(NewSalesOrderCommand {
         order_type: settings.invoice.sales_order_type.clone(),
-        order_id: settings
-            .invoice
-            .override_number_series
-            .then(|| format!("{}{}", settings.invoice.number_prefix, order.number)),
+        order_id,
         override_number_series: settings.invoice.override_number_series,
         currency_id: currency.code().to_owned(),
         date: date.to_owned(),

@@ -152,3 +152,142 @@ pub fn totals_with<L: VismaLine>(
     totals.by_category = by_category;
     Ok(totals)
 }
+
+/// A VAT category whose VAT, as Visma computes it, differs from WooCommerce's tax at the mapped rates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VatDifference {
+    /// Visma VAT category id.
+    pub category: String,
+    /// Visma's VAT in the category.
+    pub visma_minor: i64,
+    /// WooCommerce's tax (`tax_lines[]` tax + shipping tax) at the rates mapped to the category.
+    pub woo_minor: i64,
+}
+
+/// Categories where Visma's VAT differs from WooCommerce's per-rate tax (both directions; a category
+/// missing on one side counts as 0). Shown on the document next to any rounding line.
+pub fn vat_differences(
+    totals: &Totals,
+    woo_by_category: &BTreeMap<String, i64>,
+) -> Vec<VatDifference> {
+    let mut ids: Vec<&String> = totals
+        .by_category
+        .keys()
+        .chain(woo_by_category.keys())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .filter_map(|id| {
+            let visma = totals.by_category.get(id).map_or(0, |c| c.vat_minor);
+            let woo = woo_by_category.get(id).copied().unwrap_or(0);
+            (visma != woo).then(|| VatDifference {
+                category: id.clone(),
+                visma_minor: visma,
+                woo_minor: woo,
+            })
+        })
+        .collect()
+}
+
+/// Human text for differences: `"VAT category 3: Visma 1098.66, WooCommerce 1098.67"`.
+pub fn describe_differences(diffs: &[VatDifference], currency: Currency) -> Option<String> {
+    if diffs.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = diffs
+        .iter()
+        .map(|d| {
+            format!(
+                "VAT category {}: Visma {}, WooCommerce {}",
+                d.category,
+                currency.format_minor(d.visma_minor),
+                currency.format_minor(d.woo_minor)
+            )
+        })
+        .collect();
+    Some(parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::visma::dto::{DtoDecimal, DtoValue, Operation};
+
+    fn line(
+        qty: &str,
+        price: &str,
+        discount: Option<&str>,
+        cat: &str,
+    ) -> CustomerInvoiceLinesUpdateDto {
+        let dec = |t: &str| DtoDecimal(Decimal::parse(t).expect("decimal"));
+        CustomerInvoiceLinesUpdateDto {
+            operation: Operation::Insert,
+            line_number: DtoValue { value: 1 },
+            inventory_number: None,
+            description: DtoValue {
+                value: "x".to_owned(),
+            },
+            quantity: DtoValue { value: dec(qty) },
+            unit_price_in_currency: DtoValue { value: dec(price) },
+            manual_amount_in_currency: None,
+            account_number: DtoValue {
+                value: "3000".to_owned(),
+            },
+            subaccount: Vec::new(),
+            vat_code_id: DtoValue {
+                value: cat.to_owned(),
+            },
+            discount_amount_in_currency: discount.map(|d| DtoValue { value: dec(d) }),
+            manual_discount: None,
+            note: None,
+        }
+    }
+
+    fn rate(cat: &str) -> Option<VatRate> {
+        match cat {
+            "3" => Some(VatRate::from_percent(25)),
+            "33" => Some(VatRate::from_percent(12)),
+            "6" => Some(VatRate::ZERO),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn vat_is_rounded_once_per_category_not_per_line() {
+        let nok = Currency::parse("NOK", &[]).expect("NOK");
+        // Two lines of 0.02 at 25 %: per line 0.005 → 0.01 each would be 0.02; per category 0.04 × 25 % = 0.01.
+        let t = totals_with(
+            &[line("1", "0.02", None, "3"), line("1", "0.02", None, "3")],
+            nok,
+            rate,
+        )
+        .expect("totals");
+        assert_eq!((t.net_minor, t.vat_minor, t.gross_minor), (4, 1, 5));
+        // quantity × price rounded to the currency, minus discount; 0 % category adds no VAT.
+        let t = totals_with(
+            &[
+                line("3", "6.87", None, "33"),
+                line("2", "50.00", Some("10.00"), "33"),
+                line("1", "-0.27", None, "6"),
+            ],
+            nok,
+            rate,
+        )
+        .expect("totals");
+        assert_eq!(
+            t.by_category.get("33").map(|c| (c.net_minor, c.vat_minor)),
+            Some((11061, 1327))
+        );
+        assert_eq!(
+            (t.net_minor, t.vat_minor, t.gross_minor),
+            (11034, 1327, 12361)
+        );
+    }
+
+    #[test]
+    fn unknown_category_is_an_error_not_zero_vat() {
+        let nok = Currency::parse("NOK", &[]).expect("NOK");
+        assert!(totals_with(&[line("1", "1.00", None, "99")], nok, rate).is_err());
+    }
+}

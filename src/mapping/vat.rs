@@ -117,6 +117,40 @@ impl VatContext<'_> {
         self.category(id)
     }
 
+    /// WooCommerce's tax per Visma category from `tax_lines` (tax + shipping tax, times `sign`).
+    ///
+    /// # Errors
+    /// As [`VatContext::for_rate`], and [`MappingError::Amount`] for a bad tax total.
+    pub fn woo_tax_by_category(
+        &self,
+        tax_lines: &[TaxLine],
+        currency: crate::money::Currency,
+        sign: i64,
+    ) -> Result<std::collections::BTreeMap<String, i64>, MappingError> {
+        let mut out = std::collections::BTreeMap::new();
+        for t in tax_lines {
+            let label = format!("tax_lines rate {}", t.rate_id);
+            let category = self.for_rate(&label, t.rate_id)?;
+            let mut sum = 0;
+            for (field, text) in [
+                ("tax_lines[].tax_total", &t.tax_total),
+                ("tax_lines[].shipping_tax_total", &t.shipping_tax_total),
+            ] {
+                sum +=
+                    currency
+                        .parse_minor(text.as_str())
+                        .map_err(|source| MappingError::Amount {
+                            doc: self.doc.clone(),
+                            line: label.clone(),
+                            field,
+                            source,
+                        })?;
+            }
+            *out.entry(category.id).or_insert(0) += sign * sum;
+        }
+        Ok(out)
+    }
+
     /// The rounding line's category (0 %, checked by settings validation).
     pub fn rounding(&self) -> Category {
         self.category(&self.settings.vat.rounding)

@@ -260,7 +260,7 @@ pub struct InvoiceSettings {
     pub post_payments: bool,
     /// Sales order type for `document_type = "sales_order"`.
     pub sales_order_type: String,
-    /// Order statuses that become documents (see `mapping::should_map`); default processing, completed.
+    /// Order statuses that become documents (see `mapping::should_map`); default processing, completed, refunded.
     pub statuses: Vec<String>,
 }
 

@@ -14,6 +14,13 @@ impl Settings {
                 && s.chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         };
+        // Keys `woo:{store}:refund:{id}` must fit Visma's 40-character reference fields.
+        if self.store_id.len() > 16 {
+            return Err(invalid(
+                "store_id",
+                "at most 16 characters (document keys must fit 40)",
+            ));
+        }
         if !id_ok(&self.store_id) {
             return Err(invalid(
                 "store_id",
