@@ -286,7 +286,10 @@ fn api_call(
     let reply = if so {
         salesorders::dispatch(ctx, method.as_str(), segs, &l, query, body)
     } else {
+        // MJUK `response.go` reads an `Ipp-Request-Id` on ERP answers.
+        let request_id = http::guid(&mut ctx.state.rng);
         dispatch_erp(ctx, method.as_str(), segs, &l, query, body)
+            .with_header("ipp-request-id", request_id)
     };
     let outcome = if reply.status < 400 { "ok" } else { "rejected" };
     (reply, outcome, plan)

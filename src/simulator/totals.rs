@@ -281,6 +281,20 @@ mod tests {
         assert_eq!(d("3").mul_to_minor(d("33.335"), 2), 10001);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn minor_units_survive_json_and_back(minor in -10_000_000_000_i64..10_000_000_000_i64) {
+            let v = minor_to_json(minor, 2);
+            proptest::prop_assert_eq!(Dec::from_json(&v).map(|d| d.to_minor(2)), Some(minor));
+        }
+
+        #[test]
+        fn rounding_is_symmetric_around_zero(q in 0_i64..1_000_000, p in 0_i64..10_000_000) {
+            let (q, p) = (Dec(i128::from(q) * 1000), Dec(i128::from(p)));
+            proptest::prop_assert_eq!(q.mul_to_minor(Dec(-p.0), 2), -q.mul_to_minor(p, 2));
+        }
+    }
+
     #[test]
     fn minor_units_print_as_json_numbers() {
         assert_eq!(minor_to_json(12345, 2), serde_json::json!(123.45));
