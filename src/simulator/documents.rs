@@ -417,8 +417,11 @@ fn apply_tax_overrides(plain: &Map<String, Value>, t: &mut totals::Totals, decim
             line.vat_minor = vat.to_minor(decimals);
         }
     }
-    t.vat_total = t.tax_lines.iter().map(|l| l.vat_minor).sum();
-    t.amount = t.detail_total + t.vat_total;
+    t.vat_total = t
+        .tax_lines
+        .iter()
+        .fold(0_i64, |acc, l| acc.saturating_add(l.vat_minor));
+    t.amount = t.detail_total.saturating_add(t.vat_total);
 }
 
 /// One plain update line → the totals input and the GET line (amounts filled in later).

@@ -142,15 +142,15 @@ pub fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
                 .and_then(Dec::from_json)
                 .unwrap_or(Dec::ZERO)
                 .to_minor(decimals);
-            applied += paid;
+            applied = applied.saturating_add(paid);
             lines.push(json!({"documentType": doc_type, "refNbr": refnbr, "amountPaid": minor_to_json(paid, decimals),
                               "balance": found.get("balance"), "currency": found.get("currencyId")}));
         }
         doc["paymentAmount"] = minor_to_json(amount, decimals);
         doc["paymentAmountInCurrency"] = minor_to_json(amount, decimals);
         doc["appliedToDocuments"] = minor_to_json(applied, decimals);
-        doc["availableBalance"] = minor_to_json(amount - applied, decimals);
-        doc["availableBalanceInCurrency"] = minor_to_json(amount - applied, decimals);
+        doc["availableBalance"] = minor_to_json(amount.saturating_sub(applied), decimals);
+        doc["availableBalanceInCurrency"] = minor_to_json(amount.saturating_sub(applied), decimals);
         doc["paymentLines"] = Value::Array(lines);
         Ok(doc)
     })();
