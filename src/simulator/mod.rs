@@ -61,6 +61,9 @@ pub struct SimConfig {
     pub token_ttl_secs: u64,
     /// Where created documents persist between runs (JSON); `None` keeps them in memory.
     pub state_file: Option<PathBuf>,
+    /// False simulates a company without an API licence: every ERP call answers 401 with fault code 12027
+    /// ("No license for this company.", P-KB; the status is inferred from D-401).
+    pub licensed: bool,
     /// Source of "now" for token expiry, rate windows and timestamps; tests pass a `ManualClock`.
     pub clock: Arc<dyn Clock>,
 }
@@ -80,6 +83,7 @@ impl Default for SimConfig {
             rate_limit_per_hour: 10_000,
             token_ttl_secs: 3600,
             state_file: None,
+            licensed: true,
             clock: Arc::new(SystemClock),
         }
     }
@@ -100,6 +104,7 @@ impl std::fmt::Debug for SimConfig {
             .field("rate_limit_per_hour", &self.rate_limit_per_hour)
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("state_file", &self.state_file)
+            .field("licensed", &self.licensed)
             .finish_non_exhaustive()
     }
 }

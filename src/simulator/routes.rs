@@ -266,6 +266,16 @@ fn api_call(
             return (r, "rejected", Plan::Normal);
         }
     }
+    if !so && !ctx.config.licensed {
+        let r = http::visma_error_coded(
+            401,
+            "IPPException",
+            "12027",
+            "No license for this company.",
+            &mut ctx.state.rng,
+        );
+        return (r, "unauthorized", Plan::Normal);
+    }
     if let Some(company) = header(headers, "ipp-company-id") {
         if !so && company.trim() != ctx.config.company_id {
             let r = http::visma_error_coded(
