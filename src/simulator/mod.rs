@@ -7,6 +7,7 @@
 //! and SalesOrders v3 (`/api/v3/SalesOrders`). `GET /_simulator/state` is a read-only inspection route.
 //! Must not: talk to the network beyond its own socket, or log secrets, tokens or bodies.
 
+mod ar_build;
 mod auth;
 mod customers;
 mod dates;

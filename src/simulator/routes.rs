@@ -392,12 +392,16 @@ fn dispatch_erp(
         ("GET", ["v1", "customerinvoice"]) => documents::list(ctx, Invoice, q),
         ("GET", ["v1", "customerinvoice", _]) => documents::get(ctx, Invoice, id(2)),
         ("POST", ["v1" | "v2", "customerinvoice"]) => documents::create(ctx, Invoice, body),
+        ("PUT", ["v1", "customerinvoice", _]) => documents::update(ctx, Invoice, id(2), body),
+        ("DELETE", ["v1", "customerinvoice", _]) => documents::delete(ctx, Invoice, id(2)),
         ("POST", ["v1", "customerinvoice", _, "action", "release"]) => {
             documents::release(ctx, Invoice, id(2))
         }
         ("GET", ["v1", "customercreditnote"]) => documents::list(ctx, CreditNote, q),
         ("GET", ["v1", "customercreditnote", _]) => documents::get(ctx, CreditNote, id(2)),
         ("POST", ["v1" | "v2", "customercreditnote"]) => documents::create(ctx, CreditNote, body),
+        ("PUT", ["v1", "customercreditnote", _]) => documents::update(ctx, CreditNote, id(2), body),
+        ("DELETE", ["v1", "customercreditnote", _]) => documents::delete(ctx, CreditNote, id(2)),
         ("POST", ["v1", "customercreditnote", _, "action", "release"]) => {
             documents::release(ctx, CreditNote, id(2))
         }

@@ -36,6 +36,9 @@ pub struct Store {
     pub payments: Vec<Value>,
     /// SalesOrders v3 `SalesOrderDto`s, each with its lines under `_lines` removed before it is served.
     pub sales_orders: Vec<Value>,
+    /// The unwrapped update DTO each invoice and credit note was last built from, by `{path}:{number}`
+    /// (a PUT merges into it and rebuilds the document).
+    pub requests: std::collections::BTreeMap<String, Value>,
     /// Last number handed out per series (`customer`, `supplier`, `invoice`, `creditNote`, `payment`, `salesOrder`,
     /// `internalId`).
     pub counters: HashMap<String, u64>,
