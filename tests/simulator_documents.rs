@@ -503,3 +503,40 @@ fn unreleased_invoices_can_be_updated_line_by_line_and_deleted() {
     assert_eq!(get(&sim, &tok, "/v1/customerinvoice/100002").status(), 404);
     assert_eq!(sim.inspect().store.invoices.len(), 1);
 }
+
+#[test]
+fn an_invoice_on_hold_is_released_to_open() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    assert_eq!(
+        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
+        201
+    );
+    let body = json!({"customerNumber": {"value": "10023"}, "hold": {"value": true},
+                      "invoiceLines": [invoice_line(1.0, 100.0, "3000", "3")]});
+    assert_eq!(post(&sim, &tok, "/v2/customerinvoice", &body).status(), 201);
+    let inv: Value = get(&sim, &tok, "/v1/customerinvoice/100001")
+        .json()
+        .expect("json");
+    assert_eq!(
+        (inv["status"].as_str(), inv["hold"].as_bool()),
+        (Some("Hold"), Some(true))
+    );
+    assert_eq!(
+        post(
+            &sim,
+            &tok,
+            "/v1/customerinvoice/100001/action/release",
+            &json!({})
+        )
+        .status(),
+        200
+    );
+    let inv: Value = get(&sim, &tok, "/v1/customerinvoice/100001")
+        .json()
+        .expect("json");
+    assert_eq!(
+        (inv["status"].as_str(), inv["hold"].as_bool()),
+        (Some("Open"), Some(false))
+    );
+}

@@ -1,6 +1,6 @@
 //! Customer invoices and credit notes: create (`POST /v2/customerinvoice`, `/v1/customerinvoice`,
 //! `/v2/customerCreditNote`, `/v1/customerCreditNote`), get, list (filters, paging, `lastModifiedDateTime`) and the
-//! release action. The stored document is the GET DTO (`CustomerInvoiceDto`/`CustomerCreditNoteDto`) with totals
+//! release action; PUT and DELETE while unreleased. The stored document is the GET DTO (`CustomerInvoiceDto`/`CustomerCreditNoteDto`) with totals
 //! computed by [`super::totals`]. Business rules: the customer must exist and not be on hold or inactive; account,
 //! subaccount segment values, VAT category, currency, payment method, credit terms, branch and inventory must
 //! exist in the seeded company.
@@ -136,8 +136,10 @@ pub fn release(ctx: &mut Ctx<'_>, kind: Kind, number: &str) -> Reply {
         .unwrap_or("")
         .to_string();
     match status.as_str() {
-        "Balanced" => {
+        // NOTES §7: release takes Balanced or Hold to Open (§8.9: not verified against a live tenant).
+        "Balanced" | "Hold" => {
             doc["status"] = json!("Open");
+            doc["hold"] = json!(false);
             doc["lastModifiedDateTime"] = json!(stamp);
             let action_id = super::http::guid(&mut ctx.state.rng);
             let mut r = Reply::ok(
@@ -146,13 +148,6 @@ pub fn release(ctx: &mut Ctx<'_>, kind: Kind, number: &str) -> Reply {
             r.mutated = true;
             r
         }
-        "Hold" => ctx.error(
-            400,
-            &format!(
-                "Error: {} '{number}' is on hold and cannot be released.",
-                kind.noun()
-            ),
-        ),
         other => ctx.error(
             400,
             &format!(
