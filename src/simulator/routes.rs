@@ -100,6 +100,22 @@ fn classify(lower: &[String]) -> (Kind, usize) {
     }
 }
 
+/// A decoded path segment; `b64(<base64url>)` stands for an id with reserved characters (NOTES §2, P-KB).
+fn path_segment(raw: &str) -> String {
+    use base64::Engine;
+    let decoded = http::percent_decode(raw);
+    let inner = decoded
+        .strip_prefix("b64(")
+        .and_then(|r| r.strip_suffix(')'));
+    let plain = inner.and_then(|b| {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(b.trim_end_matches('='))
+            .ok()?;
+        String::from_utf8(bytes).ok()
+    });
+    plain.unwrap_or(decoded)
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -116,7 +132,7 @@ async fn handle(
         .path()
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(http::percent_decode)
+        .map(path_segment)
         .collect();
     let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     let (kind, skip) = classify(&lower);
@@ -445,4 +461,46 @@ fn to_response(reply: Reply, verdict: Option<&Verdict>) -> Response {
         h.insert("x-ratelimit-policy", HeaderValue::from_static(POLICY));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn b64_segments_carry_reserved_characters() {
+        assert_eq!(path_segment("b64(Oi8_I1tdQCYqKzs)"), ":/?#[]@&*+;");
+        assert_eq!(path_segment("10%2023"), "10 23");
+        assert_eq!(path_segment("b64(!!)"), "b64(!!)");
+    }
+
+    #[test]
+    fn legacy_prefix_and_case_route_alike() {
+        let lower = |p: &str| -> Vec<String> {
+            p.split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_lowercase)
+                .collect()
+        };
+        assert!(matches!(
+            classify(&lower("/API/controller/api/v1/Customer")),
+            (Kind::Erp, 3)
+        ));
+        assert!(matches!(
+            classify(&lower("/v2/customerinvoice")),
+            (Kind::Erp, 0)
+        ));
+        assert!(matches!(
+            classify(&lower("/api/v3/SalesOrders/SO/1")),
+            (Kind::SalesOrders, 2)
+        ));
+        assert!(matches!(
+            classify(&lower("/connect/token")),
+            (Kind::Token, 0)
+        ));
+        assert!(matches!(
+            classify(&lower("/erp/service/v1/customer")),
+            (Kind::Unknown, 0)
+        ));
+    }
 }
