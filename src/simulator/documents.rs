@@ -4,6 +4,7 @@
 //! computed by [`super::totals`]. Business rules: the customer must exist and not be on hold or inactive; account,
 //! subaccount segment values, VAT category, currency, payment method, credit terms, branch and inventory must
 //! exist in the seeded company.
+//! Must not: change a released document, or serve a field the GET DTO lacks (the contract test checks).
 
 use super::ar_build::build;
 use super::http::{Query, Reply};

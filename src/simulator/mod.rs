@@ -5,7 +5,8 @@
 //! blocking callers (a reqwest blocking client in a test) can talk to it. One host serves three roles:
 //! `/connect/token` (Visma Connect), the ERP API (`/v1/...`, `/v2/...`, aliased under `/API/controller/api/...`),
 //! and SalesOrders v3 (`/api/v3/SalesOrders`). `GET /_simulator/state` is a read-only inspection route.
-//! Must not: talk to the network beyond its own socket, or log secrets, tokens or bodies.
+//! Must not: talk to the network beyond its own socket, or log secrets or tokens (bodies appear only in the
+//! inspection log, never in `tracing` output).
 
 mod ar_build;
 mod auth;

@@ -2,6 +2,7 @@
 //! purpose. A lost response (the duplicate trap) must look to the client like a network failure after the
 //! server did the work, so each connection carries a kill switch: the handler flips it and hyper's write of the
 //! answer fails, which closes the socket without a byte of the response sent.
+//! Must not: block the caller's thread beyond start and shutdown, or leave the server running after drop.
 
 use super::faults::Faults;
 use super::routes;

@@ -1,6 +1,7 @@
 //! Customer payments (`POST /v1/customerPayment` with `PaymentUpdateDto`, `GET` by number and list), stored as
 //! `PaymentDto`. The customer, payment method, cash account (a cash GL account), currency and every invoice a
 //! payment line names must exist.
+//! Must not: touch invoice balances (application happens on release, which is not simulated).
 
 use super::customers;
 use super::http::{Query, Reply};

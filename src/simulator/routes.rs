@@ -2,6 +2,7 @@
 //! bearer token and its scope, the `ipp-company-id` check, the fault plan, the endpoint; then the request log,
 //! the state file, and — for a lost response — the cut connection. Paths are matched case-insensitively and the
 //! legacy prefix `/API/controller/api` is an alias (NOTES §2).
+//! Must not: hold the state lock across an `.await`, or let a secret or token into the request log.
 
 use super::auth::{self, Denied};
 use super::faults::{FaultBody, Plan, ScriptedFault};

@@ -1,6 +1,7 @@
 //! Everything the simulator remembers: the stored documents (persisted to the state file as JSON), issued
 //! tokens, the rate window, the fault settings and the request log (secrets redacted before they get here).
 //! Documents are kept in their GET DTO shape (plain JSON, SPEC25/SOV3), in creation order.
+//! Must not: hold secrets or bearer tokens in anything serialised (the token table is never persisted).
 
 use super::faults::Faults;
 use super::ratelimit::Window;
