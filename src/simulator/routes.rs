@@ -305,7 +305,7 @@ fn api_call(
             return (r, "rejected", Plan::Normal);
         }
     }
-    let plan = ctx.state.faults.plan(&mut ctx.state.rng);
+    let plan = ctx.state.faults.plan(&mut ctx.state.fault_rng);
     if let Plan::Fail(fault) = &plan {
         return (fault_reply(ctx, so, fault), "fault", Plan::Normal);
     }

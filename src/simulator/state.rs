@@ -144,8 +144,10 @@ pub struct State {
     pub window: Window,
     /// Fault settings.
     pub faults: Faults,
-    /// Seeded RNG for faults, tokens and ids.
+    /// Seeded RNG for tokens, `VismaId`s and request ids.
     pub rng: StdRng,
+    /// Seeded RNG for faults only, so the fault sequence depends on the seed and the number of API calls alone.
+    pub fault_rng: StdRng,
     /// Request log (newest [`MAX_LOGGED_REQUESTS`]).
     pub log: Vec<LoggedRequest>,
     /// Requests seen since start (the log's `seq`).
