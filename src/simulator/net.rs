@@ -200,7 +200,7 @@ pub(crate) fn start(config: SimConfig) -> Result<RunningSimulator, SimError> {
             latency_ms: config.latency_ms,
             script: Default::default(),
         },
-        rng: StdRng::seed_from_u64(config.seed ^ 0x5eed_1d5),
+        rng: StdRng::seed_from_u64(config.seed ^ 0x05ee_d1d5),
         fault_rng: StdRng::seed_from_u64(config.seed),
         log: Vec::new(),
         requests_seen: 0,
