@@ -49,7 +49,7 @@ pub struct SimConfig {
     pub tenant_id: String,
     /// The company id a present `ipp-company-id` header must match (else fault code 12002).
     pub company_id: String,
-    /// Seed of the RNGs behind faults and lost responses (one draw pair per API call: same seed + same number of
+    /// Seed of the RNGs behind faults and lost responses (one draw pair per authorised API call: same seed + same number of
     /// API calls = same faults) and behind tokens and `VismaId`s.
     pub seed: u64,
     /// Delay before every answer, in milliseconds.
