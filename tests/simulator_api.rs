@@ -362,3 +362,22 @@ fn supplier_etag_and_if_match() {
         "CreditHold is a customer status only"
     );
 }
+
+#[test]
+fn an_unlicensed_company_answers_12027() {
+    let (sim, _) = start_with(ml_connector::simulator::SimConfig {
+        licensed: false,
+        ..ml_connector::simulator::SimConfig::default()
+    });
+    let tok = token(&sim);
+    let r = get(&sim, &tok, "/v1/account");
+    assert_eq!(r.status(), 401);
+    let v: Value = r.json().expect("json");
+    assert_eq!(v["ExceptionFaultCode"], "12027");
+    assert_eq!(
+        v["ExceptionMessage"]
+            .as_str()
+            .map(|m| m.ends_with("No license for this company.")),
+        Some(true)
+    );
+}

@@ -104,7 +104,7 @@ fn every_get_response_matches_the_reference_schema() {
         .expect("post so");
     assert_eq!(so.status(), 201);
 
-    let erp: [(&str, &str, bool); 27] = [
+    let erp: [(&str, &str, bool); 28] = [
         ("/v1/customer", "CustomerDto", true),
         ("/v1/customer/10023", "CustomerDto", false),
         ("/v1/supplier", "SupplierDto", true),
@@ -133,6 +133,7 @@ fn every_get_response_matches_the_reference_schema() {
         ("/v1/paymentmethod", "PaymentMethodDto", true),
         ("/v1/paymentmethod/BANK", "PaymentMethodDto", false),
         ("/v1/branch", "BranchDto", true),
+        ("/v1/branch/1", "BranchDto", false),
         ("/v1/creditTerm", "BasePaginationDtoOfCreditTermDto", false),
         ("/v1/customer/customerClass", "CustomerClassDto", true),
         ("/v1/customer/customerClass/1", "CustomerClassDto", false),

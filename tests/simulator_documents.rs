@@ -428,3 +428,115 @@ fn lookups_serve_the_seeded_company() {
     assert_eq!(get(&sim, &tok, "/v1/currency/USD").status(), 404);
     assert_eq!(get(&sim, &tok, "/v1/nosuchthing").status(), 404);
 }
+
+#[test]
+fn unreleased_invoices_can_be_updated_line_by_line_and_deleted() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    assert_eq!(
+        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
+        201
+    );
+    let body = json!({"customerNumber": {"value": "10023"}, "invoiceText": {"value": "Ordre 1"},
+                      "invoiceLines": [invoice_line(1.0, 100.0, "3000", "3"), invoice_line(2.0, 50.0, "3010", "31")]});
+    assert_eq!(post(&sim, &tok, "/v2/customerinvoice", &body).status(), 201);
+    let put = |body: &Value| {
+        client()
+            .put(format!("{}/v1/customerinvoice/100001", sim.base_url()))
+            .bearer_auth(&tok)
+            .json(body)
+            .send()
+            .expect("put")
+    };
+    let change = json!({"invoiceText": {"value": "Ordre 1 (rettet)"},
+                        "invoiceLines": [
+                            {"operation": "Update", "lineNumber": {"value": 1}, "quantity": {"value": 3}},
+                            {"operation": "Delete", "lineNumber": {"value": 2}},
+                            {"operation": "Insert", "quantity": {"value": 1}, "unitPriceInCurrency": {"value": 10},
+                             "accountNumber": {"value": "3700"}, "vatCodeId": {"value": "3"}}]});
+    assert_eq!(put(&change).status(), 204);
+    let inv: Value = get(&sim, &tok, "/v1/customerinvoice/100001")
+        .json()
+        .expect("json");
+    assert_eq!(inv["invoiceText"], "Ordre 1 (rettet)");
+    let numbers: Vec<i64> = inv["invoiceLines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["lineNumber"].as_i64())
+        .collect();
+    assert_eq!(numbers, vec![1, 3]);
+    // 300 + 10 = 310 at 25 % → 77.50
+    assert_eq!(
+        (
+            inv["detailTotal"].clone(),
+            inv["vatTotal"].clone(),
+            inv["amount"].clone()
+        ),
+        (json!(310.0), json!(77.5), json!(387.5))
+    );
+    let missing = json!({"invoiceLines": [{"operation": "Delete", "lineNumber": {"value": 9}}]});
+    assert_eq!(put(&missing).status(), 400);
+
+    let rel = post(
+        &sim,
+        &tok,
+        "/v1/customerinvoice/100001/action/release",
+        &json!({}),
+    );
+    assert_eq!(rel.status(), 200);
+    assert_eq!(
+        put(&change).status(),
+        400,
+        "a released invoice cannot be changed"
+    );
+    let del = |n: &str| {
+        client()
+            .delete(format!("{}/v1/customerinvoice/{n}", sim.base_url()))
+            .bearer_auth(&tok)
+            .send()
+            .expect("delete")
+    };
+    assert_eq!(del("100001").status(), 400);
+    assert_eq!(post(&sim, &tok, "/v2/customerinvoice", &body).status(), 201);
+    assert_eq!(del("100002").status(), 204);
+    assert_eq!(get(&sim, &tok, "/v1/customerinvoice/100002").status(), 404);
+    assert_eq!(sim.inspect().store.invoices.len(), 1);
+}
+
+#[test]
+fn an_invoice_on_hold_is_released_to_open() {
+    let (sim, _) = start();
+    let tok = token(&sim);
+    assert_eq!(
+        post(&sim, &tok, "/v1/customer", &customer_body("10023")).status(),
+        201
+    );
+    let body = json!({"customerNumber": {"value": "10023"}, "hold": {"value": true},
+                      "invoiceLines": [invoice_line(1.0, 100.0, "3000", "3")]});
+    assert_eq!(post(&sim, &tok, "/v2/customerinvoice", &body).status(), 201);
+    let inv: Value = get(&sim, &tok, "/v1/customerinvoice/100001")
+        .json()
+        .expect("json");
+    assert_eq!(
+        (inv["status"].as_str(), inv["hold"].as_bool()),
+        (Some("Hold"), Some(true))
+    );
+    assert_eq!(
+        post(
+            &sim,
+            &tok,
+            "/v1/customerinvoice/100001/action/release",
+            &json!({})
+        )
+        .status(),
+        200
+    );
+    let inv: Value = get(&sim, &tok, "/v1/customerinvoice/100001")
+        .json()
+        .expect("json");
+    assert_eq!(
+        (inv["status"].as_str(), inv["hold"].as_bool()),
+        (Some("Open"), Some(false))
+    );
+}

@@ -321,3 +321,26 @@ fn the_state_file_keeps_documents_across_runs() {
     })
     .is_err());
 }
+
+#[test]
+fn token_calls_and_errors_do_not_shift_the_fault_sequence() {
+    let quiet = statuses_with_seed(7);
+    let (sim, _) = start_with(SimConfig {
+        seed: 7,
+        fault_rate: 0.4,
+        ..SimConfig::default()
+    });
+    let tok = token(&sim);
+    let noisy: Vec<u16> = (0..30)
+        .map(|_| {
+            let _extra_token = token(&sim);
+            let r = client()
+                .get(format!("{}/v1/account", sim.base_url()))
+                .bearer_auth(&tok)
+                .send()
+                .expect("get");
+            r.status().as_u16()
+        })
+        .collect();
+    assert_eq!(noisy, quiet);
+}

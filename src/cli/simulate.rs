@@ -31,6 +31,9 @@ pub struct SimulateArgs {
     /// JSON file keeping created documents between runs.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Simulate a company without an API licence (every ERP call: 401, fault code 12027).
+    #[arg(long)]
+    no_licence: bool,
     /// Seed of the fault RNG (same seed + same calls = same faults).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -50,6 +53,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         token_ttl_secs: args.token_ttl_secs,
         state_file: args.state,
         seed: args.seed,
+        licensed: !args.no_licence,
         ..SimConfig::default()
     };
     let (client_id, tenant_id, company_id) = (

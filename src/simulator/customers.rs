@@ -1,6 +1,7 @@
 //! Customers and suppliers: `GET` list (paging, `lastModifiedDateTime`, text filters), `GET` by number, `POST`
 //! create (201 + `Location`, number given or auto-numbered, duplicate → 400), `PUT` update (204). Bodies are
 //! `CustomerUpdateDto`/`SupplierUpdateDto` (NOTES §4.2–4.3), stored as `CustomerDto`/`SupplierDto` (§4.6).
+//! Must not: trust a reference the seeded company lacks, or serve a field `CustomerDto`/`SupplierDto` lacks.
 
 use super::http::{Query, Reply};
 use super::listing;

@@ -5,8 +5,10 @@
 //! blocking callers (a reqwest blocking client in a test) can talk to it. One host serves three roles:
 //! `/connect/token` (Visma Connect), the ERP API (`/v1/...`, `/v2/...`, aliased under `/API/controller/api/...`),
 //! and SalesOrders v3 (`/api/v3/SalesOrders`). `GET /_simulator/state` is a read-only inspection route.
-//! Must not: talk to the network beyond its own socket, or log secrets, tokens or bodies.
+//! Must not: talk to the network beyond its own socket, or log secrets or tokens (bodies appear only in the
+//! inspection log, never in `tracing` output).
 
+mod ar_build;
 mod auth;
 mod customers;
 mod dates;
@@ -47,7 +49,8 @@ pub struct SimConfig {
     pub tenant_id: String,
     /// The company id a present `ipp-company-id` header must match (else fault code 12002).
     pub company_id: String,
-    /// Seed of the RNG behind faults, lost responses, tokens and `VismaId`s: same seed + same calls = same run.
+    /// Seed of the RNGs behind faults and lost responses (one draw pair per authorised API call: same seed + same number of
+    /// API calls = same faults) and behind tokens and `VismaId`s.
     pub seed: u64,
     /// Delay before every answer, in milliseconds.
     pub latency_ms: u64,
@@ -61,6 +64,9 @@ pub struct SimConfig {
     pub token_ttl_secs: u64,
     /// Where created documents persist between runs (JSON); `None` keeps them in memory.
     pub state_file: Option<PathBuf>,
+    /// False simulates a company without an API licence: every ERP call answers 401 with fault code 12027
+    /// ("No license for this company.", P-KB; the status is inferred from D-401).
+    pub licensed: bool,
     /// Source of "now" for token expiry, rate windows and timestamps; tests pass a `ManualClock`.
     pub clock: Arc<dyn Clock>,
 }
@@ -80,6 +86,7 @@ impl Default for SimConfig {
             rate_limit_per_hour: 10_000,
             token_ttl_secs: 3600,
             state_file: None,
+            licensed: true,
             clock: Arc::new(SystemClock),
         }
     }
@@ -100,6 +107,7 @@ impl std::fmt::Debug for SimConfig {
             .field("rate_limit_per_hour", &self.rate_limit_per_hour)
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("state_file", &self.state_file)
+            .field("licensed", &self.licensed)
             .finish_non_exhaustive()
     }
 }

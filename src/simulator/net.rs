@@ -2,6 +2,7 @@
 //! purpose. A lost response (the duplicate trap) must look to the client like a network failure after the
 //! server did the work, so each connection carries a kill switch: the handler flips it and hyper's write of the
 //! answer fails, which closes the socket without a byte of the response sent.
+//! Must not: block the caller's thread beyond start and shutdown, or leave the server running after drop.
 
 use super::faults::Faults;
 use super::routes;
@@ -199,7 +200,8 @@ pub(crate) fn start(config: SimConfig) -> Result<RunningSimulator, SimError> {
             latency_ms: config.latency_ms,
             script: Default::default(),
         },
-        rng: StdRng::seed_from_u64(config.seed),
+        rng: StdRng::seed_from_u64(config.seed ^ 0x05ee_d1d5),
+        fault_rng: StdRng::seed_from_u64(config.seed),
         log: Vec::new(),
         requests_seen: 0,
     };

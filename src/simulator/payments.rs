@@ -1,6 +1,7 @@
 //! Customer payments (`POST /v1/customerPayment` with `PaymentUpdateDto`, `GET` by number and list), stored as
 //! `PaymentDto`. The customer, payment method, cash account (a cash GL account), currency and every invoice a
 //! payment line names must exist.
+//! Must not: touch invoice balances (application happens on release, which is not simulated).
 
 use super::customers;
 use super::http::{Query, Reply};
@@ -142,15 +143,15 @@ pub fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
                 .and_then(Dec::from_json)
                 .unwrap_or(Dec::ZERO)
                 .to_minor(decimals);
-            applied += paid;
+            applied = applied.saturating_add(paid);
             lines.push(json!({"documentType": doc_type, "refNbr": refnbr, "amountPaid": minor_to_json(paid, decimals),
                               "balance": found.get("balance"), "currency": found.get("currencyId")}));
         }
         doc["paymentAmount"] = minor_to_json(amount, decimals);
         doc["paymentAmountInCurrency"] = minor_to_json(amount, decimals);
         doc["appliedToDocuments"] = minor_to_json(applied, decimals);
-        doc["availableBalance"] = minor_to_json(amount - applied, decimals);
-        doc["availableBalanceInCurrency"] = minor_to_json(amount - applied, decimals);
+        doc["availableBalance"] = minor_to_json(amount.saturating_sub(applied), decimals);
+        doc["availableBalanceInCurrency"] = minor_to_json(amount.saturating_sub(applied), decimals);
         doc["paymentLines"] = Value::Array(lines);
         Ok(doc)
     })();

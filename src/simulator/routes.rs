@@ -2,6 +2,7 @@
 //! bearer token and its scope, the `ipp-company-id` check, the fault plan, the endpoint; then the request log,
 //! the state file, and — for a lost response — the cut connection. Paths are matched case-insensitively and the
 //! legacy prefix `/API/controller/api` is an alias (NOTES §2).
+//! Must not: hold the state lock across an `.await`, or let a secret or token into the request log.
 
 use super::auth::{self, Denied};
 use super::faults::{FaultBody, Plan, ScriptedFault};
@@ -100,6 +101,22 @@ fn classify(lower: &[String]) -> (Kind, usize) {
     }
 }
 
+/// A decoded path segment; `b64(<base64url>)` stands for an id with reserved characters (NOTES §2, P-KB).
+fn path_segment(raw: &str) -> String {
+    use base64::Engine;
+    let decoded = http::percent_decode(raw);
+    let inner = decoded
+        .strip_prefix("b64(")
+        .and_then(|r| r.strip_suffix(')'));
+    let plain = inner.and_then(|b| {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(b.trim_end_matches('='))
+            .ok()?;
+        String::from_utf8(bytes).ok()
+    });
+    plain.unwrap_or(decoded)
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -116,7 +133,7 @@ async fn handle(
         .path()
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(http::percent_decode)
+        .map(path_segment)
         .collect();
     let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     let (kind, skip) = classify(&lower);
@@ -266,6 +283,16 @@ fn api_call(
             return (r, "rejected", Plan::Normal);
         }
     }
+    if !so && !ctx.config.licensed {
+        let r = http::visma_error_coded(
+            401,
+            "IPPException",
+            "12027",
+            "No license for this company.",
+            &mut ctx.state.rng,
+        );
+        return (r, "unauthorized", Plan::Normal);
+    }
     if let Some(company) = header(headers, "ipp-company-id") {
         if !so && company.trim() != ctx.config.company_id {
             let r = http::visma_error_coded(
@@ -278,7 +305,7 @@ fn api_call(
             return (r, "rejected", Plan::Normal);
         }
     }
-    let plan = ctx.state.faults.plan(&mut ctx.state.rng);
+    let plan = ctx.state.faults.plan(&mut ctx.state.fault_rng);
     if let Plan::Fail(fault) = &plan {
         return (fault_reply(ctx, so, fault), "fault", Plan::Normal);
     }
@@ -286,7 +313,10 @@ fn api_call(
     let reply = if so {
         salesorders::dispatch(ctx, method.as_str(), segs, &l, query, body)
     } else {
+        // MJUK `response.go` reads an `Ipp-Request-Id` on ERP answers.
+        let request_id = http::guid(&mut ctx.state.rng);
         dispatch_erp(ctx, method.as_str(), segs, &l, query, body)
+            .with_header("ipp-request-id", request_id)
     };
     let outcome = if reply.status < 400 { "ok" } else { "rejected" };
     (reply, outcome, plan)
@@ -379,12 +409,16 @@ fn dispatch_erp(
         ("GET", ["v1", "customerinvoice"]) => documents::list(ctx, Invoice, q),
         ("GET", ["v1", "customerinvoice", _]) => documents::get(ctx, Invoice, id(2)),
         ("POST", ["v1" | "v2", "customerinvoice"]) => documents::create(ctx, Invoice, body),
+        ("PUT", ["v1", "customerinvoice", _]) => documents::update(ctx, Invoice, id(2), body),
+        ("DELETE", ["v1", "customerinvoice", _]) => documents::delete(ctx, Invoice, id(2)),
         ("POST", ["v1", "customerinvoice", _, "action", "release"]) => {
             documents::release(ctx, Invoice, id(2))
         }
         ("GET", ["v1", "customercreditnote"]) => documents::list(ctx, CreditNote, q),
         ("GET", ["v1", "customercreditnote", _]) => documents::get(ctx, CreditNote, id(2)),
         ("POST", ["v1" | "v2", "customercreditnote"]) => documents::create(ctx, CreditNote, body),
+        ("PUT", ["v1", "customercreditnote", _]) => documents::update(ctx, CreditNote, id(2), body),
+        ("DELETE", ["v1", "customercreditnote", _]) => documents::delete(ctx, CreditNote, id(2)),
         ("POST", ["v1", "customercreditnote", _, "action", "release"]) => {
             documents::release(ctx, CreditNote, id(2))
         }
@@ -428,4 +462,46 @@ fn to_response(reply: Reply, verdict: Option<&Verdict>) -> Response {
         h.insert("x-ratelimit-policy", HeaderValue::from_static(POLICY));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn b64_segments_carry_reserved_characters() {
+        assert_eq!(path_segment("b64(Oi8_I1tdQCYqKzs)"), ":/?#[]@&*+;");
+        assert_eq!(path_segment("10%2023"), "10 23");
+        assert_eq!(path_segment("b64(!!)"), "b64(!!)");
+    }
+
+    #[test]
+    fn legacy_prefix_and_case_route_alike() {
+        let lower = |p: &str| -> Vec<String> {
+            p.split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_lowercase)
+                .collect()
+        };
+        assert!(matches!(
+            classify(&lower("/API/controller/api/v1/Customer")),
+            (Kind::Erp, 3)
+        ));
+        assert!(matches!(
+            classify(&lower("/v2/customerinvoice")),
+            (Kind::Erp, 0)
+        ));
+        assert!(matches!(
+            classify(&lower("/api/v3/SalesOrders/SO/1")),
+            (Kind::SalesOrders, 2)
+        ));
+        assert!(matches!(
+            classify(&lower("/connect/token")),
+            (Kind::Token, 0)
+        ));
+        assert!(matches!(
+            classify(&lower("/erp/service/v1/customer")),
+            (Kind::Unknown, 0)
+        ));
+    }
 }

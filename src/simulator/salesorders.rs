@@ -2,6 +2,7 @@
 //! `Location`; `GET /api/v3/SalesOrders/{type}/{orderId}` → `SalesOrderDto`; `GET /api/v3/SalesOrders[/{type}]`
 //! → `{value, nextPage, totalCount}` with zero-based `pageIndex`. Errors are RFC 7807 ProblemDetails. The
 //! stored order keeps its lines under `_lines`, which is never served.
+//! Must not: answer in the ERP's `Exception*` format — this service speaks ProblemDetails.
 
 use super::customers;
 use super::http::{self, Query, Reply};

@@ -446,6 +446,26 @@ mod tests {
     }
 
     #[test]
+    fn every_schema_the_routes_use_was_extracted() {
+        for name in [
+            "CustomerUpdateDto",
+            "SupplierUpdateDto",
+            "CustomerInvoiceUpdateDto",
+            "CustomerCreditNoteUpdateDto",
+            "PaymentUpdateDto",
+            "CustomerDto",
+            "SupplierDto",
+            "CustomerInvoiceDto",
+            "CustomerCreditNoteDto",
+            "PaymentDto",
+        ] {
+            assert!(has_schema(Spec::Erp, name), "{name}");
+        }
+        assert!(has_schema(Spec::SalesOrders, "NewSalesOrderCommand"));
+        assert!(!has_schema(Spec::Erp, "NoSuchDto"));
+    }
+
+    #[test]
     fn wrapped_fields_are_unwrapped_and_names_normalised() {
         let body = json!({"Number": {"Value": "10023"}, "name": {"value": "Acme"}, "status": {"value": "onhold"},
                           "overrideWithClassValues": true,

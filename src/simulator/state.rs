@@ -1,6 +1,7 @@
 //! Everything the simulator remembers: the stored documents (persisted to the state file as JSON), issued
 //! tokens, the rate window, the fault settings and the request log (secrets redacted before they get here).
 //! Documents are kept in their GET DTO shape (plain JSON, SPEC25/SOV3), in creation order.
+//! Must not: hold secrets or bearer tokens in anything serialised (the token table is never persisted).
 
 use super::faults::Faults;
 use super::ratelimit::Window;
@@ -36,6 +37,9 @@ pub struct Store {
     pub payments: Vec<Value>,
     /// SalesOrders v3 `SalesOrderDto`s, each with its lines under `_lines` removed before it is served.
     pub sales_orders: Vec<Value>,
+    /// The unwrapped update DTO each invoice and credit note was last built from, by `{path}:{number}`
+    /// (a PUT merges into it and rebuilds the document).
+    pub requests: std::collections::BTreeMap<String, Value>,
     /// Last number handed out per series (`customer`, `supplier`, `invoice`, `creditNote`, `payment`, `salesOrder`,
     /// `internalId`).
     pub counters: HashMap<String, u64>,
@@ -140,8 +144,10 @@ pub struct State {
     pub window: Window,
     /// Fault settings.
     pub faults: Faults,
-    /// Seeded RNG for faults, tokens and ids.
+    /// Seeded RNG for tokens, `VismaId`s and request ids.
     pub rng: StdRng,
+    /// Seeded RNG for faults only, so the fault sequence depends on the seed and the number of API calls alone.
+    pub fault_rng: StdRng,
     /// Request log (newest [`MAX_LOGGED_REQUESTS`]).
     pub log: Vec<LoggedRequest>,
     /// Requests seen since start (the log's `seq`).

@@ -213,11 +213,11 @@ pub fn compute(
             (None, Some(p)) => percent_of(gross, p),
             (None, None) => 0,
         };
-        let amount = gross - discount;
+        let amount = gross.saturating_sub(discount);
         t.line_minor.push(amount);
         t.line_discount_minor.push(discount);
-        t.detail_total += amount;
-        t.discount_total += discount;
+        t.detail_total = t.detail_total.saturating_add(amount);
+        t.discount_total = t.discount_total.saturating_add(discount);
         if let Some(cat) = &line.vat_category {
             if rate_of(cat).is_none() {
                 return Err(TotalsError::UnknownVatCategory {
@@ -226,7 +226,7 @@ pub fn compute(
                 });
             }
             match t.tax_lines.iter_mut().find(|l| &l.vat_category == cat) {
-                Some(l) => l.taxable_minor += amount,
+                Some(l) => l.taxable_minor = l.taxable_minor.saturating_add(amount),
                 None => t.tax_lines.push(TaxLine {
                     vat_category: cat.clone(),
                     taxable_minor: amount,
@@ -242,13 +242,13 @@ pub fn compute(
         });
         tax.vat_minor = percent_of(tax.taxable_minor, rate.percent);
         if rate.exempt {
-            t.vat_exempt_total += tax.taxable_minor;
+            t.vat_exempt_total = t.vat_exempt_total.saturating_add(tax.taxable_minor);
         } else {
-            t.vat_taxable_total += tax.taxable_minor;
+            t.vat_taxable_total = t.vat_taxable_total.saturating_add(tax.taxable_minor);
         }
-        t.vat_total += tax.vat_minor;
+        t.vat_total = t.vat_total.saturating_add(tax.vat_minor);
     }
-    t.amount = t.detail_total + t.vat_total;
+    t.amount = t.detail_total.saturating_add(t.vat_total);
     Ok(t)
 }
 
@@ -279,6 +279,20 @@ mod tests {
         assert_eq!(d("-2.345").to_minor(2), -235);
         assert_eq!(d("2.344").to_minor(2), 234);
         assert_eq!(d("3").mul_to_minor(d("33.335"), 2), 10001);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn minor_units_survive_json_and_back(minor in -10_000_000_000_i64..10_000_000_000_i64) {
+            let v = minor_to_json(minor, 2);
+            proptest::prop_assert_eq!(Dec::from_json(&v).map(|d| d.to_minor(2)), Some(minor));
+        }
+
+        #[test]
+        fn rounding_is_symmetric_around_zero(q in 0_i64..1_000_000, p in 0_i64..10_000_000) {
+            let (q, p) = (Dec(i128::from(q) * 1000), Dec(i128::from(p)));
+            proptest::prop_assert_eq!(q.mul_to_minor(Dec(-p.0), 2), -q.mul_to_minor(p, 2));
+        }
     }
 
     #[test]
