@@ -13,6 +13,7 @@
 
 pub mod clock;
 pub mod engine;
+pub mod host;
 pub mod mapping;
 pub mod money;
 #[cfg(feature = "php")]

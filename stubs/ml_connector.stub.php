@@ -30,3 +30,90 @@ function ml_connector_health_check(string $data_dir, string $url): array {}
  * @throws \MlConnector\Exception\InputException
  */
 function ml_connector_debug_panic(string $msg): void {}
+
+/**
+ * Opens this worker's connector: validates the plugin's settings document, opens <$data_dir>/ml-connector.sqlite
+ * and derives the credential key from $key_material (>= 16 bytes). Cheap when called again unchanged.
+ *
+ * @throws \MlConnector\Exception\ConfigException For invalid settings (code 1).
+ * @throws \MlConnector\Exception\InputException For an unusable data directory or short key material (code 2).
+ * @throws \MlConnector\Exception\StoreException When the queue database cannot be opened (code 5).
+ */
+function ml_connector_configure(string $settings_json, string $data_dir, string $key_material): void {}
+
+/**
+ * Queues a WooCommerce order, customer or refund ({"order":…,"refund":…}) as REST v3 JSON. The checkout path:
+ * one short SQLite transaction, no network.
+ *
+ * @return array{job_id: int, outcome: string} outcome: inserted|duplicate|replaced|superseded
+ * @throws \MlConnector\Exception\InputException For a bad kind, source or payload (also audited).
+ */
+function ml_connector_enqueue(string $kind, string $payload_json, string $source): mixed {}
+
+/**
+ * Posts due jobs until $limit jobs or $deadline_ms milliseconds.
+ *
+ * @return array{posted: int, adopted: int, already_posted: int, edited_after_posting: int, skipped: int, retry: int, failed: int, dead: int, lost_lease: int, remaining: int, stopped: bool}
+ * @throws \MlConnector\Exception\ConfigException When no Visma secret is saved or the connection is invalid.
+ */
+function ml_connector_drain(int $limit, int $deadline_ms): mixed {}
+
+/**
+ * @return array{counts: array<string, int>, oldest_pending_at: ?string, last_error: ?string}
+ */
+function ml_connector_status(): mixed {}
+
+/**
+ * Jobs, newest first. Filter keys: state, kind, woo_id, per_page.
+ *
+ * @param array<string, mixed> $filter
+ * @return list<array<string, mixed>>
+ */
+function ml_connector_jobs(array $filter): mixed {}
+
+/**
+ * Audit rows. Filter keys: job_id, woo_id, since (RFC 3339), limit.
+ *
+ * @param array<string, mixed> $filter
+ * @return list<array<string, mixed>>
+ */
+function ml_connector_audit(array $filter): mixed {}
+
+/**
+ * @return array{state: string, visma_number: ?string, last_error: ?string}
+ */
+function ml_connector_order_state(int $order_id): mixed {}
+
+/**
+ * Queues a failed or dead job again.
+ */
+function ml_connector_replay(int $job_id): void {}
+
+/**
+ * Queues every failed and dead job again ('' = all, else RFC 3339 lower bound); returns how many.
+ */
+function ml_connector_replay_failed(string $since): int {}
+
+/**
+ * The Visma payload(s) the order would become, pretty-printed JSON (dry run).
+ *
+ * @throws \MlConnector\Exception\MappingException Naming the order, line and missing setting (code 3).
+ */
+function ml_connector_map_preview(string $order_json): string {}
+
+/**
+ * @return array{ok: bool, company: ?string, accounts: int, vat_categories: int, error: ?string}
+ */
+function ml_connector_test_connection(): mixed {}
+
+/**
+ * @return array{accounts: list<array{0: string, 1: string}>, vat_categories: list<array{0: string, 1: string}>, payment_methods: list<array{0: string, 1: string}>, subaccount_segments: list<array<string, mixed>>}
+ */
+function ml_connector_lookups(): mixed {}
+
+/**
+ * Stores a secret encrypted (visma_client_secret, woocommerce_consumer_secret, webhook_secret); never returned.
+ */
+function ml_connector_save_secret(string $name, string $value): void {}
+
+function ml_connector_has_secret(string $name): bool {}

@@ -14,6 +14,7 @@ pub mod customer;
 pub mod invoice;
 pub mod lines;
 pub mod payment;
+pub mod preview;
 pub mod sales_order;
 pub mod totals;
 pub mod vat;
@@ -21,6 +22,7 @@ pub mod vat;
 pub use credit_note::{map_refund, CreditNoteDocument};
 pub use customer::{map_customer, map_order_customer, Party};
 pub use invoice::{map_order, should_map};
+pub use preview::preview;
 pub use totals::{visma_totals, Totals, VatDifference};
 
 use crate::money::{MoneyError, VatRate};

@@ -111,6 +111,24 @@ impl From<PhpError> for PhpException {
     }
 }
 
+impl From<crate::host::HostError> for PhpError {
+    fn from(err: crate::host::HostError) -> Self {
+        use crate::host::HostError as H;
+        let kind = match &err {
+            H::Config(_) | H::Settings(_) => ExceptionKind::Config,
+            H::Intake(e) if matches!(**e, crate::engine::IntakeError::Store { .. }) => {
+                ExceptionKind::Store
+            }
+            H::Store(_) | H::Engine(_) => ExceptionKind::Store,
+            H::Intake(_) | H::Input(_) | H::Woo(_) => ExceptionKind::Input,
+            H::Mapping(_) => ExceptionKind::Mapping,
+            H::Visma(e) if e.is_configuration() => ExceptionKind::Config,
+            H::Visma(_) => ExceptionKind::Visma,
+        };
+        Self::from_error(kind, &err)
+    }
+}
+
 /// `err` followed by its `source()` chain, joined with `": "` (reqwest and rusqlite put the useful part, such as
 /// "Connection refused", in the source).
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {

@@ -2,20 +2,20 @@
 //! connection and one GET through this worker's HTTP client, both from the per-process cells in `runtime`.
 //! It proves, from inside a real PHP worker, that the fork-safe plumbing works.
 //!
-//! No Zend types here (so `cargo test` covers it). The heartbeat table is the probe's own; TODO(#5): swap the raw
-//! connection for the real store once it exists, keeping the report shape.
+//! No Zend types here (so `cargo test` covers it). The heartbeat is a store cursor per worker pid, written
+//! through the real store (migrations, pragmas read back), so the probe proves what the connector uses.
 
 use super::exceptions::{error_chain, ExceptionKind, PhpError};
 use super::runtime::{http_client, ProcessLocal};
-use rusqlite::Connection;
+use crate::store::Store;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The SQLite file inside the data directory (shared with the store).
 pub const DB_FILE_NAME: &str = "ml-connector.sqlite";
 
-/// How long a writer waits for another worker's lock before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The cursor namespace of the heartbeats (not a shop id: shop ids come from settings).
+const HEALTH_STORE: &str = "health";
 
 /// What the probe saw. Failures are reported here rather than thrown, so Site Health can show all of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,10 +36,10 @@ pub struct HealthReport {
     pub elapsed_ms: u64,
 }
 
-/// This worker's connection to one SQLite file; reopened when a different data directory is asked for.
+/// This worker's queue store for one data directory; reopened when a different directory is asked for.
 struct HealthDb {
     path: PathBuf,
-    conn: Connection,
+    store: Store,
 }
 
 static HEALTH_DB: ProcessLocal<HealthDb> = ProcessLocal::new();
@@ -92,7 +92,7 @@ fn heartbeat(db_path: &Path) -> Result<(), String> {
             if db.path != db_path {
                 *db = open(db_path)?;
             }
-            write_heartbeat(&db.conn).map_err(|err| format!("heartbeat write failed: {err}"))
+            write_heartbeat(&db.store).map_err(|err| format!("heartbeat write failed: {err}"))
         },
     );
     opened.and_then(|written| written)
@@ -103,39 +103,29 @@ fn open(path: &Path) -> Result<HealthDb, String> {
         std::fs::create_dir_all(dir)
             .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     }
-    let conn =
-        Connection::open(path).map_err(|err| format!("cannot open {}: {err}", path.display()))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|err| format!("cannot set busy_timeout: {err}"))?;
-    // SQLite ignores pragmas it cannot apply, so read the mode back.
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-        .map_err(|err| format!("cannot set journal_mode: {err}"))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(format!("journal_mode is {mode}, not wal"));
-    }
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS health_heartbeat (
-             pid INTEGER PRIMARY KEY,
-             beats INTEGER NOT NULL,
-             last_seen_at TEXT NOT NULL
-         )",
-    )
-    .map_err(|err| format!("cannot create health_heartbeat: {err}"))?;
+    // The real queue store (migrations, WAL and busy_timeout read back), so the probe proves what the
+    // connector itself will use.
+    let store =
+        Store::open(path).map_err(|err| format!("cannot open {}: {err}", path.display()))?;
     Ok(HealthDb {
         path: path.to_path_buf(),
-        conn,
+        store,
     })
 }
 
-fn write_heartbeat(conn: &Connection) -> rusqlite::Result<()> {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    conn.execute(
-        "INSERT INTO health_heartbeat (pid, beats, last_seen_at) VALUES (?1, 1, ?2)
-         ON CONFLICT(pid) DO UPDATE SET beats = beats + 1, last_seen_at = excluded.last_seen_at",
-        rusqlite::params![std::process::id(), now],
-    )?;
-    Ok(())
+/// One cursor per worker pid (`health` / `heartbeat.<pid>`) counting its beats: a write through the store API.
+fn write_heartbeat(store: &Store) -> Result<(), crate::store::StoreError> {
+    let name = format!("heartbeat.{}", std::process::id());
+    let beats = store
+        .cursor(HEALTH_STORE, &name)?
+        .and_then(|c| c.value.parse::<u64>().ok())
+        .unwrap_or(0);
+    store.set_cursor(
+        HEALTH_STORE,
+        &name,
+        &(beats + 1).to_string(),
+        chrono::Utc::now(),
+    )
 }
 
 fn get_status(url: reqwest::Url) -> Result<u16, String> {
@@ -171,13 +161,12 @@ mod tests {
     }
 
     fn beats(db_path: &Path) -> i64 {
-        let conn = Connection::open(db_path).expect("open for reading");
-        conn.query_row(
-            "SELECT beats FROM health_heartbeat WHERE pid = ?1",
-            [std::process::id()],
-            |row| row.get(0),
-        )
-        .expect("heartbeat row")
+        let store = Store::open(db_path).expect("open for reading");
+        store
+            .cursor(HEALTH_STORE, &format!("heartbeat.{}", std::process::id()))
+            .expect("read cursor")
+            .and_then(|c| c.value.parse().ok())
+            .expect("heartbeat row")
     }
 
     // One test for the success path: the cells are per process, so parallel tests would share them.

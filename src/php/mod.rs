@@ -5,6 +5,8 @@
 //! writes to stderr. No threads, clients or database handles are created there: php-fpm forks its workers after
 //! MINIT, and what is created before the fork hangs or corrupts in the children (`runtime`, NOTES §4.1).
 
+mod connector;
+mod convert;
 mod exceptions;
 mod functions;
 mod guard;
@@ -91,5 +93,5 @@ const MODULE_NAME: &str = "ml_connector";
 #[php(startup = "startup")]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     // ext-php-rs names the module after the package (`ml-connector`); PHP code checks `ml_connector`.
-    functions::register(module.name(MODULE_NAME)).info_function(module_info)
+    connector::register(functions::register(module.name(MODULE_NAME))).info_function(module_info)
 }

@@ -142,7 +142,7 @@ fi
 beats="$(python3 - "$DATA_DIR/ml-connector.sqlite" <<'PY'
 import sqlite3, sys
 conn = sqlite3.connect(sys.argv[1])
-rows = conn.execute("SELECT COUNT(*), COALESCE(SUM(beats), 0) FROM health_heartbeat").fetchone()
+rows = conn.execute("SELECT COUNT(*), COALESCE(SUM(CAST(value AS INTEGER)), 0) FROM cursors WHERE store_id = 'health'").fetchone()
 print(f"{rows[0]} {rows[1]}")
 PY
 )"

@@ -24,7 +24,21 @@ echo implode("\n", $actual), "\n";
 var_dump($actual === $stub);
 ?>
 --EXPECT--
+ml_connector_audit(array $filter): mixed
+ml_connector_configure(string $settings_json, string $data_dir, string $key_material): void
 ml_connector_debug_panic(string $msg): void
+ml_connector_drain(int $limit, int $deadline_ms): mixed
+ml_connector_enqueue(string $kind, string $payload_json, string $source): mixed
+ml_connector_has_secret(string $name): bool
 ml_connector_health_check(string $data_dir, string $url): array
+ml_connector_jobs(array $filter): mixed
+ml_connector_lookups(): mixed
+ml_connector_map_preview(string $order_json): string
+ml_connector_order_state(int $order_id): mixed
+ml_connector_replay(int $job_id): void
+ml_connector_replay_failed(string $since): int
+ml_connector_save_secret(string $name, string $value): void
+ml_connector_status(): mixed
+ml_connector_test_connection(): mixed
 ml_connector_version(): string
 bool(true)
