@@ -27,7 +27,8 @@ final class Requirements {
 	 */
 	public static function problems(): array {
 		$extension_version = null;
-		if ( extension_loaded( 'ml_connector' ) && function_exists( 'ml_connector_version' ) ) {
+		// The exported functions are the contract (PHP-API.md), so they are what is checked, not the module name.
+		if ( function_exists( 'ml_connector_version' ) ) {
 			try {
 				$extension_version = (string) \ml_connector_version();
 			} catch ( \Throwable $e ) {
