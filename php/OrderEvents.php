@@ -2,8 +2,10 @@
 /**
  * WooCommerce order, refund and customer hooks → the object's REST v3 JSON → Core::enqueue → one unique async
  * drain action. That is all a shopper's request does: no HTTP, no mapping (STYLE §6).
- * Signatures: shared/reference/woocommerce/NOTES.md §3.1. Parameters are loosely typed on purpose: another plugin
- * firing a hook with odd arguments must never fatal the checkout.
+ * A checkout fires several of these hooks for one order, so hooks only mark the object and the request's
+ * shutdown enqueues each marked object once, in its final state (as WooCommerce queues webhooks on shutdown,
+ * NOTES §1.1). Signatures: shared/reference/woocommerce/NOTES.md §3.1. Parameters are loosely typed on purpose:
+ * another plugin firing a hook with odd arguments must never fatal the checkout.
  *
  * @package MlConnector
  */
@@ -26,6 +28,13 @@ final class OrderEvents {
 	private const NEVER_STATUSES = array( 'failed', 'cancelled', 'trash' );
 
 	/**
+	 * Objects marked in this request: kind => id => parent order id (refunds) or 0.
+	 *
+	 * @var array<string,array<int,int>>
+	 */
+	private static array $marked = array();
+
+	/**
 	 * Classic checkout, after create_order(), before payment: ( int $order_id, array $posted_data, WC_Order $order ).
 	 *
 	 * @param mixed $order_id    Order id.
@@ -33,7 +42,7 @@ final class OrderEvents {
 	 * @param mixed $order       The order.
 	 */
 	public static function action_woocommerce_checkout_order_processed( mixed $order_id, mixed $posted_data = null, mixed $order = null ): void {
-		self::order_event( $order instanceof \WC_Order ? $order : $order_id );
+		self::mark_order( $order instanceof \WC_Order ? $order : $order_id );
 	}
 
 	/**
@@ -42,7 +51,7 @@ final class OrderEvents {
 	 * @param mixed $order The order.
 	 */
 	public static function action_woocommerce_store_api_checkout_order_processed( mixed $order ): void {
-		self::order_event( $order );
+		self::mark_order( $order );
 	}
 
 	/**
@@ -54,7 +63,7 @@ final class OrderEvents {
 	 * @param mixed $order    The order.
 	 */
 	public static function action_woocommerce_order_status_changed( mixed $order_id, mixed $from = '', mixed $to = '', mixed $order = null ): void {
-		self::order_event( $order instanceof \WC_Order ? $order : $order_id );
+		self::mark_order( $order instanceof \WC_Order ? $order : $order_id );
 	}
 
 	/**
@@ -65,7 +74,7 @@ final class OrderEvents {
 	 * @param mixed $order    The order.
 	 */
 	public static function action_woocommerce_new_order( mixed $order_id, mixed $order = null ): void {
-		self::order_event( $order instanceof \WC_Order ? $order : $order_id );
+		self::mark_order( $order instanceof \WC_Order ? $order : $order_id );
 	}
 
 	/**
@@ -77,11 +86,9 @@ final class OrderEvents {
 	public static function action_woocommerce_order_refunded( mixed $order_id, mixed $refund_id = 0 ): void {
 		$order_id  = is_numeric( $order_id ) ? (int) $order_id : 0;
 		$refund_id = is_numeric( $refund_id ) ? (int) $refund_id : 0;
-		if ( $order_id <= 0 || $refund_id <= 0 ) {
-			return;
+		if ( $order_id > 0 && $refund_id > 0 ) {
+			self::$marked['refund'][ $refund_id ] = $order_id;
 		}
-		$payload = RestPayload::refund( $order_id, $refund_id );
-		self::enqueue( 'refund', $payload, $refund_id );
 	}
 
 	/**
@@ -148,10 +155,39 @@ final class OrderEvents {
 	 */
 	private static function customer_event( mixed $customer_id ): void {
 		$customer_id = is_numeric( $customer_id ) ? (int) $customer_id : 0;
-		if ( $customer_id <= 0 ) {
-			return;
+		if ( $customer_id > 0 ) {
+			self::$marked['customer'][ $customer_id ] = 0;
 		}
-		self::enqueue( 'customer', RestPayload::customer( $customer_id ), $customer_id );
+	}
+
+	/**
+	 * Remembers an order for this request's shutdown.
+	 *
+	 * @param mixed $order_or_id WC_Order or id.
+	 */
+	private static function mark_order( mixed $order_or_id ): void {
+		$id = $order_or_id instanceof \WC_Order ? (int) $order_or_id->get_id() : ( is_numeric( $order_or_id ) ? (int) $order_or_id : 0 );
+		if ( $id > 0 ) {
+			self::$marked['order'][ $id ] = 0;
+		}
+	}
+
+	/**
+	 * On shutdown: enqueues every marked object once, in its current state (customers first, then orders, then
+	 * refunds, so a registration at checkout precedes its order in the queue).
+	 */
+	public static function action_shutdown(): void {
+		$marked       = self::$marked;
+		self::$marked = array();
+		foreach ( array_keys( $marked['customer'] ?? array() ) as $customer_id ) {
+			self::enqueue( 'customer', RestPayload::customer( $customer_id ), $customer_id );
+		}
+		foreach ( array_keys( $marked['order'] ?? array() ) as $order_id ) {
+			self::order_event( $order_id );
+		}
+		foreach ( $marked['refund'] ?? array() as $refund_id => $order_id ) {
+			self::enqueue( 'refund', RestPayload::refund( $order_id, $refund_id ), $refund_id );
+		}
 	}
 
 	/**

@@ -67,6 +67,7 @@ final class Plugin {
 		add_action( 'woocommerce_order_refunded', array( OrderEvents::class, 'action_woocommerce_order_refunded' ), 20, 2 );
 		add_action( 'woocommerce_created_customer', array( OrderEvents::class, 'action_woocommerce_created_customer' ), 20, 3 );
 		add_action( 'woocommerce_update_customer', array( OrderEvents::class, 'action_woocommerce_update_customer' ), 20, 2 );
+		add_action( 'shutdown', array( OrderEvents::class, 'action_shutdown' ), 5 );
 
 		// Background sending: Action Scheduler, WP-Cron fallback, reconciliation sweep, batched timing.
 		add_action( 'init', array( Scheduler::class, 'action_init' ) );

@@ -30,6 +30,7 @@ final class AdminScreensTest extends TestCase {
 			)
 		);
 		self::assertInstanceOf( \WC_Order::class, $order );
+		self::end_request();
 		$drained = Core::drain( 100, 10000 );
 		self::assertIsArray( $drained );
 		$jobs = self::jobs_for( 'order', $order->get_id() );
@@ -118,6 +119,7 @@ final class AdminScreensTest extends TestCase {
 	public function test_order_list_column_shows_state_and_visma_number(): void {
 		self::needs( 'ml_connector_order_state' );
 		$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'BOK-KOKE', 'qty' => 1 ) ) ) );
+		self::end_request();
 		Core::drain( 100, 10000 );
 		$state = Core::order_state( $order->get_id() );
 		$this->assertIsArray( $state );
@@ -131,6 +133,7 @@ final class AdminScreensTest extends TestCase {
 
 	public function test_order_box_shows_the_timeline_and_send_again_needs_capability_and_nonce(): void {
 		$order   = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-LAKRIS', 'qty' => 3 ) ) ) );
+		self::end_request();
 		$admin   = self::user_id( 'admin' );
 		$session = Http::session( $admin );
 		$edit    = Http::request( 'GET', '/wp-admin/admin.php?page=wc-orders&action=edit&id=' . $order->get_id(), $session['cookie'] );
@@ -155,6 +158,7 @@ final class AdminScreensTest extends TestCase {
 		$good = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 1 ) ) ) );
 		$bad1 = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 2 ) ), 'billing' => array( 'company' => 'FAIL' ) ) );
 		$bad2 = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 3 ) ), 'billing' => array( 'company' => 'FAIL' ) ) );
+		self::end_request();
 		\MlConnector\Scheduler::action_ml_connector_drain();
 		$notes = static fn( int $id ) => implode( "\n", array_column( array_filter( (array) self::fresh_option( 'wc_standin_order_notes' ), static fn( $n ) => (int) $n['order_id'] === $id ), 'note' ) );
 		$this->assertStringContainsString( 'sent to Visma.net as', $notes( $good->get_id() ) );

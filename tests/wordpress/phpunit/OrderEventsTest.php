@@ -6,6 +6,7 @@
  *
  * @group fn:ml_connector_enqueue
  * @group fn:ml_connector_jobs
+ * @group fn:ml_connector_audit
  */
 
 declare(strict_types=1);
@@ -49,6 +50,9 @@ final class OrderEventsTest extends TestCase {
 		$this->assertSame( $order->get_id(), (int) $jobs[0]['woo_id'] );
 		$this->assertSame( 'pending', $jobs[0]['state'] );
 		$this->assertTrue( as_has_scheduled_action( Scheduler::HOOK_DRAIN, null, Scheduler::GROUP ), 'an async drain is scheduled' );
+		$fire( $order );
+		$fire( $order );
+		$this->assertCount( 1, self::jobs_for( 'order', $order->get_id() ), 'the same order fired again is the same job' );
 	}
 
 	public function test_new_order_for_a_draft_queues_nothing(): void {
@@ -106,6 +110,7 @@ final class OrderEventsTest extends TestCase {
 		wp_set_current_user( 0 );
 		$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'EL-USBC', 'qty' => 1 ) ) ) );
 		$this->assertInstanceOf( \WC_Order::class, $order );
+		self::end_request();
 		$this->assertSame( 0, get_current_user_id(), 'building the REST JSON as the shop manager does not leak into the request' );
 		$this->assertCount( 1, self::jobs_for( 'order', $order->get_id() ) );
 	}
@@ -124,6 +129,17 @@ final class OrderEventsTest extends TestCase {
 		$this->assertGreaterThan( 0, $order->get_customer_id() );
 		$this->assertCount( 1, self::jobs_for( 'customer', $order->get_customer_id() ) );
 		$this->assertCount( 1, self::jobs_for( 'order', $order->get_id() ) );
+	}
+
+	public function test_hooks_only_mark_and_the_end_of_the_request_enqueues_once(): void {
+		$order = self::quiet_order();
+		do_action( 'woocommerce_new_order', $order->get_id(), $order );
+		do_action( 'woocommerce_checkout_order_processed', $order->get_id(), array(), $order );
+		do_action( 'woocommerce_order_status_changed', $order->get_id(), 'pending', 'processing', $order );
+		$this->assertSame( array(), ml_connector_jobs( array( 'kind' => 'order', 'woo_id' => $order->get_id() ) ), 'nothing is enqueued before the request ends' );
+		$jobs = self::jobs_for( 'order', $order->get_id() );
+		$this->assertCount( 1, $jobs );
+		$this->assertCount( 1, ml_connector_audit( array( 'job_id' => (int) $jobs[0]['id'] ) ), 'one enqueue (one audit row) for three hooks' );
 	}
 
 	public function test_payload_is_the_rest_response_with_the_real_woocommerce_fields(): void {

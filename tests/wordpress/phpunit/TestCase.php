@@ -77,9 +77,15 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		return get_option( $name );
 	}
 
+	/** What the end of a web request does: the plugin enqueues what its hooks marked (OrderEvents, shutdown). */
+	protected static function end_request(): void {
+		OrderEvents::action_shutdown();
+	}
+
 	/** Jobs of one WooCommerce object. */
 	protected static function jobs_for( string $kind, int $woo_id ): array {
 		self::needs( 'ml_connector_jobs' );
+		self::end_request();
 		self::assertTrue( \MlConnector\Core::configure() );
 		return ml_connector_jobs(
 			array(
