@@ -25,6 +25,7 @@ final class EndToEndTest extends TestCase {
 			return self::$placed;
 		}
 		self::needs( 'ml_connector_enqueue', 'ml_connector_drain', 'ml_connector_jobs' );
+		self::use_demo_company();
 		$customer = self::user_id( 'customer1' );
 		$requests = array(
 			'guest, coupon, shipping, fees'     => array( 'items' => array( array( 'sku' => 'UG-001', 'qty' => 1 ), array( 'sku' => 'MAT-KAFFE', 'qty' => 2 ) ), 'coupon' => 'rabatt10', 'shipping' => 'flat_rate', 'fees' => array( array( 'name' => 'Gebyr', 'amount' => '23.20', 'taxable' => true ), array( 'name' => 'Miljøgebyr', 'amount' => '15.00', 'taxable' => false ) ) ),
@@ -54,6 +55,24 @@ final class EndToEndTest extends TestCase {
 			'customers' => array( (int) $register['json']['customer_id'] ),
 		);
 		return self::$placed;
+	}
+
+	/** Settings of the seeded demo company (COMMON.md), pointed at the simulator when run.sh started one. */
+	private static function use_demo_company(): void {
+		$settings = array_merge(
+			(array) self::fresh_option( \MlConnector\Integration::OPTION ),
+			array(
+				'mode'             => 'simulator',
+				'visma_client_id'  => 'demo-client',
+				'visma_tenant_id'  => 'demo-tenant',
+				'visma_company_id' => '1234567',
+				'trigger'          => 'placed',
+				'sync_timing'      => 'per_order',
+			),
+			SettingsTest::simulator_urls()
+		);
+		update_option( \MlConnector\Integration::OPTION, $settings );
+		self::assertTrue( \MlConnector\Core::save_secret( 'visma_client_secret', 'demo-secret' ) );
 	}
 
 	public function test_every_order_refund_and_customer_is_queued_and_sent(): void {
