@@ -46,7 +46,8 @@ class Integration extends \WC_Integration {
 	);
 
 	/**
-	 * Registers the form. WooCommerce instantiates integrations itself.
+	 * Registers the form. WooCommerce instantiates integrations itself, so the save hook is added here as
+	 * WC_Integration requires (the one add_action outside Plugin.php: it needs this instance).
 	 */
 	public function __construct() {
 		$this->plugin_id          = '';
@@ -346,7 +347,7 @@ class Integration extends \WC_Integration {
 				sprintf(
 					/* translators: %s: error message */
 					__( 'Could not read the lists from Visma.net: %s. Type the ids by hand or use Test connection.', 'ml-connector' ),
-					$lookups->get_error_message()
+					esc_html( $lookups->get_error_message() )
 				)
 			);
 			$this->display_errors();
@@ -384,6 +385,7 @@ class Integration extends \WC_Integration {
 	 * @param array $segments [[segment_id, description, values => [[id, description]]]].
 	 */
 	private function add_segment_fields( array $segments ): void {
+		$segment_fields = array();
 		foreach ( $segments as $segment ) {
 			list( $segment_id, $description ) = self::pair( $segment );
 			if ( '' === $segment_id || ! is_array( $segment ) ) {
@@ -396,13 +398,16 @@ class Integration extends \WC_Integration {
 					$options[ $id ] = $id . ' — ' . $label;
 				}
 			}
-			$this->form_fields[ 'map_segment_' . sanitize_key( $segment_id ) ] = array(
+			$segment_fields[ 'map_segment_' . sanitize_key( $segment_id ) ] = array(
 				/* translators: 1: segment id, 2: segment description */
 				'title'   => sprintf( __( 'Subaccount segment %1$s (%2$s)', 'ml-connector' ), $segment_id, $description ),
 				'type'    => 'select',
 				'options' => $options,
 			);
 		}
+		// Before the uninstall checkbox, with the other mapping fields.
+		$position          = (int) array_search( 'delete_data_on_uninstall', array_keys( $this->form_fields ), true );
+		$this->form_fields = array_slice( $this->form_fields, 0, $position, true ) + $segment_fields + array_slice( $this->form_fields, $position, null, true );
 	}
 
 	/**

@@ -80,7 +80,8 @@ final class Scheduler {
 		if ( ! wp_next_scheduled( self::HOOK_CRON_DRAIN ) ) {
 			wp_schedule_event( time() + 5 * MINUTE_IN_SECONDS, self::CRON_SCHEDULE, self::HOOK_CRON_DRAIN );
 		}
-		update_option( self::OPTION_SCHEDULED, self::timing() . '|' . self::daily_at(), false );
+		// Autoloaded: action_init() reads it on every request.
+		update_option( self::OPTION_SCHEDULED, self::timing() . '|' . self::daily_at(), true );
 	}
 
 	/**

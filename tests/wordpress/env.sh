@@ -11,11 +11,24 @@ DB_PASS=${ML_WP_DB_PASS:-ml_connector_wp_pw}
 EXT_SO="$REPO/dist/ml_connector.so"
 CLI_BIN="$REPO/dist/ml-connector"
 FAKE_EXT="$HERE/fake-extension/ml_connector_fake.php"
-# The extension, or the PHP test double when dist/ml_connector.so is not built yet.
-if [ -f "$EXT_SO" ]; then
-  PHP_EXT_ARGS=(-d "extension=$EXT_SO")
-  EXT_KIND=real
-else
-  PHP_EXT_ARGS=(-d "auto_prepend_file=$FAKE_EXT")
-  EXT_KIND=fake
+# The extension: the one PHP already loads (build.sh installs it with phpenmod), else dist/ml_connector.so with
+# -d extension=. Every contract function it does not export yet comes from the PHP test double
+# (fake-extension/ml_connector_fake.php, auto_prepend_file) unless ML_FAKE=0, which lets those tests fail.
+CONTRACT="ml_connector_version ml_connector_configure ml_connector_enqueue ml_connector_drain ml_connector_status ml_connector_jobs ml_connector_audit ml_connector_order_state ml_connector_replay ml_connector_replay_failed ml_connector_map_preview ml_connector_test_connection ml_connector_lookups ml_connector_save_secret ml_connector_has_secret ml_connector_health_check"
+PHP_EXT_ARGS=()
+EXT_FILE="$(php -r 'echo ini_get("extension_dir");')/ml_connector.so"
+if ! php -m 2>/dev/null | grep -qx ml_connector; then
+  EXT_FILE="$EXT_SO"
+  [ -f "$EXT_SO" ] && PHP_EXT_ARGS+=(-d "extension=$EXT_SO")
 fi
+EXT_MISSING=$(php "${PHP_EXT_ARGS[@]}" -r 'echo implode(" ", array_filter(explode(" ", $argv[1]), fn($f) => !function_exists($f)));' "$CONTRACT" 2>/dev/null)
+if [ -z "$EXT_MISSING" ]; then
+  EXT_KIND=real
+elif [ "${ML_FAKE:-1}" = 1 ]; then
+  PHP_EXT_ARGS+=(-d "auto_prepend_file=$FAKE_EXT")
+  if [ "$(echo $EXT_MISSING | wc -w)" -eq "$(echo $CONTRACT | wc -w)" ]; then EXT_KIND=fake; else EXT_KIND="real + test double for: $EXT_MISSING"; fi
+else
+  EXT_KIND="real, missing: $EXT_MISSING"
+fi
+# php-fpm restarts when this changes (another extension build, or the test double switched on/off).
+EXT_KEY="$EXT_KIND $(stat -c %Y "$EXT_FILE" 2>/dev/null)"

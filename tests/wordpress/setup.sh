@@ -11,15 +11,23 @@ log() { printf 'setup: %s\n' "$*"; }
 
 # 1. Packages, only the missing ones. WP-CLI is not in Debian 12, so WordPress is installed through PHP below.
 need=()
-for pkg in nginx wordpress php8.2-fpm php8.2-mysql php8.2-curl php8.2-xml php8.2-mbstring phpunit; do
+for pkg in nginx wordpress php8.2-fpm php8.2-mysql php8.2-curl php8.2-xml php8.2-mbstring phpunit chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 db_up() { (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; }
 if ! db_up && ! command -v mariadbd >/dev/null; then need+=(mariadb-server); fi
+# Node from Debian only when no node/npm is installed at all (a newer one may already be there).
+command -v node >/dev/null && command -v npm >/dev/null || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   log "apt-get install ${need[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Browser tests: playwright-core from npm drives Debian's chromium (no browser download).
+if [ ! -d "$HERE/browser/node_modules/playwright-core" ]; then
+  log "npm install (playwright-core)"
+  (cd "$HERE/browser" && npm install --no-audit --no-fund --silent)
 fi
 
 # 2. MariaDB: use the one on 127.0.0.1:3306, else start our own with its data in $STATE/mysql.
@@ -105,14 +113,14 @@ php_admin_flag[log_errors] = on
 php_admin_value[zend.assertions] = 1
 CONF
 fpm_running() { [ -f "$STATE/php-fpm.pid" ] && kill -0 "$(cat "$STATE/php-fpm.pid")" 2>/dev/null; }
-if fpm_running && [ "$(cat "$STATE/ext-kind" 2>/dev/null)" != "$EXT_KIND" ]; then
+if fpm_running && [ "$(cat "$STATE/ext-kind" 2>/dev/null)" != "$EXT_KEY" ]; then
   log "extension changed; restarting php-fpm"
   kill "$(cat "$STATE/php-fpm.pid")"; for _ in $(seq 1 40); do fpm_running || break; sleep 0.25; done
 fi
 if ! fpm_running; then
   log "starting php-fpm8.2 ($EXT_KIND extension)"
   php-fpm8.2 -R -y "$STATE/php-fpm.conf" "${PHP_EXT_ARGS[@]}"
-  echo "$EXT_KIND" > "$STATE/ext-kind"
+  echo "$EXT_KEY" > "$STATE/ext-kind"
 fi
 
 # 5. nginx on 127.0.0.1:$WP_PORT with its own config, pid and temp dirs.

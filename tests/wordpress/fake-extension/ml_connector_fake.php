@@ -1,7 +1,8 @@
 <?php
 /**
  * TEST DOUBLE of the ml_connector extension's PHP functions (contract: PHP-API.md), used by the WordPress suite
- * only while dist/ml_connector.so is not built. Loaded with php -d auto_prepend_file. It keeps jobs and audit
+ * for every function the loaded extension does not export yet (all of them when none is loaded); each is declared
+ * only when missing, so a partial extension and this double combine. Loaded with php -d auto_prepend_file. It keeps jobs and audit
  * rows in a JSON file in the data directory; "sending" marks a job done with a fake Visma number, except orders
  * whose billing company is "FAIL", which fail for good (so the failure paths can be tested).
  * The same PHPUnit suite runs against the real extension once it exists; nothing here ships.
@@ -11,11 +12,8 @@ declare(strict_types=1);
 
 namespace {
 
-	if ( function_exists( 'ml_connector_version' ) ) {
-		return;
-	}
-
 	/** The fake's state file and settings, per request. */
+	if ( ! class_exists( 'MlConnectorFakeState', false ) ) {
 	final class MlConnectorFakeState {
 		public static ?array $settings = null;
 		public static string $dir      = '';
@@ -56,11 +54,15 @@ namespace {
 			return gmdate( 'Y-m-d\TH:i:s\Z' );
 		}
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_version' ) ) {
 	function ml_connector_version(): string {
 		return '0.1.0';
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_configure' ) ) {
 	function ml_connector_configure( string $settings_json, string $data_dir, string $key_material ): void {
 		$settings = json_decode( $settings_json, true );
 		if ( ! is_array( $settings ) ) {
@@ -75,7 +77,9 @@ namespace {
 		MlConnectorFakeState::$settings = $settings;
 		MlConnectorFakeState::$dir      = $data_dir;
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_enqueue' ) ) {
 	function ml_connector_enqueue( string $kind, string $payload_json, string $source ): array {
 		if ( ! in_array( $kind, array( 'order', 'customer', 'refund' ), true ) ) {
 			MlConnectorFakeState::fail( 'InputException', 'kind: unknown "' . $kind . '"' );
@@ -112,7 +116,9 @@ namespace {
 			}
 		);
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_drain' ) ) {
 	function ml_connector_drain( int $limit, int $deadline_ms ): array {
 		return MlConnectorFakeState::with(
 			static function ( array &$state ) use ( $limit ): array {
@@ -137,7 +143,9 @@ namespace {
 			}
 		);
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_status' ) ) {
 	function ml_connector_status(): array {
 		return MlConnectorFakeState::with(
 			static function ( array &$state ): array {
@@ -155,7 +163,9 @@ namespace {
 			}
 		);
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_jobs' ) ) {
 	function ml_connector_jobs( array $filter ): array {
 		return MlConnectorFakeState::with(
 			static function ( array &$state ) use ( $filter ): array {
@@ -173,7 +183,9 @@ namespace {
 			}
 		);
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_audit' ) ) {
 	function ml_connector_audit( array $filter ): array {
 		return MlConnectorFakeState::with(
 			static function ( array &$state ) use ( $filter ): array {
@@ -188,14 +200,18 @@ namespace {
 			}
 		);
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_order_state' ) ) {
 	function ml_connector_order_state( int $order_id ): array {
 		foreach ( ml_connector_jobs( array( 'kind' => 'order', 'woo_id' => $order_id, 'per_page' => 1 ) ) as $job ) {
 			return array( 'state' => $job['state'], 'visma_number' => $job['visma_number'], 'last_error' => $job['last_error'] );
 		}
 		return array( 'state' => 'none', 'visma_number' => null, 'last_error' => null );
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_replay' ) ) {
 	function ml_connector_replay( int $job_id ): void {
 		MlConnectorFakeState::with(
 			static function ( array &$state ) use ( $job_id ): void {
@@ -207,7 +223,9 @@ namespace {
 			}
 		);
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_replay_failed' ) ) {
 	function ml_connector_replay_failed( string $since ): int {
 		$count = 0;
 		foreach ( ml_connector_jobs( array( 'per_page' => 100000 ) ) as $job ) {
@@ -218,7 +236,9 @@ namespace {
 		}
 		return $count;
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_map_preview' ) ) {
 	function ml_connector_map_preview( string $order_json ): string {
 		$order = json_decode( $order_json, true );
 		if ( ! is_array( $order ) || ! isset( $order['id'] ) ) {
@@ -226,7 +246,9 @@ namespace {
 		}
 		return (string) json_encode( array( 'fake' => true, 'externalReference' => array( 'value' => 'woo:default:' . $order['id'] ), 'amount' => $order['total'] ?? null ), JSON_PRETTY_PRINT );
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_test_connection' ) ) {
 	function ml_connector_test_connection(): array {
 		$settings = MlConnectorFakeState::$settings ?? array();
 		$secret   = MlConnectorFakeState::with( static fn( array &$state ) => $state['secrets']['visma_client_secret'] ?? null );
@@ -235,7 +257,9 @@ namespace {
 		}
 		return array( 'ok' => true, 'company' => 'Demo AS (1234567)', 'accounts' => 14, 'vat_categories' => 6, 'error' => null );
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_lookups' ) ) {
 	function ml_connector_lookups(): array {
 		return array(
 			'accounts'            => array( array( '1500', 'Kundefordringer' ), array( '3000', 'Salgsinntekt 25 %' ), array( '3010', 'Salgsinntekt mat 15 %' ), array( '3020', 'Salgsinntekt 12 %' ), array( '3100', 'Salgsinntekt avgiftsfri' ), array( '3700', 'Fraktinntekt' ), array( '3710', 'Gebyrinntekt' ), array( '3740', 'Øreavrunding' ) ),
@@ -247,7 +271,9 @@ namespace {
 			),
 		);
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_save_secret' ) ) {
 	function ml_connector_save_secret( string $name, string $value ): void {
 		MlConnectorFakeState::with(
 			static function ( array &$state ) use ( $name, $value ): void {
@@ -255,12 +281,17 @@ namespace {
 			}
 		);
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_has_secret' ) ) {
 	function ml_connector_has_secret( string $name ): bool {
 		return MlConnectorFakeState::with( static fn( array &$state ) => isset( $state['secrets'][ $name ] ) );
 	}
+	}
 
+	if ( ! function_exists( 'ml_connector_health_check' ) ) {
 	function ml_connector_health_check( string $data_dir, string $url ): array {
 		return array( 'pid' => getmypid(), 'db_ok' => is_writable( $data_dir ), 'http_status' => 200, 'elapsed_ms' => 1 );
+	}
 	}
 }

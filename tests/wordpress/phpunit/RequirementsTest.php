@@ -44,6 +44,11 @@ final class RequirementsTest extends TestCase {
 		$this->assertSame( array(), Requirements::problems(), 'the test site has WooCommerce (stand-in) and the extension or its test double' );
 	}
 
+	public function test_hpos_compatibility_is_declared_before_woocommerce_init(): void {
+		$declared = \Automattic\WooCommerce\Utilities\FeaturesUtil::$declared['custom_order_tables'] ?? array();
+		$this->assertTrue( $declared['ml-connector/plugin.php'] ?? false );
+	}
+
 	public function test_notice_is_escaped_and_shown_only_to_managers(): void {
 		$notice = static function (): string {
 			ob_start();
@@ -56,13 +61,13 @@ final class RequirementsTest extends TestCase {
 	}
 
 	public function test_closed_gate_registers_no_hook(): void {
-		// Run the gate's branch in a child PHP without the extension: the plugin must add only admin_notices.
+		// Run the gate in a child PHP without any ini (so without the extension): the plugin must add only admin_notices.
 		$script = sprintf(
 			'$_SERVER["HTTP_HOST"]="%s"; define("ML_PROBE", 1); require "%s"; echo json_encode(array("notice" => has_action("admin_notices", array("MlConnector\\\\Requirements", "action_admin_notices")) !== false, "hooks" => has_action("woocommerce_new_order"), "ext" => function_exists("ml_connector_version")));',
 			wp_parse_url( ML_TEST_URL, PHP_URL_HOST ) . ':' . wp_parse_url( ML_TEST_URL, PHP_URL_PORT ),
 			ML_TEST_STATE . '/wordpress/wp-load.php'
 		);
-		$output = (string) shell_exec( 'php -r ' . escapeshellarg( $script ) . ' 2>/dev/null' );
+		$output = (string) shell_exec( 'php -n -d extension=mysqlnd -d extension=mysqli -d extension=mbstring -d extension=curl -r ' . escapeshellarg( $script ) . ' 2>/dev/null' );
 		$result = json_decode( substr( $output, (int) strrpos( $output, '{' ) ), true );
 		$this->assertIsArray( $result, 'child PHP printed JSON: ' . $output );
 		$this->assertFalse( $result['ext'] );

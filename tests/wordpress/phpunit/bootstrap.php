@@ -14,7 +14,7 @@ if ( ! is_file( $state . '/wordpress/wp-load.php' ) ) {
 }
 define( 'ML_TEST_URL', $url );
 define( 'ML_TEST_STATE', $state );
-define( 'ML_TEST_EXT_KIND', function_exists( 'MlConnectorFakeState' ) || class_exists( 'MlConnectorFakeState', false ) ? 'fake' : ( extension_loaded( 'ml_connector' ) ? 'real' : 'none' ) );
+define( 'ML_TEST_EXT_KIND', getenv( 'ML_EXT_KIND' ) ?: ( class_exists( 'MlConnectorFakeState', false ) ? 'test double' : 'real' ) );
 $parts                  = parse_url( $url );
 $_SERVER['HTTP_HOST']   = $parts['host'] . ':' . $parts['port'];
 $_SERVER['SERVER_NAME'] = $parts['host'];
