@@ -227,6 +227,13 @@ final class Core {
 	}
 
 	/**
+	 * Configures on every admin screen, so a bad setting is reported wherever the manager is.
+	 */
+	public static function action_admin_init(): void {
+		self::configure();
+	}
+
+	/**
 	 * Shows a configuration error (bad setting named by the extension) to shop managers.
 	 */
 	public static function action_admin_notices(): void {

@@ -284,6 +284,36 @@ class Integration extends \WC_Integration {
 	}
 
 	/**
+	 * Selects accept only their listed options (an allow-list; WC_Settings_API only sanitizes). Mapping selects
+	 * get their options from Visma when the page is shown, so on save they take any sanitized id.
+	 *
+	 * @param string $key   Field key.
+	 * @param mixed  $value Posted value.
+	 * @return string
+	 * @throws \Exception When the value is not one of the options.
+	 */
+	public function validate_select_field( $key, $value ) {
+		$value = is_string( $value ) ? sanitize_text_field( wp_unslash( $value ) ) : '';
+		$field = $this->form_fields[ $key ] ?? array();
+		if ( ! empty( $field['lookup'] ) || str_starts_with( (string) $key, 'map_' ) ) {
+			return $value;
+		}
+		if ( ! array_key_exists( $value, (array) ( $field['options'] ?? array() ) ) ) {
+			throw new \Exception(
+				esc_html(
+					sprintf(
+						/* translators: 1: field title, 2: rejected value */
+						__( '%1$s: "%2$s" is not one of the choices; the previous value is kept.', 'ml-connector' ),
+						(string) ( $field['title'] ?? $key ),
+						$value
+					)
+				)
+			);
+		}
+		return $value;
+	}
+
+	/**
 	 * Daily time must be HH:MM.
 	 *
 	 * @param string $key   Field key.
@@ -307,6 +337,8 @@ class Integration extends \WC_Integration {
 	 */
 	public function admin_options() {
 		$this->fill_lookup_options();
+		// WooCommerce saves on wp_loaded of this same request, so this instance still holds the save's errors.
+		$this->display_errors();
 		$this->form_fields[ self::SECRET ]['description'] = Core::has_secret( self::SECRET )
 			? __( 'A secret is saved (not shown). Type a new one to replace it.', 'ml-connector' )
 			: __( 'No secret saved yet.', 'ml-connector' );
@@ -350,7 +382,6 @@ class Integration extends \WC_Integration {
 					esc_html( $lookups->get_error_message() )
 				)
 			);
-			$this->display_errors();
 		}
 		foreach ( $this->form_fields as $key => $field ) {
 			if ( empty( $field['lookup'] ) ) {

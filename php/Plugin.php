@@ -85,6 +85,7 @@ final class Plugin {
 		add_action( 'admin_post_ml_connector_replay', array( QueuePage::class, 'action_admin_post_ml_connector_replay' ) );
 		add_action( 'admin_post_ml_connector_replay_failed', array( QueuePage::class, 'action_admin_post_ml_connector_replay_failed' ) );
 		add_action( 'admin_notices', array( Notifier::class, 'action_admin_notices' ) );
+		add_action( 'admin_init', array( Core::class, 'action_admin_init' ) );
 		add_action( 'admin_notices', array( Core::class, 'action_admin_notices' ) );
 		add_filter( 'manage_woocommerce_page_wc-orders_columns', array( OrderColumn::class, 'filter_columns' ) );
 		add_action( 'manage_woocommerce_page_wc-orders_custom_column', array( OrderColumn::class, 'action_manage_woocommerce_page_wc_orders_custom_column' ), 10, 2 );

@@ -17,7 +17,7 @@ FAKE_EXT="$HERE/fake-extension/ml_connector_fake.php"
 CONTRACT="ml_connector_version ml_connector_configure ml_connector_enqueue ml_connector_drain ml_connector_status ml_connector_jobs ml_connector_audit ml_connector_order_state ml_connector_replay ml_connector_replay_failed ml_connector_map_preview ml_connector_test_connection ml_connector_lookups ml_connector_save_secret ml_connector_has_secret ml_connector_health_check"
 PHP_EXT_ARGS=()
 EXT_FILE="$(php -r 'echo ini_get("extension_dir");')/ml_connector.so"
-if ! php -m 2>/dev/null | grep -qx ml_connector; then
+if ! php -r 'exit(extension_loaded("ml_connector") ? 0 : 1);' 2>/dev/null; then
   EXT_FILE="$EXT_SO"
   [ -f "$EXT_SO" ] && PHP_EXT_ARGS+=(-d "extension=$EXT_SO")
 fi
@@ -31,4 +31,4 @@ else
   EXT_KIND="real, missing: $EXT_MISSING"
 fi
 # php-fpm restarts when this changes (another extension build, or the test double switched on/off).
-EXT_KEY="$EXT_KIND $(stat -c %Y "$EXT_FILE" 2>/dev/null)"
+EXT_KEY="$EXT_KIND $(stat -c %Y "$EXT_FILE" 2>/dev/null || echo none)"

@@ -101,6 +101,17 @@ final class SettingsTest extends TestCase {
 		$this->assertSame( '03:30', self::fresh_option( Integration::OPTION )['sync_daily_at'] );
 	}
 
+	public function test_a_select_accepts_only_its_choices(): void {
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'document_type' => 'sales_order' ) ) );
+		$page = Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'document_type' => '<b>bogus</b>' ) ) );
+		$this->assertSame( 'sales_order', self::fresh_option( Integration::OPTION )['document_type'] );
+		$this->assertStringContainsString( 'is not one of the choices', $page['body'] );
+		$this->assertStringNotContainsString( '<b>bogus</b>', $page['body'] );
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'document_type' => 'invoice' ) ) );
+	}
+
 	/** @return array<string,array{string,string,int,string}> secret, login, expected status, expected text */
 	public static function connection_cases(): array {
 		return array(
