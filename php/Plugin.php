@@ -27,6 +27,8 @@ final class Plugin {
 	public static function boot(): void {
 		add_action( 'before_woocommerce_init', array( self::class, 'action_before_woocommerce_init' ) );
 		add_action( 'plugins_loaded', array( self::class, 'action_plugins_loaded' ) );
+		// Set-up and tear-down are symmetric: Scheduler::action_init() schedules again after re-activation.
+		register_deactivation_hook( ML_CONNECTOR_FILE, array( Scheduler::class, 'unschedule_all' ) );
 	}
 
 	/**

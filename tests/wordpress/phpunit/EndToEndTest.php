@@ -124,11 +124,16 @@ final class EndToEndTest extends TestCase {
 		};
 		$with = $time();
 		$this->assertFalse( Http::api( 'POST', '/plugin', array( 'active' => false ) )['json']['active'] );
+		$pending = array_column( (array) Http::api( 'GET', '/actions?status=pending' )['json'], 'hook' );
+		$this->assertSame( array(), array_values( preg_grep( '/^ml_connector_/', $pending ) ), 'deactivation unschedules every action' );
 		try {
 			$without = $time();
 		} finally {
 			$this->assertTrue( Http::api( 'POST', '/plugin', array( 'active' => true ) )['json']['active'] );
 		}
+		Http::request( 'GET', '/wp-login.php' );
+		$pending = array_column( (array) Http::api( 'GET', '/actions?status=pending' )['json'], 'hook' );
+		$this->assertContains( 'ml_connector_drain_recurring', $pending, 'the next request after re-activation schedules again' );
 		fwrite( STDERR, sprintf( "\ncheckout request (median of 7, %s extension): with plugin %.1f ms, without %.1f ms\n", ML_TEST_EXT_KIND, $with[3], $without[3] ) );
 		$this->assertCount( 7, $without );
 	}
