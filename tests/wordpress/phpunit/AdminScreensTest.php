@@ -131,6 +131,17 @@ final class AdminScreensTest extends TestCase {
 		$this->assertMatchesRegularExpression( '/<tr id="order-' . $order->get_id() . '">.*?ml-connector-state-done.*?' . preg_quote( (string) $state['visma_number'], '/' ) . '/s', $page['body'] );
 	}
 
+	public function test_legacy_order_screen_gets_the_same_column(): void {
+		$columns = apply_filters( 'manage_edit-shop_order_columns', array( 'cb' => '', 'order_number' => 'Order', 'order_status' => 'Status', 'order_total' => 'Total' ) );
+		$this->assertSame( array( 'cb', 'order_number', 'order_status', 'ml_connector', 'order_total' ), array_keys( $columns ), 'after the status column' );
+		$order = self::quiet_order();
+		ob_start();
+		do_action( 'manage_shop_order_posts_custom_column', 'ml_connector', $order->get_id() );
+		do_action( 'manage_shop_order_posts_custom_column', 'order_total', $order->get_id() );
+		$cell = (string) ob_get_clean();
+		$this->assertMatchesRegularExpression( '/^<mark class="order-status ml-connector-state ml-connector-state-none" title=""><span>Not queued<\/span><\/mark>$/', $cell, 'one cell, only for our column' );
+	}
+
 	public function test_order_box_shows_the_timeline_and_send_again_needs_capability_and_nonce(): void {
 		$order   = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-LAKRIS', 'qty' => 3 ) ) ) );
 		self::end_request();
