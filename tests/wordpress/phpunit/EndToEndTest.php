@@ -43,8 +43,8 @@ final class EndToEndTest extends TestCase {
 		self::assertSame( 200, $refund['status'], wp_json_encode( $refund['json'] ) );
 		$register = Http::api( 'POST', '/register', array( 'email' => 'e2e-reg-' . wp_generate_password( 6, false ) . '@example.test' ) );
 		self::assertSame( 200, $register['status'] );
-		for ( $i = 0; $i < 5; $i++ ) {
-			$ran = Http::api( 'POST', '/run-actions' );
+		for ( $i = 0; $i < 20; $i++ ) {
+			Http::api( 'POST', '/run-actions' );
 			if ( ! in_array( 'ml_connector_drain', array_column( (array) Http::api( 'GET', '/actions?status=pending' )['json'], 'hook' ), true ) ) {
 				break;
 			}
