@@ -1,0 +1,167 @@
+<?php
+/**
+ * WooCommerce › ml-connector: the queue (QueueTable), the recent audit, and the replay actions. Every action
+ * checks manage_woocommerce and a nonce bound to its object (ml_connector_replay_{job id}); actions come from
+ * an allow-list of admin-post handlers, never from a dynamic method name.
+ *
+ * @package MlConnector
+ */
+
+declare(strict_types=1);
+
+namespace MlConnector\Admin;
+
+use MlConnector\Core;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * The queue screen and its handlers.
+ */
+final class QueuePage {
+
+	public const SLUG = 'ml-connector';
+
+	/**
+	 * Adds the submenu under WooCommerce.
+	 */
+	public static function action_admin_menu(): void {
+		add_submenu_page(
+			'woocommerce',
+			__( 'ml-connector queue', 'ml-connector' ),
+			__( 'ml-connector', 'ml-connector' ),
+			'manage_woocommerce',
+			self::SLUG,
+			array( self::class, 'render' )
+		);
+	}
+
+	/**
+	 * The URL of a Replay action for one job.
+	 *
+	 * @param int $job_id Job id.
+	 */
+	public static function replay_url( int $job_id ): string {
+		return wp_nonce_url(
+			admin_url( 'admin-post.php?action=ml_connector_replay&job=' . $job_id ),
+			'ml_connector_replay_' . $job_id
+		);
+	}
+
+	/**
+	 * Prints the page.
+	 */
+	public static function render(): void {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			wp_die( esc_html__( 'You are not allowed to see the ml-connector queue.', 'ml-connector' ), 403 );
+		}
+		$table = new QueueTable();
+		$table->prepare_items();
+
+		echo '<div class="wrap" id="ml-connector-queue"><h1 class="wp-heading-inline">' . esc_html__( 'ml-connector queue', 'ml-connector' ) . '</h1>';
+		echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" style="display:inline-block;margin-left:1em">';
+		echo '<input type="hidden" name="action" value="ml_connector_replay_failed" />';
+		wp_nonce_field( 'ml_connector_replay_failed' );
+		submit_button( __( 'Replay all failed', 'ml-connector' ), 'secondary', 'ml_connector_replay_failed', false );
+		echo '</form><hr class="wp-header-end" />';
+
+		self::render_result_notice();
+		if ( null !== $table->error ) {
+			echo '<div class="notice notice-error"><p>' . esc_html( $table->error->get_error_message() ) . '</p></div>';
+		}
+		$table->views();
+		echo '<form method="get"><input type="hidden" name="page" value="' . esc_attr( self::SLUG ) . '" />';
+		$state = QueueTable::requested_state();
+		if ( '' !== $state ) {
+			echo '<input type="hidden" name="state" value="' . esc_attr( $state ) . '" />';
+		}
+		$table->search_box( __( 'Search by WooCommerce id', 'ml-connector' ), 'ml-connector-search' );
+		$table->display();
+		echo '</form>';
+		self::render_audit();
+		echo '</div>';
+	}
+
+	/**
+	 * admin-post: replay one job. Capability, then the nonce bound to that job.
+	 */
+	public static function action_admin_post_ml_connector_replay(): void {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			wp_die( esc_html__( 'You are not allowed to replay ml-connector jobs.', 'ml-connector' ), 403 );
+		}
+		$job_id = isset( $_REQUEST['job'] ) ? absint( wp_unslash( $_REQUEST['job'] ) ) : 0;
+		check_admin_referer( 'ml_connector_replay_' . $job_id );
+		$result = $job_id > 0 ? Core::replay( $job_id ) : new \WP_Error( 'ml_connector_input', __( 'No job given.', 'ml-connector' ) );
+		\MlConnector\Scheduler::schedule_drain();
+		self::redirect_with_result( is_wp_error( $result ) ? $result->get_error_message() : '', is_wp_error( $result ) ? 0 : 1 );
+	}
+
+	/**
+	 * admin-post: replay every failed job.
+	 */
+	public static function action_admin_post_ml_connector_replay_failed(): void {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			wp_die( esc_html__( 'You are not allowed to replay ml-connector jobs.', 'ml-connector' ), 403 );
+		}
+		check_admin_referer( 'ml_connector_replay_failed' );
+		$result = Core::replay_failed( '' );
+		\MlConnector\Scheduler::schedule_drain();
+		self::redirect_with_result( is_wp_error( $result ) ? $result->get_error_message() : '', is_wp_error( $result ) ? 0 : (int) $result );
+	}
+
+	/**
+	 * Back to the page with the outcome in the query string (shown escaped).
+	 *
+	 * @param string $error    Error message or ''.
+	 * @param int    $replayed Number of jobs put back.
+	 */
+	private static function redirect_with_result( string $error, int $replayed ): void {
+		$args = '' === $error ? array( 'ml_connector_replayed' => $replayed ) : array( 'ml_connector_error' => rawurlencode( $error ) );
+		wp_safe_redirect( add_query_arg( $args, admin_url( 'admin.php?page=' . self::SLUG ) ) );
+		exit;
+	}
+
+	/**
+	 * The outcome of the last action.
+	 */
+	private static function render_result_notice(): void {
+		// phpcs:disable WordPress.Security.NonceVerification.Recommended -- display only, escaped.
+		if ( isset( $_GET['ml_connector_error'] ) ) {
+			$error = sanitize_text_field( rawurldecode( wp_unslash( $_GET['ml_connector_error'] ) ) );
+			echo '<div class="notice notice-error" id="ml-connector-result"><p>' . esc_html( $error ) . '</p></div>';
+		} elseif ( isset( $_GET['ml_connector_replayed'] ) ) {
+			$count = absint( $_GET['ml_connector_replayed'] );
+			/* translators: %d: number of jobs */
+			$text = sprintf( _n( '%d job put back in the queue.', '%d jobs put back in the queue.', $count, 'ml-connector' ), $count );
+			echo '<div class="notice notice-success" id="ml-connector-result"><p>' . esc_html( $text ) . '</p></div>';
+		}
+		// phpcs:enable
+	}
+
+	/**
+	 * The latest audit rows.
+	 */
+	private static function render_audit(): void {
+		$rows = Core::audit( array( 'limit' => 50 ) );
+		echo '<h2>' . esc_html__( 'Recent activity', 'ml-connector' ) . '</h2>';
+		if ( is_wp_error( $rows ) ) {
+			echo '<p>' . esc_html( $rows->get_error_message() ) . '</p>';
+			return;
+		}
+		$columns = array( 'at', 'job_id', 'kind', 'woo_id', 'action', 'endpoint', 'http_status', 'duration_ms', 'visma_number', 'error' );
+		echo '<table class="widefat striped" id="ml-connector-audit"><thead><tr>';
+		foreach ( $columns as $column ) {
+			echo '<th>' . esc_html( $column ) . '</th>';
+		}
+		echo '</tr></thead><tbody>';
+		foreach ( $rows as $row ) {
+			echo '<tr>';
+			foreach ( $columns as $column ) {
+				$value = is_array( $row ) ? ( $row[ $column ] ?? '' ) : '';
+				echo '<td>' . esc_html( is_scalar( $value ) ? (string) $value : '' ) . '</td>';
+			}
+			echo '</tr>';
+		}
+		echo '</tbody></table>';
+	}
+}

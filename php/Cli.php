@@ -1,0 +1,301 @@
+<?php
+/**
+ * `wp ml-connector …`: status, drain, replay, backfill, map, reconcile. The ## OPTIONS docblocks are the help
+ * text. Everything goes through Core; output is plain text or tables, errors go to WP_CLI::error (exit 1).
+ *
+ * @package MlConnector
+ */
+
+declare(strict_types=1);
+
+namespace MlConnector;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Manage the ml-connector queue from the command line.
+ */
+class Cli {
+
+	/**
+	 * Show the queue counts, the oldest pending job and the last error.
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp ml-connector status
+	 *
+	 * @param array $args       Positional.
+	 * @param array $assoc_args Named.
+	 */
+	public function status( array $args, array $assoc_args ): void {
+		$status = self::ok( Core::status() );
+		foreach ( (array) ( $status['counts'] ?? array() ) as $state => $count ) {
+			\WP_CLI::line( sprintf( '%-8s %d', (string) $state, (int) $count ) );
+		}
+		\WP_CLI::line( 'oldest pending: ' . (string) ( $status['oldest_pending_at'] ?? '-' ) );
+		\WP_CLI::line( 'last error:     ' . (string) ( $status['last_error'] ?? '-' ) );
+	}
+
+	/**
+	 * Send due jobs to Visma.net now.
+	 *
+	 * ## OPTIONS
+	 *
+	 * [--limit=<n>]
+	 * : Most jobs to send.
+	 * ---
+	 * default: 100
+	 * ---
+	 *
+	 * [--deadline-ms=<ms>]
+	 * : Stop starting new jobs after this many milliseconds.
+	 * ---
+	 * default: 60000
+	 * ---
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp ml-connector drain --limit=10
+	 *
+	 * @param array $args       Positional.
+	 * @param array $assoc_args Named.
+	 */
+	public function drain( array $args, array $assoc_args ): void {
+		$started = gmdate( 'Y-m-d\TH:i:s\Z' );
+		$result  = self::ok( Core::drain( absint( $assoc_args['limit'] ?? 100 ), absint( $assoc_args['deadline-ms'] ?? 60000 ) ) );
+		Notifier::after_drain( $started );
+		$line = array();
+		foreach ( $result as $key => $value ) {
+			$line[] = $key . '=' . (int) $value;
+		}
+		$message = implode( ' ', $line );
+		if ( (int) ( $result['failed'] ?? 0 ) + (int) ( $result['dead'] ?? 0 ) > 0 ) {
+			\WP_CLI::error( $message . ' (see "wp ml-connector status" and the audit)' );
+		}
+		\WP_CLI::success( $message );
+	}
+
+	/**
+	 * Put a job, or every failed job, back in the queue.
+	 *
+	 * ## OPTIONS
+	 *
+	 * [<job>]
+	 * : The job id.
+	 *
+	 * [--failed]
+	 * : Replay every failed job.
+	 *
+	 * [--since=<iso8601>]
+	 * : With --failed: only jobs that failed since this time.
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp ml-connector replay 42
+	 *     wp ml-connector replay --failed --since=2026-11-01T00:00:00Z
+	 *
+	 * @param array $args       Positional.
+	 * @param array $assoc_args Named.
+	 */
+	public function replay( array $args, array $assoc_args ): void {
+		if ( ! empty( $assoc_args['failed'] ) ) {
+			$count = self::ok( Core::replay_failed( sanitize_text_field( (string) ( $assoc_args['since'] ?? '' ) ) ) );
+			\WP_CLI::success( sprintf( '%d jobs put back in the queue.', (int) $count ) );
+			return;
+		}
+		$job = absint( $args[0] ?? 0 );
+		if ( 0 === $job ) {
+			\WP_CLI::error( 'Give a job id or --failed.' );
+		}
+		self::ok( Core::replay( $job ) );
+		\WP_CLI::success( sprintf( 'Job %d put back in the queue.', $job ) );
+	}
+
+	/**
+	 * Enqueue historical orders created in a date range, page by page in constant memory.
+	 *
+	 * ## OPTIONS
+	 *
+	 * --from=<date>
+	 * : First day (YYYY-MM-DD, site time).
+	 *
+	 * --to=<date>
+	 * : Last day, inclusive (YYYY-MM-DD).
+	 *
+	 * [--dry-run]
+	 * : Count and list what would be enqueued, enqueue nothing.
+	 *
+	 * [--batch-size=<n>]
+	 * : Orders per page.
+	 * ---
+	 * default: 100
+	 * ---
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp ml-connector backfill --from=2026-01-01 --to=2026-03-31 --dry-run
+	 *
+	 * @param array $args       Positional.
+	 * @param array $assoc_args Named.
+	 */
+	public function backfill( array $args, array $assoc_args ): void {
+		$from = (string) ( $assoc_args['from'] ?? '' );
+		$to   = (string) ( $assoc_args['to'] ?? '' );
+		if ( ! preg_match( '/^\d{4}-\d{2}-\d{2}$/', $from ) || ! preg_match( '/^\d{4}-\d{2}-\d{2}$/', $to ) ) {
+			\WP_CLI::error( '--from and --to must be dates like 2026-01-31.' );
+		}
+		$dry   = ! empty( $assoc_args['dry-run'] );
+		$size  = max( 1, min( 500, absint( $assoc_args['batch-size'] ?? 100 ) ) );
+		$query = array(
+			'type'         => 'shop_order',
+			'date_created' => $from . '...' . $to,
+			'limit'        => $size,
+			'orderby'      => 'ID',
+			'order'        => 'ASC',
+			'return'       => 'ids',
+			'paginate'     => true,
+		);
+		$first = wc_get_orders( $query + array( 'page' => 1 ) );
+		$total = is_object( $first ) ? (int) $first->total : 0;
+		$pages = is_object( $first ) ? (int) $first->max_num_pages : 0;
+		$bar   = \WP_CLI\Utils\make_progress_bar( $dry ? 'Checking orders' : 'Enqueueing orders', $total );
+		$done  = array(
+			'enqueued' => 0,
+			'skipped'  => 0,
+			'errors'   => 0,
+		);
+		for ( $page = 1; $page <= $pages; $page++ ) {
+			$result = 1 === $page ? $first : wc_get_orders( $query + array( 'page' => $page ) );
+			foreach ( is_object( $result ) ? (array) $result->orders : array() as $id ) {
+				if ( $dry ) {
+					++$done['enqueued'];
+				} else {
+					$outcome = OrderEvents::order_event( (int) $id, 'backfill' );
+					++$done[ null === $outcome ? 'skipped' : ( is_wp_error( $outcome ) ? 'errors' : 'enqueued' ) ];
+				}
+				$bar->tick();
+			}
+			// Constant memory: drop the object caches filled by this page.
+			wp_cache_flush();
+		}
+		$bar->finish();
+		\WP_CLI::success( sprintf( '%s%d orders of %d %s, %d skipped by the trigger setting, %d errors.', $dry ? '[dry run] ' : '', $done['enqueued'], $total, $dry ? 'would be enqueued' : 'enqueued', $done['skipped'], $done['errors'] ) );
+	}
+
+	/**
+	 * Print the exact Visma.net payload(s) an order would become, without sending.
+	 *
+	 * ## OPTIONS
+	 *
+	 * <order-id>
+	 * : The WooCommerce order id.
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp ml-connector map 1234
+	 *
+	 * @param array $args       Positional.
+	 * @param array $assoc_args Named.
+	 */
+	public function map( array $args, array $assoc_args ): void {
+		$order = self::ok( RestPayload::order( absint( $args[0] ?? 0 ) ) );
+		\WP_CLI::line( self::ok( Core::map_preview( $order ) ) );
+	}
+
+	/**
+	 * Compare a month of WooCommerce orders with what reached Visma.net; every difference is named.
+	 *
+	 * ## OPTIONS
+	 *
+	 * --month=<yyyy-mm>
+	 * : The month.
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp ml-connector reconcile --month=2026-10
+	 *
+	 * @param array $args       Positional.
+	 * @param array $assoc_args Named.
+	 */
+	public function reconcile( array $args, array $assoc_args ): void {
+		$month = (string) ( $assoc_args['month'] ?? '' );
+		if ( ! preg_match( '/^(\d{4})-(\d{2})$/', $month, $m ) ) {
+			\WP_CLI::error( '--month must look like 2026-10.' );
+		}
+		$first = sprintf( '%s-%s-01', $m[1], $m[2] );
+		$last  = gmdate( 'Y-m-t', (int) strtotime( $first ) );
+		$page  = 1;
+		$rows  = array();
+		$sums  = array(
+			'woo'   => 0,
+			'visma' => 0,
+		);
+		do {
+			$orders = wc_get_orders(
+				array(
+					'type'         => 'shop_order',
+					'date_created' => $first . '...' . $last,
+					'limit'        => 100,
+					'page'         => $page,
+					'orderby'      => 'ID',
+					'order'        => 'ASC',
+				)
+			);
+			$orders = is_array( $orders ) ? $orders : array();
+			foreach ( $orders as $order ) {
+				$minor        = self::minor( (string) $order->get_total() );
+				$sums['woo'] += $minor;
+				$state        = Core::order_state( (int) $order->get_id() );
+				$state        = is_array( $state ) ? $state : array( 'state' => 'unknown' );
+				if ( 'done' === ( $state['state'] ?? '' ) && ! empty( $state['visma_number'] ) ) {
+					$sums['visma'] += $minor;
+					continue;
+				}
+				$rows[] = array(
+					'order'  => (int) $order->get_id(),
+					'status' => (string) $order->get_status(),
+					'total'  => (string) $order->get_total(),
+					'sync'   => (string) ( $state['state'] ?? '' ),
+					'reason' => (string) ( $state['last_error'] ?? '' ),
+				);
+			}
+			wp_cache_flush();
+			++$page;
+		} while ( count( $orders ) === 100 );
+		if ( array() !== $rows ) {
+			\WP_CLI\Utils\format_items( 'table', $rows, array( 'order', 'status', 'total', 'sync', 'reason' ) );
+		}
+		$line = sprintf( 'WooCommerce %s: %.2f, in Visma: %.2f, difference %.2f in %d orders.', $month, $sums['woo'] / 100, $sums['visma'] / 100, ( $sums['woo'] - $sums['visma'] ) / 100, count( $rows ) );
+		if ( array() !== $rows ) {
+			\WP_CLI::error( $line );
+		}
+		\WP_CLI::success( $line );
+	}
+
+	/**
+	 * "1234.5" → 123450 without floating point (WooCommerce totals are decimal strings, 2 decimals here).
+	 *
+	 * @param string $amount Decimal string.
+	 */
+	public static function minor( string $amount ): int {
+		if ( ! preg_match( '/^(-?)(\d*)(?:\.(\d*))?$/', trim( $amount ), $m ) ) {
+			return 0;
+		}
+		$fraction = substr( str_pad( $m[3] ?? '', 2, '0' ), 0, 2 );
+		$value    = (int) ( '' === $m[2] ? '0' : $m[2] ) * 100 + (int) $fraction;
+		return '-' === $m[1] ? -$value : $value;
+	}
+
+	/**
+	 * The value, or WP_CLI::error with the WP_Error's message.
+	 *
+	 * @param mixed $result Result or WP_Error.
+	 * @return mixed
+	 */
+	private static function ok( mixed $result ): mixed {
+		if ( is_wp_error( $result ) ) {
+			\WP_CLI::error( $result->get_error_message() . ' (' . $result->get_error_code() . ')' );
+		}
+		return $result;
+	}
+}

@@ -1,0 +1,316 @@
+<?php
+/**
+ * The only caller of the ml_connector_* extension functions (contract: PHP-API.md). Each method configures the
+ * extension once per request, calls one function and turns its exceptions into a WP_Error, so no caller ever
+ * sees a throw. No mapping, HTTP or SQL here.
+ *
+ * @package MlConnector
+ */
+
+declare(strict_types=1);
+
+namespace MlConnector;
+
+use WP_Error;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Facade over the extension.
+ */
+final class Core {
+
+	/**
+	 * Hash of the settings JSON last passed to ml_connector_configure() in this request.
+	 *
+	 * @var string|null
+	 */
+	private static ?string $configured_hash = null;
+
+	/**
+	 * The last configuration error of this request, for the admin notice.
+	 *
+	 * @var WP_Error|null
+	 */
+	private static ?WP_Error $config_error = null;
+
+	/**
+	 * Enqueues one object (the only call on the checkout path: one short SQLite transaction, no network).
+	 *
+	 * @param string $kind    order|customer|refund.
+	 * @param array  $payload The REST v3 JSON as an array (refund: ['order' => …, 'refund' => …]).
+	 * @param string $source  hook|webhook|poll|cli|backfill.
+	 * @return array{job_id:int,outcome:string}|WP_Error
+	 */
+	public static function enqueue( string $kind, array $payload, string $source ): array|WP_Error {
+		$json = wp_json_encode( $payload );
+		if ( false === $json ) {
+			return new WP_Error( 'ml_connector_input', __( 'The object could not be encoded as JSON.', 'ml-connector' ) );
+		}
+		return self::call( 'ml_connector_enqueue', $kind, $json, $source );
+	}
+
+	/**
+	 * Posts due jobs.
+	 *
+	 * @param int $limit       Maximum jobs.
+	 * @param int $deadline_ms Wall-clock budget.
+	 * @return array<string,int>|WP_Error posted, adopted, retry, failed, dead, remaining.
+	 */
+	public static function drain( int $limit, int $deadline_ms ): array|WP_Error {
+		return self::call( 'ml_connector_drain', $limit, $deadline_ms );
+	}
+
+	/**
+	 * Queue counts, oldest pending job and last error.
+	 *
+	 * @return array|WP_Error
+	 */
+	public static function status(): array|WP_Error {
+		return self::call( 'ml_connector_status' );
+	}
+
+	/**
+	 * Jobs matching a filter (state, kind, woo_id, page, per_page).
+	 *
+	 * @param array $filter Filter.
+	 * @return array|WP_Error
+	 */
+	public static function jobs( array $filter ): array|WP_Error {
+		return self::call( 'ml_connector_jobs', $filter );
+	}
+
+	/**
+	 * Audit rows matching a filter (job_id, woo_id, since, limit).
+	 *
+	 * @param array $filter Filter.
+	 * @return array|WP_Error
+	 */
+	public static function audit( array $filter ): array|WP_Error {
+		return self::call( 'ml_connector_audit', $filter );
+	}
+
+	/**
+	 * Sync state of one order for the list column and meta box.
+	 *
+	 * @param int $order_id WooCommerce order id.
+	 * @return array{state:string,visma_number:?string,last_error:?string}|WP_Error
+	 */
+	public static function order_state( int $order_id ): array|WP_Error {
+		return self::call( 'ml_connector_order_state', $order_id );
+	}
+
+	/**
+	 * Puts one job back in the queue.
+	 *
+	 * @param int $job_id Job id.
+	 * @return true|WP_Error
+	 */
+	public static function replay( int $job_id ): bool|WP_Error {
+		$result = self::call( 'ml_connector_replay', $job_id );
+		return is_wp_error( $result ) ? $result : true;
+	}
+
+	/**
+	 * Puts every failed job (since a time, '' = all) back in the queue.
+	 *
+	 * @param string $since ISO-8601 or ''.
+	 * @return int|WP_Error Number of jobs replayed.
+	 */
+	public static function replay_failed( string $since ): int|WP_Error {
+		return self::call( 'ml_connector_replay_failed', $since );
+	}
+
+	/**
+	 * The Visma payload(s) an order would become (dry run).
+	 *
+	 * @param array $order The order's REST v3 JSON as an array.
+	 * @return string|WP_Error Pretty JSON.
+	 */
+	public static function map_preview( array $order ): string|WP_Error {
+		$json = wp_json_encode( $order );
+		if ( false === $json ) {
+			return new WP_Error( 'ml_connector_input', __( 'The order could not be encoded as JSON.', 'ml-connector' ) );
+		}
+		return self::call( 'ml_connector_map_preview', $json );
+	}
+
+	/**
+	 * Authenticates against Visma (or the simulator) and counts what it finds.
+	 *
+	 * @return array{ok:bool,company:?string,accounts:int,vat_categories:int,error:?string}|WP_Error
+	 */
+	public static function test_connection(): array|WP_Error {
+		return self::call( 'ml_connector_test_connection' );
+	}
+
+	/**
+	 * Accounts, VAT categories, payment methods and subaccount segments for the settings selects.
+	 *
+	 * @return array|WP_Error
+	 */
+	public static function lookups(): array|WP_Error {
+		return self::call( 'ml_connector_lookups' );
+	}
+
+	/**
+	 * Stores a secret encrypted; it is never returned to PHP.
+	 *
+	 * @param string $name  visma_client_secret, ….
+	 * @param string $value The secret.
+	 * @return true|WP_Error
+	 */
+	public static function save_secret( string $name, string $value ): bool|WP_Error {
+		$result = self::call( 'ml_connector_save_secret', $name, $value );
+		return is_wp_error( $result ) ? $result : true;
+	}
+
+	/**
+	 * Whether a secret is stored (for the "saved" display).
+	 *
+	 * @param string $name Secret name.
+	 */
+	public static function has_secret( string $name ): bool {
+		$result = self::call( 'ml_connector_has_secret', $name );
+		return true === $result;
+	}
+
+	/**
+	 * Database and HTTP health for Site Health.
+	 *
+	 * @param string $url URL to probe.
+	 * @return array|WP_Error
+	 */
+	public static function health_check( string $url ): array|WP_Error {
+		return self::call( 'ml_connector_health_check', self::data_dir(), $url );
+	}
+
+	/**
+	 * The extension's version, '' when unavailable.
+	 */
+	public static function version(): string {
+		$result = self::call_unconfigured( 'ml_connector_version' );
+		return is_string( $result ) ? $result : '';
+	}
+
+	/**
+	 * The settings as the JSON document ml_connector_configure() validates (PHP-API.md "Settings JSON").
+	 */
+	public static function settings_json(): string {
+		$json = wp_json_encode( Integration::settings_document() );
+		return false === $json ? '{}' : $json;
+	}
+
+	/**
+	 * Directory for ml-connector.sqlite: outside the uploads folder, filterable, created with deny files.
+	 */
+	public static function data_dir(): string {
+		/**
+		 * Filters the data directory (default wp-content/ml-connector-data). Keep it outside the web root if you can.
+		 *
+		 * @param string $dir Absolute path.
+		 */
+		$dir = (string) apply_filters( 'ml_connector_data_dir', WP_CONTENT_DIR . '/ml-connector-data' );
+		$dir = untrailingslashit( $dir );
+		if ( ! is_dir( $dir ) ) {
+			wp_mkdir_p( $dir );
+		}
+		if ( is_dir( $dir ) && is_writable( $dir ) ) {
+			if ( ! file_exists( $dir . '/index.php' ) ) {
+				file_put_contents( $dir . '/index.php', "<?php\n// Silence is golden.\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+			}
+			if ( ! file_exists( $dir . '/.htaccess' ) ) {
+				file_put_contents( $dir . '/.htaccess', "Require all denied\n<IfModule !mod_authz_core.c>\nDeny from all\n</IfModule>\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+			}
+		}
+		return $dir;
+	}
+
+	/**
+	 * Configures on every admin screen, so a bad setting is reported wherever the manager is.
+	 */
+	public static function action_admin_init(): void {
+		self::configure();
+	}
+
+	/**
+	 * Shows a configuration error (bad setting named by the extension) to shop managers.
+	 */
+	public static function action_admin_notices(): void {
+		if ( null === self::$config_error || ! current_user_can( 'manage_woocommerce' ) ) {
+			return;
+		}
+		printf(
+			'<div class="notice notice-error" id="ml-connector-config-error"><p>%s</p></div>',
+			esc_html(
+				sprintf(
+					/* translators: %s: the error message from the extension, naming the bad setting */
+					__( 'ml-connector settings are not valid: %s', 'ml-connector' ),
+					self::$config_error->get_error_message()
+				)
+			)
+		);
+	}
+
+	/**
+	 * Configures the extension when the settings changed since the last call in this request.
+	 *
+	 * @return true|WP_Error
+	 */
+	public static function configure(): bool|WP_Error {
+		$settings = self::settings_json();
+		$hash     = md5( $settings );
+		if ( $hash === self::$configured_hash ) {
+			return true;
+		}
+		$result = self::call_unconfigured( 'ml_connector_configure', $settings, self::data_dir(), wp_salt( 'auth' ) . wp_salt( 'secure_auth' ) );
+		if ( is_wp_error( $result ) ) {
+			self::$config_error = $result;
+			return $result;
+		}
+		self::$configured_hash = $hash;
+		self::$config_error    = null;
+		return true;
+	}
+
+	/**
+	 * Configures if needed, then calls.
+	 *
+	 * @param string $function ml_connector_* name.
+	 * @param mixed  ...$args  Arguments, already of the contract's types.
+	 * @return mixed|WP_Error
+	 */
+	private static function call( string $function, mixed ...$args ): mixed {
+		$configured = self::configure();
+		if ( is_wp_error( $configured ) ) {
+			return $configured;
+		}
+		return self::call_unconfigured( $function, ...$args );
+	}
+
+	/**
+	 * Calls one extension function; exceptions become WP_Error with a stable code per exception class.
+	 *
+	 * @param string $function ml_connector_* name.
+	 * @param mixed  ...$args  Arguments.
+	 * @return mixed|WP_Error
+	 */
+	private static function call_unconfigured( string $function, mixed ...$args ): mixed {
+		if ( ! function_exists( $function ) ) {
+			return new WP_Error(
+				'ml_connector_missing_function',
+				/* translators: %s: PHP function name */
+				sprintf( __( 'The ml_connector extension does not provide %s(); install the extension that matches this plugin.', 'ml-connector' ), $function )
+			);
+		}
+		try {
+			return $function( ...$args );
+		} catch ( \MlConnector\Exception\Exception $e ) {
+			$short = strtolower( (string) preg_replace( '/Exception$/', '', substr( strrchr( '\\' . get_class( $e ), '\\' ), 1 ) ) );
+			return new WP_Error( 'ml_connector_' . ( '' === $short ? 'error' : $short ), $e->getMessage(), array( 'code' => $e->getCode() ) );
+		} catch ( \Throwable $e ) {
+			// InternalError (a Rust panic), TypeError from a contract mismatch: never fatal on a shop request.
+			return new WP_Error( 'ml_connector_internal', $e->getMessage(), array( 'class' => get_class( $e ) ) );
+		}
+	}
+}

@@ -1,0 +1,151 @@
+<?php
+/**
+ * Tells people what the background drain did: an order note when an order or refund reached Visma or failed for
+ * good, an admin notice while permanent failures exist, and one batched e-mail per hour to the shop admin
+ * (never one mail per order). Reads the audit through Core; writes only order notes and its own options.
+ *
+ * @package MlConnector
+ */
+
+declare(strict_types=1);
+
+namespace MlConnector;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Order notes, notices and the failure digest.
+ */
+final class Notifier {
+
+	public const HOOK_FAILURE_MAIL = 'ml_connector_failure_mail';
+	public const OPTION_DIGEST     = 'ml_connector_failure_digest';
+
+	/** Audit actions (PHP-API.md ml_connector_audit rows) that end a job well, and for good badly. */
+	private const SUCCESS_ACTIONS   = array( 'posted', 'adopted' );
+	private const PERMANENT_ACTIONS = array( 'failed', 'dead' );
+
+	/**
+	 * Reads the audit rows written since the drain started and acts on each finished job.
+	 *
+	 * @param string $since ISO-8601 UTC time the drain started.
+	 */
+	public static function after_drain( string $since ): void {
+		$rows = Core::audit(
+			array(
+				'since' => $since,
+				'limit' => 500,
+			)
+		);
+		if ( is_wp_error( $rows ) ) {
+			return;
+		}
+		$digest = get_option( self::OPTION_DIGEST, array() );
+		$digest = is_array( $digest ) ? $digest : array();
+		foreach ( $rows as $row ) {
+			if ( ! is_array( $row ) ) {
+				continue;
+			}
+			$action = (string) ( $row['action'] ?? '' );
+			if ( in_array( $action, self::SUCCESS_ACTIONS, true ) ) {
+				self::note( $row, true );
+			} elseif ( in_array( $action, self::PERMANENT_ACTIONS, true ) ) {
+				self::note( $row, false );
+				$digest[] = array(
+					'job_id' => (int) ( $row['job_id'] ?? 0 ),
+					'kind'   => (string) ( $row['kind'] ?? '' ),
+					'woo_id' => (int) ( $row['woo_id'] ?? 0 ),
+					'error'  => (string) ( $row['error'] ?? '' ),
+				);
+			}
+		}
+		if ( array() !== $digest ) {
+			update_option( self::OPTION_DIGEST, array_slice( $digest, -200 ), false );
+			if ( function_exists( 'as_schedule_single_action' ) && ! as_has_scheduled_action( self::HOOK_FAILURE_MAIL, array(), Scheduler::GROUP ) ) {
+				as_schedule_single_action( time() + HOUR_IN_SECONDS, self::HOOK_FAILURE_MAIL, array(), Scheduler::GROUP, true );
+			}
+		}
+	}
+
+	/**
+	 * Sends the batched failure e-mail and empties the digest.
+	 */
+	public static function action_ml_connector_failure_mail(): void {
+		$digest = get_option( self::OPTION_DIGEST, array() );
+		if ( ! is_array( $digest ) || array() === $digest ) {
+			return;
+		}
+		$lines = array();
+		foreach ( $digest as $item ) {
+			$lines[] = sprintf( '#%d %s %d: %s', (int) $item['job_id'], (string) $item['kind'], (int) $item['woo_id'], (string) $item['error'] );
+		}
+		$subject = sprintf(
+			/* translators: 1: site name, 2: number of failed documents */
+			__( '[%1$s] ml-connector: %2$d documents could not be sent to Visma.net', 'ml-connector' ),
+			wp_specialchars_decode( get_bloginfo( 'name' ), ENT_QUOTES ),
+			count( $digest )
+		);
+		$body = __( 'These documents failed for good and need a look. Fix the cause, then use "Replay all failed" on WooCommerce › ml-connector:', 'ml-connector' )
+			. "\n\n" . implode( "\n", $lines ) . "\n\n" . admin_url( 'admin.php?page=' . Admin\QueuePage::SLUG . '&state=failed' ) . "\n";
+		wp_mail( (string) get_option( 'admin_email' ), $subject, $body );
+		delete_option( self::OPTION_DIGEST );
+	}
+
+	/**
+	 * A notice on admin screens while permanent failures wait in the digest.
+	 */
+	public static function action_admin_notices(): void {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			return;
+		}
+		$digest = get_option( self::OPTION_DIGEST, array() );
+		if ( ! is_array( $digest ) || array() === $digest ) {
+			return;
+		}
+		$url = admin_url( 'admin.php?page=' . Admin\QueuePage::SLUG . '&state=failed' );
+		printf(
+			'<div class="notice notice-error" id="ml-connector-failures"><p>%s <a href="%s">%s</a></p></div>',
+			esc_html(
+				sprintf(
+					/* translators: %d: number of failed documents */
+					_n( '%d document could not be sent to Visma.net.', '%d documents could not be sent to Visma.net.', count( $digest ), 'ml-connector' ),
+					count( $digest )
+				)
+			),
+			esc_url( $url ),
+			esc_html__( 'Open the queue', 'ml-connector' )
+		);
+	}
+
+	/**
+	 * An order note on the order (refunds: on the parent order).
+	 *
+	 * @param array $row     Audit row.
+	 * @param bool  $success Whether the document reached Visma.
+	 */
+	private static function note( array $row, bool $success ): void {
+		$kind = (string) ( $row['kind'] ?? '' );
+		if ( ! in_array( $kind, array( 'order', 'refund' ), true ) ) {
+			return;
+		}
+		$object = wc_get_order( (int) ( $row['woo_id'] ?? 0 ) );
+		$order  = $object instanceof \WC_Order_Refund ? wc_get_order( $object->get_parent_id() ) : $object;
+		if ( ! $order instanceof \WC_Order ) {
+			return;
+		}
+		$note = $success
+			? sprintf(
+				/* translators: 1: order or refund, 2: Visma document number */
+				__( 'ml-connector: %1$s sent to Visma.net as %2$s.', 'ml-connector' ),
+				'refund' === $kind ? __( 'refund', 'ml-connector' ) : __( 'order', 'ml-connector' ),
+				(string) ( $row['visma_number'] ?? '' )
+			)
+			: sprintf(
+				/* translators: 1: order or refund, 2: error */
+				__( 'ml-connector: %1$s could not be sent to Visma.net: %2$s', 'ml-connector' ),
+				'refund' === $kind ? __( 'refund', 'ml-connector' ) : __( 'order', 'ml-connector' ),
+				(string) ( $row['error'] ?? '' )
+			);
+		$order->add_order_note( $note );
+	}
+}

@@ -1,0 +1,196 @@
+<?php
+/**
+ * The admin screens over HTTP: queue page (replay one / replay all failed: capability × nonce bound to the job),
+ * the order-list column, the order box's Send again, escaping, and the notes / notice / batched mail that follow a
+ * drain.
+ *
+ * @group fn:ml_connector_drain
+ * @group fn:ml_connector_jobs
+ * @group fn:ml_connector_replay
+ * @group fn:ml_connector_order_state
+ * @group fn:ml_connector_audit
+ */
+
+declare(strict_types=1);
+
+namespace MlConnector\Tests;
+
+use MlConnector\Core;
+use MlConnector\Notifier;
+
+final class AdminScreensTest extends TestCase {
+
+	/** A job that failed for good (the test double fails orders of company "FAIL"). */
+	private static function dead_job(): int {
+		self::needs( 'ml_connector_drain', 'ml_connector_jobs', 'ml_connector_replay' );
+		$order = \WC_Standin_Checkout::place(
+			array(
+				'items'   => array( array( 'sku' => 'EL-HODE', 'qty' => 1 ) ),
+				'billing' => array( 'company' => 'FAIL' ),
+			)
+		);
+		self::assertInstanceOf( \WC_Order::class, $order );
+		$jobs = self::drain_until_sent( $order->get_id() );
+		self::assertCount( 1, $jobs );
+		if ( ! in_array( $jobs[0]['state'], array( 'failed', 'dead' ), true ) ) {
+			self::markTestSkipped( 'this extension did not fail the order; a failing job needs simulator fault injection' );
+		}
+		return (int) $jobs[0]['id'];
+	}
+
+	/** Drains (other tests leave jobs behind) until this order's job has left the queue. */
+	private static function drain_until_sent( int $order_id ): array {
+		$jobs = self::jobs_for( 'order', $order_id );
+		for ( $i = 0; $i < 20 && isset( $jobs[0] ) && in_array( $jobs[0]['state'], array( 'pending', 'running' ), true ); $i++ ) {
+			self::assertIsArray( Core::drain( 200, 20000 ) );
+			$jobs = self::jobs_for( 'order', $order_id );
+		}
+		return $jobs;
+	}
+
+	private static function job_state( int $job_id ): string {
+		foreach ( ml_connector_jobs( array( 'per_page' => 1000 ) ) as $job ) {
+			if ( (int) $job['id'] === $job_id ) {
+				return (string) $job['state'];
+			}
+		}
+		return 'missing';
+	}
+
+	/** @return array<string,array{string,string,int,bool}> login, nonce kind, status, replays */
+	public static function replay_cases(): array {
+		return array(
+			'administrator'                   => array( 'admin', 'own', 302, true ),
+			'shop manager'                    => array( 'manager', 'own', 302, true ),
+			'subscriber with a nonce'         => array( 'subscriber', 'own', 403, false ),
+			'administrator, nonce of another job' => array( 'admin', 'other', 403, false ),
+			'administrator, bad nonce'        => array( 'admin', 'bad', 403, false ),
+			'logged out (no nopriv handler)'  => array( '', 'bad', 400, false ),
+		);
+	}
+
+	/**
+	 * @dataProvider replay_cases
+	 */
+	public function test_replay_one_needs_capability_and_the_job_bound_nonce( string $login, string $nonce_kind, int $status, bool $replays ): void {
+		$job     = self::dead_job();
+		$user    = '' === $login ? 0 : self::user_id( $login );
+		$session = $user > 0 ? Http::session( $user ) : array( 'cookie' => '', 'logged_in' => '' );
+		$nonce   = match ( $nonce_kind ) {
+			'own'   => Http::nonce( $user, $session, 'ml_connector_replay_' . $job ),
+			'other' => Http::nonce( $user, $session, 'ml_connector_replay_' . ( $job + 1000 ) ),
+			default => 'bad',
+		};
+		$result = Http::request( 'GET', '/wp-admin/admin-post.php?action=ml_connector_replay&job=' . $job . '&_wpnonce=' . $nonce, $session['cookie'] );
+		$this->assertSame( $status, $result['status'] );
+		$this->assertSame( $replays ? 'pending' : 'dead', self::job_state( $job ) );
+		if ( $replays ) {
+			$this->assertStringContainsString( 'page=ml-connector', $result['location'] );
+			$this->assertStringContainsString( 'ml_connector_replayed=1', $result['location'] );
+		}
+	}
+
+	/**
+	 * @group fn:ml_connector_replay_failed
+	 */
+	public function test_replay_all_failed_puts_every_failed_job_back(): void {
+		self::needs( 'ml_connector_replay_failed' );
+		$first   = self::dead_job();
+		$second  = self::dead_job();
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		$refused = Http::request( 'POST', '/wp-admin/admin-post.php', $session['cookie'], array( 'action' => 'ml_connector_replay_failed', '_wpnonce' => 'bad' ) );
+		$this->assertSame( 403, $refused['status'] );
+		$this->assertSame( 'dead', self::job_state( $first ) );
+		$result = Http::request( 'POST', '/wp-admin/admin-post.php', $session['cookie'], array( 'action' => 'ml_connector_replay_failed', '_wpnonce' => Http::nonce( $admin, $session, 'ml_connector_replay_failed' ) ) );
+		$this->assertSame( 302, $result['status'] );
+		$this->assertSame( 'pending', self::job_state( $first ) );
+		$this->assertSame( 'pending', self::job_state( $second ) );
+	}
+
+	public function test_queue_page_lists_jobs_for_managers_only_and_escapes_input(): void {
+		$job     = self::dead_job();
+		$manager = self::user_id( 'manager' );
+		$session = Http::session( $manager );
+		$page    = Http::request( 'GET', '/wp-admin/admin.php?page=ml-connector&state=dead', $session['cookie'] );
+		$this->assertSame( 200, $page['status'] );
+		$this->assertMatchesRegularExpression( '/action=ml_connector_replay&(amp;|#038;)job=' . $job . '&(amp;|#038;)_wpnonce=[0-9a-f]{10}/', $page['body'] );
+		$this->assertStringContainsString( 'id="ml-connector-audit"', $page['body'] );
+		$evil = Http::request( 'GET', '/wp-admin/admin.php?page=ml-connector&s=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&ml_connector_error=%3Cscript%3Ealert(2)%3C%2Fscript%3E', $session['cookie'] );
+		$this->assertSame( 200, $evil['status'] );
+		$this->assertStringNotContainsString( '<script>alert(', $evil['body'] );
+		$subscriber = Http::session( self::user_id( 'subscriber' ) );
+		$this->assertSame( 403, Http::request( 'GET', '/wp-admin/admin.php?page=ml-connector', $subscriber['cookie'] )['status'] );
+	}
+
+	public function test_order_list_column_shows_state_and_visma_number(): void {
+		self::needs( 'ml_connector_order_state' );
+		$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'BOK-KOKE', 'qty' => 1 ) ) ) );
+		self::drain_until_sent( $order->get_id() );
+		$state = Core::order_state( $order->get_id() );
+		$this->assertIsArray( $state );
+		$this->assertSame( 'done', $state['state'] );
+		$session = Http::session( self::user_id( 'admin' ) );
+		$page    = Http::request( 'GET', '/wp-admin/admin.php?page=wc-orders', $session['cookie'] );
+		$this->assertSame( 200, $page['status'] );
+		$this->assertStringContainsString( '<th class="manage-column column-ml_connector">Visma</th>', $page['body'] );
+		$this->assertMatchesRegularExpression( '/<tr id="order-' . $order->get_id() . '">.*?ml-connector-state-done.*?' . preg_quote( (string) $state['visma_number'], '/' ) . '/s', $page['body'] );
+	}
+
+	public function test_legacy_order_screen_gets_the_same_column(): void {
+		$columns = apply_filters( 'manage_edit-shop_order_columns', array( 'cb' => '', 'order_number' => 'Order', 'order_status' => 'Status', 'order_total' => 'Total' ) );
+		$this->assertSame( array( 'cb', 'order_number', 'order_status', 'ml_connector', 'order_total' ), array_keys( $columns ), 'after the status column' );
+		$order = self::quiet_order();
+		ob_start();
+		do_action( 'manage_shop_order_posts_custom_column', 'ml_connector', $order->get_id() );
+		do_action( 'manage_shop_order_posts_custom_column', 'order_total', $order->get_id() );
+		$cell = (string) ob_get_clean();
+		$this->assertMatchesRegularExpression( '/^<mark class="order-status ml-connector-state ml-connector-state-none" title=""><span>Not queued<\/span><\/mark>$/', $cell, 'one cell, only for our column' );
+	}
+
+	public function test_order_box_shows_the_timeline_and_send_again_needs_capability_and_nonce(): void {
+		$order   = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-LAKRIS', 'qty' => 3 ) ) ) );
+		self::end_request();
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		$edit    = Http::request( 'GET', '/wp-admin/admin.php?page=wc-orders&action=edit&id=' . $order->get_id(), $session['cookie'] );
+		$this->assertSame( 200, $edit['status'] );
+		$this->assertStringContainsString( 'id="ml-connector-box"', $edit['body'] );
+		$this->assertStringContainsString( 'enqueued', $edit['body'], 'the audit timeline lists the enqueue' );
+
+		$path       = '/wp-admin/admin-post.php?action=ml_connector_send_again&order=' . $order->get_id() . '&_wpnonce=';
+		$subscriber = self::user_id( 'subscriber' );
+		$sub        = Http::session( $subscriber );
+		$this->assertSame( 403, Http::request( 'GET', $path . Http::nonce( $subscriber, $sub, 'ml_connector_send_again_' . $order->get_id() ), $sub['cookie'] )['status'] );
+		$this->assertSame( 403, Http::request( 'GET', $path . Http::nonce( $admin, $session, 'ml_connector_send_again_' . ( $order->get_id() + 1 ) ), $session['cookie'] )['status'] );
+		$ok = Http::request( 'GET', $path . Http::nonce( $admin, $session, 'ml_connector_send_again_' . $order->get_id() ), $session['cookie'] );
+		$this->assertSame( 302, $ok['status'] );
+		$this->assertStringContainsString( 'action=edit&id=' . $order->get_id(), $ok['location'] );
+		$this->assertCount( 1, self::jobs_for( 'order', $order->get_id() ), 'send again re-queues the same job' );
+	}
+
+	public function test_drain_notes_orders_and_batches_failures_into_one_mail(): void {
+		delete_option( 'ml_connector_test_mails' );
+		delete_option( Notifier::OPTION_DIGEST );
+		$good = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 1 ) ) ) );
+		$bad1 = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 2 ) ), 'billing' => array( 'company' => 'FAIL' ) ) );
+		$bad2 = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 3 ) ), 'billing' => array( 'company' => 'FAIL' ) ) );
+		self::end_request();
+		$ids = array( $good->get_id(), $bad1->get_id(), $bad2->get_id() );
+		for ( $i = 0; $i < 20 && array() !== array_filter( $ids, static fn( $id ) => 'pending' === ( self::jobs_for( 'order', $id )[0]['state'] ?? '' ) ); $i++ ) {
+			\MlConnector\Scheduler::action_ml_connector_drain();
+		}
+		$notes = static fn( int $id ) => implode( "\n", array_column( array_filter( (array) self::fresh_option( 'wc_standin_order_notes' ), static fn( $n ) => (int) $n['order_id'] === $id ), 'note' ) );
+		$this->assertStringContainsString( 'sent to Visma.net as', $notes( $good->get_id() ) );
+		$this->assertStringContainsString( 'could not be sent to Visma.net', $notes( $bad1->get_id() ) );
+		$digest = (array) self::fresh_option( Notifier::OPTION_DIGEST );
+		$this->assertSame( array( $bad1->get_id(), $bad2->get_id() ), array_values( array_intersect( array( $bad1->get_id(), $bad2->get_id() ), array_column( $digest, 'woo_id' ) ) ) );
+		$this->assertTrue( as_has_scheduled_action( Notifier::HOOK_FAILURE_MAIL ), 'one mail is scheduled, not one per order' );
+		Notifier::action_ml_connector_failure_mail();
+		$mails = (array) self::fresh_option( 'ml_connector_test_mails' );
+		$this->assertCount( 1, $mails );
+		$this->assertStringContainsString( (string) $bad1->get_id(), $mails[0]['message'] );
+		$this->assertStringContainsString( (string) $bad2->get_id(), $mails[0]['message'] );
+		$this->assertFalse( self::fresh_option( Notifier::OPTION_DIGEST ) );
+	}
+}

@@ -1,0 +1,88 @@
+<?php
+/**
+ * `wp ml-connector …` commands, driven directly (WP-CLI itself is not packaged in Debian; WpCliStub.php stands in
+ * for its output functions): status, drain, replay, backfill --dry-run (paged, progress), map, reconcile.
+ *
+ * @group fn:ml_connector_status
+ * @group fn:ml_connector_drain
+ * @group fn:ml_connector_map_preview
+ * @group fn:ml_connector_order_state
+ */
+
+declare(strict_types=1);
+
+namespace MlConnector\Tests;
+
+use MlConnector\Cli;
+
+require_once __DIR__ . '/WpCliStub.php';
+
+final class CliTest extends TestCase {
+
+	private static function run_command( string $method, array $args = array(), array $assoc = array() ): array {
+		\WP_CLI::$out = array();
+		$error        = null;
+		try {
+			( new Cli() )->$method( $args, $assoc );
+		} catch ( \WpCliExit $e ) {
+			$error = $e->getMessage();
+		}
+		return array( \WP_CLI::$out, $error );
+	}
+
+	public function test_status_prints_every_state(): void {
+		self::needs( 'ml_connector_status' );
+		[ $out, $error ] = self::run_command( 'status' );
+		$this->assertNull( $error );
+		foreach ( array( 'pending', 'running', 'done', 'failed', 'dead' ) as $state ) {
+			$this->assertMatchesRegularExpression( '/^' . $state . '\s+\d+$/m', implode( "\n", $out ) );
+		}
+	}
+
+	public function test_drain_reports_counts(): void {
+		self::needs( 'ml_connector_drain' );
+		self::end_request();
+		[ $out, $error ] = self::run_command( 'drain', array(), array( 'limit' => 5 ) );
+		$line            = (string) end( $out );
+		$this->assertMatchesRegularExpression( '/posted=\d+ adopted=\d+ retry=\d+ failed=\d+ dead=\d+ remaining=\d+/', $error ?? $line );
+	}
+
+	public function test_backfill_dry_run_counts_the_range_and_enqueues_nothing(): void {
+		$today  = wp_date( 'Y-m-d' );
+		$before = wc_get_orders( array( 'date_created' => $today . '...' . $today, 'limit' => -1, 'return' => 'ids' ) );
+		$order  = self::quiet_order();
+		[ $out, $error ] = self::run_command( 'backfill', array(), array( 'from' => $today, 'to' => $today, 'dry-run' => true, 'batch-size' => 7 ) );
+		$this->assertNull( $error );
+		$text = implode( "\n", $out );
+		$this->assertStringContainsString( sprintf( '[dry run] %d orders of %d would be enqueued', count( $before ) + 1, count( $before ) + 1 ), $text );
+		$this->assertSame( array(), self::jobs_for( 'order', $order->get_id() ), 'a dry run queues nothing' );
+	}
+
+	public function test_backfill_refuses_bad_dates(): void {
+		[ , $error ] = self::run_command( 'backfill', array(), array( 'from' => '24.11.2026', 'to' => '2026-11-30' ) );
+		$this->assertSame( '--from and --to must be dates like 2026-01-31.', $error );
+	}
+
+	public function test_map_prints_the_preview_of_the_order(): void {
+		self::needs( 'ml_connector_map_preview' );
+		$order           = self::quiet_order();
+		[ $out, $error ] = self::run_command( 'map', array( (string) $order->get_id() ) );
+		$this->assertNull( $error );
+		$this->assertStringContainsString( 'woo:default:' . $order->get_id(), implode( "\n", $out ) );
+	}
+
+	public function test_reconcile_names_every_order_not_in_visma(): void {
+		self::needs( 'ml_connector_order_state' );
+		$order           = self::quiet_order();
+		[ $out, $error ] = self::run_command( 'reconcile', array(), array( 'month' => wp_date( 'Y-m' ) ) );
+		$this->assertNotNull( $error, 'an order not in Visma makes reconcile fail' );
+		$this->assertMatchesRegularExpression( '/^' . $order->get_id() . '\tprocessing\t' . preg_quote( $order->get_total(), '/' ) . '\tnone\t/m', implode( "\n", $out ) );
+	}
+
+	public function test_minor_units_parse_without_floats(): void {
+		$this->assertSame( 123456, Cli::minor( '1234.56' ) );
+		$this->assertSame( 123450, Cli::minor( '1234.5' ) );
+		$this->assertSame( -1000, Cli::minor( '-10' ) );
+		$this->assertSame( 30, Cli::minor( '0.30' ) );
+	}
+}

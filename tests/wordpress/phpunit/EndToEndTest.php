@@ -1,0 +1,140 @@
+<?php
+/**
+ * End to end over HTTP through nginx + PHP-FPM: shoppers place orders (guest and registered, coupon, shipping, fees,
+ * an account created at checkout), the shop refunds one, a customer registers, Action Scheduler's queue runs the
+ * drain, and the documents reach Visma (the simulator's GET /_simulator/state when run.sh started it). Also times
+ * the checkout request with and without the plugin (printed, not asserted).
+ *
+ * @group e2e
+ * @group fn:ml_connector_enqueue
+ * @group fn:ml_connector_drain
+ */
+
+declare(strict_types=1);
+
+namespace MlConnector\Tests;
+
+final class EndToEndTest extends TestCase {
+
+	/** @var array{orders:int[],refund:int,customers:int[]}|null */
+	private static ?array $placed = null;
+
+	/** Places the orders once for the class. */
+	private static function place_everything(): array {
+		if ( null !== self::$placed ) {
+			return self::$placed;
+		}
+		self::needs( 'ml_connector_enqueue', 'ml_connector_drain', 'ml_connector_jobs' );
+		self::use_demo_company();
+		$customer = self::user_id( 'customer1' );
+		$requests = array(
+			'guest, coupon, shipping, fees'     => array( 'items' => array( array( 'sku' => 'UG-001', 'qty' => 1 ), array( 'sku' => 'MAT-KAFFE', 'qty' => 2 ) ), 'coupon' => 'rabatt10', 'shipping' => 'flat_rate', 'fees' => array( array( 'name' => 'Gebyr', 'amount' => '23.20', 'taxable' => true ), array( 'name' => 'Miljøgebyr', 'amount' => '15.00', 'taxable' => false ) ) ),
+			'registered, bank transfer'         => array( 'customer_id' => $customer, 'payment_method' => 'bacs', 'items' => array( array( 'sku' => 'BOK-SULT', 'qty' => 1 ), array( 'sku' => 'OPP-KINO', 'qty' => 2 ) ) ),
+			'store api, account at checkout'    => array( 'via' => 'store-api', 'create_account' => true, 'email' => 'e2e-' . wp_generate_password( 6, false ) . '@example.test', 'items' => array( array( 'sku' => 'TS-BASIC-M', 'qty' => 3 ) ), 'coupon' => 'frifrakt' ),
+			'guest abroad, no tax'              => array( 'billing' => array( 'country' => 'SE', 'city' => 'Göteborg', 'postcode' => '41101' ), 'items' => array( array( 'sku' => 'EL-HODE', 'qty' => 1 ) ) ),
+		);
+		$orders = array();
+		foreach ( $requests as $name => $request ) {
+			$result = Http::api( 'POST', '/checkout', $request );
+			self::assertSame( 200, $result['status'], $name . ': ' . wp_json_encode( $result['json'] ) );
+			$orders[ $name ] = (int) $result['json']['order_id'];
+		}
+		$refund = Http::api( 'POST', '/refund', array( 'order_id' => $orders['guest, coupon, shipping, fees'], 'full' => true, 'reason' => 'Returnert' ) );
+		self::assertSame( 200, $refund['status'], wp_json_encode( $refund['json'] ) );
+		$register = Http::api( 'POST', '/register', array( 'email' => 'e2e-reg-' . wp_generate_password( 6, false ) . '@example.test' ) );
+		self::assertSame( 200, $register['status'] );
+		for ( $i = 0; $i < 20; $i++ ) {
+			Http::api( 'POST', '/run-actions' );
+			if ( ! in_array( 'ml_connector_drain', array_column( (array) Http::api( 'GET', '/actions?status=pending' )['json'], 'hook' ), true ) ) {
+				break;
+			}
+		}
+		self::$placed = array(
+			'orders'    => $orders,
+			'refund'    => (int) $refund['json']['refund_id'],
+			'customers' => array( (int) $register['json']['customer_id'] ),
+		);
+		return self::$placed;
+	}
+
+	/** Settings of the seeded demo company (COMMON.md), pointed at the simulator when run.sh started one. */
+	private static function use_demo_company(): void {
+		$settings = array_merge(
+			(array) self::fresh_option( \MlConnector\Integration::OPTION ),
+			array(
+				'mode'             => 'simulator',
+				'visma_client_id'  => 'demo-client',
+				'visma_tenant_id'  => 'demo-tenant',
+				'visma_company_id' => '1234567',
+				'trigger'          => 'placed',
+				'sync_timing'      => 'per_order',
+			),
+			SettingsTest::simulator_urls()
+		);
+		update_option( \MlConnector\Integration::OPTION, $settings );
+		self::assertTrue( \MlConnector\Core::save_secret( 'visma_client_secret', 'demo-secret' ) );
+	}
+
+	public function test_every_order_refund_and_customer_is_queued_and_sent(): void {
+		$placed = self::place_everything();
+		foreach ( $placed['orders'] as $name => $id ) {
+			$jobs = self::jobs_for( 'order', $id );
+			$this->assertCount( 1, $jobs, $name );
+			$this->assertSame( 'done', $jobs[0]['state'], $name . ': ' . (string) $jobs[0]['last_error'] );
+			$this->assertNotEmpty( $jobs[0]['visma_number'] );
+			$notes = implode( "\n", array_column( (array) Http::api( 'GET', '/notes/' . $id )['json'], 'note' ) );
+			$this->assertStringContainsString( 'ml-connector: order sent to Visma.net as ' . $jobs[0]['visma_number'], $notes );
+		}
+		$refund_jobs = self::jobs_for( 'refund', $placed['refund'] );
+		$this->assertCount( 1, $refund_jobs );
+		$this->assertSame( 'done', $refund_jobs[0]['state'], (string) $refund_jobs[0]['last_error'] );
+		foreach ( $placed['customers'] as $id ) {
+			$this->assertCount( 1, self::jobs_for( 'customer', $id ) );
+		}
+	}
+
+	/**
+	 * @group needs-simulator
+	 */
+	public function test_documents_are_in_the_visma_simulator(): void {
+		$sim = getenv( 'ML_SIM_URL' );
+		if ( ! $sim ) {
+			$this->fail( 'needs the Visma simulator: dist/ml-connector simulate (Rust) and dist/ml_connector.so; run.sh starts it when both exist' );
+		}
+		$placed = self::place_everything();
+		$state  = (string) wp_remote_retrieve_body( wp_remote_get( $sim . '/_simulator/state', array( 'timeout' => 10 ) ) );
+		$this->assertNotSame( '', $state, 'GET /_simulator/state answered' );
+		foreach ( $placed['orders'] as $name => $id ) {
+			$this->assertStringContainsString( '"woo:default:' . $id . '"', $state, $name );
+		}
+		$this->assertStringContainsString( '"woo:default:refund:' . $placed['refund'] . '"', $state, 'the credit note' );
+	}
+
+	public function test_checkout_timing_with_and_without_the_plugin_is_reported(): void {
+		$request = array( 'items' => array( array( 'sku' => 'MAT-BRUNOST', 'qty' => 1 ) ), 'shipping' => 'flat_rate' );
+		$time    = static function () use ( $request ): array {
+			$ms = array();
+			for ( $i = 0; $i < 7; $i++ ) {
+				$result = Http::api( 'POST', '/checkout', $request );
+				self::assertSame( 200, $result['status'] );
+				$ms[] = $result['ms'];
+			}
+			sort( $ms );
+			return $ms;
+		};
+		$with = $time();
+		$this->assertFalse( Http::api( 'POST', '/plugin', array( 'active' => false ) )['json']['active'] );
+		$pending = array_column( (array) Http::api( 'GET', '/actions?status=pending' )['json'], 'hook' );
+		$this->assertSame( array(), array_values( preg_grep( '/^ml_connector_/', $pending ) ), 'deactivation unschedules every action' );
+		try {
+			$without = $time();
+		} finally {
+			$this->assertTrue( Http::api( 'POST', '/plugin', array( 'active' => true ) )['json']['active'] );
+		}
+		Http::request( 'GET', '/wp-login.php' );
+		$pending = array_column( (array) Http::api( 'GET', '/actions?status=pending' )['json'], 'hook' );
+		$this->assertContains( 'ml_connector_drain_recurring', $pending, 'the next request after re-activation schedules again' );
+		fwrite( STDERR, sprintf( "\ncheckout request (median of 7, %s extension): with plugin %.1f ms, without %.1f ms\n", ML_TEST_EXT_KIND, $with[3], $without[3] ) );
+		$this->assertCount( 7, $without );
+	}
+}

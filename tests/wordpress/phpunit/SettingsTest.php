@@ -1,0 +1,196 @@
+<?php
+/**
+ * WooCommerce › Settings › Integration › ml-connector over HTTP: who may save (role × nonce), the secret goes to
+ * the extension and is never printed, selects come from the lookups, values are escaped, Test connection.
+ *
+ * @group fn:ml_connector_configure
+ */
+
+declare(strict_types=1);
+
+namespace MlConnector\Tests;
+
+use MlConnector\Integration;
+
+final class SettingsTest extends TestCase {
+
+	private const PAGE = '/wp-admin/admin.php?page=wc-settings&tab=integration&section=ml_connector';
+
+	/** @return array<string,array{string,bool,bool}> login, valid nonce, expected to save */
+	public static function save_cases(): array {
+		return array(
+			'administrator'          => array( 'admin', true, true ),
+			'shop manager'           => array( 'manager', true, true ),
+			'subscriber'             => array( 'subscriber', true, false ),
+			'administrator bad nonce' => array( 'admin', false, false ),
+			'shop manager bad nonce' => array( 'manager', false, false ),
+		);
+	}
+
+	/**
+	 * @dataProvider save_cases
+	 */
+	public function test_save_needs_manage_woocommerce_and_the_settings_nonce( string $login, bool $valid_nonce, bool $saves ): void {
+		$user    = self::user_id( $login );
+		$session = Http::session( $user );
+		$marker  = 'client-' . $login . '-' . wp_generate_password( 6, false );
+		$before  = self::fresh_option( Integration::OPTION );
+		$nonce   = $valid_nonce ? Http::nonce( $user, $session, 'woocommerce-settings' ) : 'bad0nonce';
+		$result  = Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( $nonce, array( 'visma_client_id' => $marker ) ) );
+		$after = self::fresh_option( Integration::OPTION );
+		if ( $saves ) {
+			$this->assertSame( $marker, $after['visma_client_id'] ?? null, "$login saves (HTTP {$result['status']})" );
+		} else {
+			$this->assertSame( $before['visma_client_id'] ?? null, $after['visma_client_id'] ?? null, "$login must not save" );
+			$this->assertNotSame( $marker, $after['visma_client_id'] ?? null );
+		}
+		if ( ! $valid_nonce ) {
+			$this->assertSame( 403, $result['status'], 'check_admin_referer() dies with 403' );
+		}
+	}
+
+	/**
+	 * @group fn:ml_connector_save_secret
+	 * @group fn:ml_connector_has_secret
+	 */
+	public function test_secret_goes_to_the_extension_and_is_never_printed(): void {
+		self::needs( 'ml_connector_save_secret', 'ml_connector_has_secret' );
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		$secret  = 'demo-secret';
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'visma_client_id' => 'demo-client', 'visma_client_secret' => $secret ) ) );
+		$stored = (string) wp_json_encode( self::fresh_option( Integration::OPTION ) );
+		$this->assertStringNotContainsString( $secret, $stored, 'the option never holds the secret' );
+		$page = Http::request( 'GET', self::PAGE, $session['cookie'] );
+		$this->assertSame( 200, $page['status'] );
+		$this->assertStringContainsString( 'A secret is saved', $page['body'] );
+		$this->assertStringNotContainsString( $secret, $page['body'], 'the page never prints the secret' );
+		$this->assertMatchesRegularExpression( '/name="ml_connector_visma_client_secret"[^>]*value=""/', $page['body'] );
+	}
+
+	/**
+	 * @group fn:ml_connector_lookups
+	 */
+	public function test_mapping_selects_are_filled_from_the_lookups(): void {
+		self::needs( 'ml_connector_lookups' );
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		$page    = Http::request( 'GET', self::PAGE, $session['cookie'] );
+		$this->assertSame( 200, $page['status'] );
+		$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_map_receivable_account".*?<option value="1500"/s', $page['body'] );
+		$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_map_vat_standard".*?<option value="3"/s', $page['body'] );
+		$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_map_payment_cod".*?<option value="COD"/s', $page['body'] );
+		$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_map_segment_1".*?<option value="10"/s', $page['body'] );
+	}
+
+	public function test_saved_values_are_escaped_in_the_form(): void {
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		$evil    = 'x"><img src=x onerror=alert(1)>';
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'visma_tenant_id' => $evil ) ) );
+		$page = Http::request( 'GET', self::PAGE, $session['cookie'] );
+		$this->assertStringNotContainsString( 'onerror=alert(1)>', $page['body'] );
+		$this->assertStringNotContainsString( '"><img', $page['body'] );
+	}
+
+	public function test_invalid_daily_time_is_refused_and_the_old_value_kept(): void {
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'sync_daily_at' => '03:30' ) ) );
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'sync_daily_at' => '25:99' ) ) );
+		$this->assertSame( '03:30', self::fresh_option( Integration::OPTION )['sync_daily_at'] );
+	}
+
+	public function test_a_select_accepts_only_its_choices(): void {
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'document_type' => 'sales_order' ) ) );
+		$page = Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'document_type' => '<b>bogus</b>' ) ) );
+		$this->assertSame( 'sales_order', self::fresh_option( Integration::OPTION )['document_type'] );
+		$this->assertStringContainsString( 'is not one of the choices', $page['body'] );
+		$this->assertStringNotContainsString( '<b>bogus</b>', $page['body'] );
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'document_type' => 'invoice' ) ) );
+	}
+
+	/** @return array<string,array{string,string,int,string}> secret, login, expected status, expected text */
+	public static function connection_cases(): array {
+		return array(
+			'good secret, admin'   => array( 'demo-secret', 'admin', 302, 'Connected to' ),
+			'bad secret, admin'    => array( 'wrong-secret', 'admin', 302, 'Connection failed:' ),
+			'good secret, manager' => array( 'demo-secret', 'manager', 302, 'Connected to' ),
+			'subscriber'           => array( 'demo-secret', 'subscriber', 403, '' ),
+		);
+	}
+
+	/**
+	 * @dataProvider connection_cases
+	 * @group fn:ml_connector_test_connection
+	 */
+	public function test_test_connection_shows_the_company_or_the_reason( string $secret, string $login, int $status, string $text ): void {
+		self::needs( 'ml_connector_test_connection', 'ml_connector_save_secret' );
+		$admin         = self::user_id( 'admin' );
+		$admin_session = Http::session( $admin );
+		Http::request( 'POST', self::PAGE, $admin_session['cookie'], $this->form( Http::nonce( $admin, $admin_session, 'woocommerce-settings' ), array( 'mode' => 'simulator', 'visma_client_id' => 'demo-client', 'visma_client_secret' => $secret ) + self::simulator_urls() ) );
+
+		$user    = self::user_id( $login );
+		$session = Http::session( $user );
+		$url     = '/wp-admin/admin-post.php?action=ml_connector_test_connection&_wpnonce=' . Http::nonce( $user, $session, 'ml_connector_test_connection' );
+		$result  = Http::request( 'GET', $url, $session['cookie'] );
+		$this->assertSame( $status, $result['status'] );
+		if ( 302 === $status ) {
+			$this->assertStringContainsString( 'section=ml_connector', $result['location'] );
+			$page = Http::request( 'GET', self::PAGE, $session['cookie'] );
+			$this->assertStringContainsString( $text, $page['body'] );
+		}
+	}
+
+	public function test_test_connection_refuses_a_bad_nonce(): void {
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		$result  = Http::request( 'GET', '/wp-admin/admin-post.php?action=ml_connector_test_connection&_wpnonce=bad', $session['cookie'] );
+		$this->assertSame( 403, $result['status'] );
+	}
+
+	/** Endpoints of the simulator started by run.sh (ML_SIM_URL); empty with the test double. */
+	public static function simulator_urls(): array {
+		$sim = getenv( 'ML_SIM_URL' );
+		if ( ! $sim ) {
+			return array();
+		}
+		return array(
+			'visma_token_url'            => $sim . '/connect/token',
+			'visma_api_base_url'         => $sim,
+			'visma_salesorders_base_url' => $sim,
+		);
+	}
+
+	/** The settings form as the browser posts it: every field, then the overrides. */
+	private function form( string $nonce, array $overrides ): array {
+		$current = self::fresh_option( Integration::OPTION );
+		$current = is_array( $current ) ? $current : array();
+		$fields  = array(
+			'mode'           => 'simulator',
+			'store_id'       => 'default',
+			'business_model' => 'customers',
+			'document_type'  => 'invoice',
+			'trigger'        => 'placed',
+			'sync_timing'    => 'per_order',
+			'sync_daily_at'  => '02:00',
+		);
+		foreach ( $current as $key => $value ) {
+			if ( is_scalar( $value ) && 'delete_data_on_uninstall' !== $key ) {
+				$fields[ $key ] = (string) $value;
+			}
+		}
+		$fields = array_merge( $fields, $overrides );
+		$post   = array(
+			'save'     => 'Save changes',
+			'_wpnonce' => $nonce,
+			'section'  => 'ml_connector',
+		);
+		foreach ( $fields as $key => $value ) {
+			$post[ 'ml_connector_' . $key ] = $value;
+		}
+		return $post;
+	}
+}

@@ -1,0 +1,25 @@
+<?php
+/**
+ * Loads the test site's WordPress (from setup.sh) into the PHPUnit process, so tests can call the plugin and the
+ * stand-in directly and also drive the same site over HTTP through nginx (Http.php).
+ */
+
+declare(strict_types=1);
+
+$state = getenv( 'ML_WP_STATE' ) ?: dirname( __DIR__, 3 ) . '/target/wordpress';
+$url   = getenv( 'ML_WP_URL' ) ?: 'http://127.0.0.1:8391';
+if ( ! is_file( $state . '/wordpress/wp-load.php' ) ) {
+	fwrite( STDERR, "No test site in $state: run tests/wordpress/setup.sh first.\n" );
+	exit( 2 );
+}
+define( 'ML_TEST_URL', $url );
+define( 'ML_TEST_STATE', $state );
+define( 'ML_TEST_EXT_KIND', getenv( 'ML_EXT_KIND' ) ?: ( class_exists( 'MlConnectorFakeState', false ) ? 'test double' : 'real' ) );
+$parts                  = parse_url( $url );
+$_SERVER['HTTP_HOST']   = $parts['host'] . ':' . $parts['port'];
+$_SERVER['SERVER_NAME'] = $parts['host'];
+$_SERVER['REQUEST_URI'] = '/';
+require $state . '/wordpress/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/plugin.php';
+require_once __DIR__ . '/Http.php';
+require_once __DIR__ . '/TestCase.php';

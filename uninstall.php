@@ -1,0 +1,40 @@
+<?php
+/**
+ * Runs when the merchant deletes the plugin: removes the options and scheduled actions, and the data directory
+ * (queue, audit, encrypted secret) only when "Also delete the queue, audit log and stored secret" was ticked.
+ * Plain functions only: the plugin is not booted here and WooCommerce may already be inactive.
+ *
+ * @package MlConnector
+ */
+
+declare(strict_types=1);
+
+defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
+
+$ml_connector_settings = get_option( 'ml_connector_settings', array() );
+$ml_connector_delete   = is_array( $ml_connector_settings ) && 'yes' === ( $ml_connector_settings['delete_data_on_uninstall'] ?? 'no' );
+
+foreach ( array( 'ml_connector_settings', 'ml_connector_scheduled_for', 'ml_connector_last_sweep', 'ml_connector_failure_digest' ) as $ml_connector_option ) {
+	delete_option( $ml_connector_option );
+}
+
+if ( function_exists( 'as_unschedule_all_actions' ) ) {
+	foreach ( array( 'ml_connector_drain', 'ml_connector_drain_recurring', 'ml_connector_batch', 'ml_connector_reconcile', 'ml_connector_failure_mail' ) as $ml_connector_hook ) {
+		as_unschedule_all_actions( $ml_connector_hook, array(), 'ml-connector' );
+	}
+}
+wp_clear_scheduled_hook( 'ml_connector_cron_drain' );
+
+if ( $ml_connector_delete ) {
+	/** This filter is documented in php/Core.php */
+	$ml_connector_dir = untrailingslashit( (string) apply_filters( 'ml_connector_data_dir', WP_CONTENT_DIR . '/ml-connector-data' ) );
+	// Only the files the plugin and the extension create; anything else the merchant put there stays.
+	foreach ( array( 'ml-connector.sqlite', 'ml-connector.sqlite-wal', 'ml-connector.sqlite-shm', 'index.php', '.htaccess' ) as $ml_connector_file ) {
+		if ( is_file( $ml_connector_dir . '/' . $ml_connector_file ) ) {
+			wp_delete_file( $ml_connector_dir . '/' . $ml_connector_file );
+		}
+	}
+	if ( is_dir( $ml_connector_dir ) ) {
+		@rmdir( $ml_connector_dir ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- fails harmlessly when not empty.
+	}
+}
