@@ -3,8 +3,10 @@
 #
 #   ./build.sh         install missing apt packages, build the release extension and CLI, install the
 #                      extension when run as root, write dist/ (ml_connector.so, ml-connector, ml-connector.zip)
-#   ./build.sh test    the above, then every test suite: cargo test, the PHP tests (.phpt), the PHP-FPM test
+#   ./build.sh test    the above, then every test suite: cargo test, the PHP tests (.phpt), the PHP-FPM test,
+#                      the WordPress suite (nginx + PHP-FPM + MariaDB + WordPress, PHPUnit and Chromium)
 #   ./build.sh demo    the above, then `dist/ml-connector demo`
+#   ./build.sh bench   the above, then the benchmarks (benches/run.sh), written to BENCHMARKS.md
 #
 # Idempotent: rerunning only redoes what changed. Set ML_CONNECTOR_SKIP_INSTALL=1 to build without touching
 # the system PHP even as root.
@@ -81,11 +83,11 @@ INI
 }
 
 package_plugin() {
-    step "Writing dist/ml-connector.zip (plugin.php, php/, README.md)"
+    step "Writing dist/ml-connector.zip (plugin.php, uninstall.php, php/, readme)"
     local stage="$DIST/stage/ml-connector"
     rm -rf "$DIST/stage" "$DIST/ml-connector.zip"
     mkdir -p "$stage"
-    cp plugin.php README.md "$stage/"
+    cp plugin.php uninstall.php README.md "$stage/"
     [ -f readme.txt ] && cp readme.txt "$stage/"
     cp -R php "$stage/php"
     if command -v zip >/dev/null; then
@@ -132,9 +134,14 @@ suite_fpm() {
     "$ROOT/tests/fpm/run.sh" "$DIST/ml_connector.so"
 }
 
+suite_wordpress() {
+    # ML_FAKE=0: the real extension only; a function it lacks fails its tests instead of being stood in for.
+    ML_FAKE=0 "$ROOT/tests/wordpress/run.sh"
+}
+
 run_tests() {
     local passed=0 failed=0 failures=() name
-    for name in cargo php fpm; do
+    for name in cargo php fpm wordpress; do
         step "Test suite: $name"
         if "suite_$name"; then
             passed=$((passed + 1))
@@ -162,7 +169,12 @@ case "${1:-}" in
         step "dist/ml-connector demo"
         "$DIST/ml-connector" demo
         ;;
+    bench)
+        build_all
+        step "benches/run.sh"
+        "$ROOT/benches/run.sh"
+        ;;
     *)
-        die "unknown command '$1' (use: ./build.sh [test|demo])"
+        die "unknown command '$1' (use: ./build.sh [test|demo|bench])"
         ;;
 esac

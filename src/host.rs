@@ -105,6 +105,8 @@ pub struct PluginSettings {
     pub business_model: String,
     /// `invoice` or `sales_order`.
     pub document_type: String,
+    /// When an order is sent: `placed`, `processing` or `completed`.
+    pub trigger: String,
     /// Store id in document keys.
     pub store_id: String,
     /// Full settings in the TOML format of `ml-connector settings --example`.
@@ -124,18 +126,48 @@ pub struct PluginMapping {
     /// Rounding account (empty: keep the base settings').
     pub rounding_account: String,
     /// Per WooCommerce tax class slug (`standard` for `""`): `sales_account`.
+    #[serde(deserialize_with = "php_map")]
     pub tax_classes: BTreeMap<String, BTreeMap<String, String>>,
     /// WooCommerce gateway id → Visma payment method id.
+    #[serde(deserialize_with = "php_map")]
     pub payment_methods: BTreeMap<String, String>,
     /// Subaccount segment id → value, for every line.
+    #[serde(deserialize_with = "php_map")]
     pub subaccount: BTreeMap<String, String>,
+}
+
+/// PHP's `json_encode` writes an empty array as `[]`, never `{}`: accept both for a map.
+fn php_map<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: serde::de::DeserializeOwned,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum MapOrList<V> {
+        Map(BTreeMap<String, V>),
+        List(Vec<serde_json::Value>),
+    }
+    match MapOrList::<V>::deserialize(d)? {
+        MapOrList::Map(m) => Ok(m),
+        MapOrList::List(l) if l.is_empty() => Ok(BTreeMap::new()),
+        MapOrList::List(_) => Err(serde::de::Error::custom("expected an object")),
+    }
 }
 
 /// Where the client sends: the simulator or Visma.net.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
-    /// A running `ml-connector simulate` at this base URL, with its demo credentials.
-    Simulator(String),
+    /// A running `ml-connector simulate` at this base URL: its demo credentials, or the client id, tenant and
+    /// saved secret when the merchant entered them (so Test connection can fail as it would against Visma).
+    Simulator {
+        /// The simulator's base URL.
+        base_url: String,
+        /// Client id (empty: `demo-client`).
+        client_id: String,
+        /// Tenant id (empty: `demo-tenant`).
+        tenant_id: String,
+    },
     /// Visma.net with these ids; the secret comes from the encrypted credential store.
     Visma {
         /// Client id.
@@ -176,14 +208,33 @@ pub fn parse_plugin_settings(json: &str) -> Result<(Settings, Mode), HostError> 
         "" => settings.document_type,
         other => parse_enum("document_type", other)?,
     };
+    // The merchant's trigger decides which order statuses become documents: "placed" books unpaid orders too.
+    let statuses: &[&str] = match doc.trigger.as_str() {
+        "" => &[],
+        "placed" => &["pending", "on-hold", "processing", "completed", "refunded"],
+        "processing" => &["processing", "completed", "refunded"],
+        "completed" => &["completed", "refunded"],
+        other => {
+            return Err(HostError::Config(format!(
+                "trigger must be placed, processing or completed, not {other:?}"
+            )))
+        }
+    };
+    if !statuses.is_empty() {
+        settings.invoice.statuses = statuses.iter().map(|s| (*s).to_owned()).collect();
+    }
     apply_mapping(&mut settings, &doc.mapping);
     settings.validate()?;
     let mode = match doc.mode.as_str() {
-        "" | "simulator" => Mode::Simulator(if doc.visma_api_base_url.is_empty() {
-            DEFAULT_SIMULATOR_URL.to_owned()
-        } else {
-            doc.visma_api_base_url.trim_end_matches('/').to_owned()
-        }),
+        "" | "simulator" => Mode::Simulator {
+            base_url: if doc.visma_api_base_url.is_empty() {
+                DEFAULT_SIMULATOR_URL.to_owned()
+            } else {
+                doc.visma_api_base_url.trim_end_matches('/').to_owned()
+            },
+            client_id: doc.visma_client_id,
+            tenant_id: doc.visma_tenant_id,
+        },
         "visma" => {
             if doc.visma_client_id.is_empty() || doc.visma_tenant_id.is_empty() {
                 return Err(HostError::Config(
@@ -282,11 +333,27 @@ fn apply_mapping(settings: &mut Settings, m: &PluginMapping) {
 /// [`HostError::Config`] when Visma mode has no saved secret; the client's configuration errors.
 pub fn client_config(mode: &Mode, secret: Option<Secret>) -> Result<Config, HostError> {
     match mode {
-        Mode::Simulator(base) => Ok(engine::simulator_config(
-            &format!("{base}/connect/token"),
-            base,
-            &format!("{base}/api/v3/SalesOrders"),
-        )),
+        Mode::Simulator {
+            base_url,
+            client_id,
+            tenant_id,
+        } => {
+            let mut config = engine::simulator_config(
+                &format!("{base_url}/connect/token"),
+                base_url,
+                &format!("{base_url}/api/v3/SalesOrders"),
+            );
+            if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+                config.client_secret = secret;
+            }
+            if !client_id.is_empty() {
+                config.client_id.clone_from(client_id);
+            }
+            if !tenant_id.is_empty() {
+                config.tenant_id.clone_from(tenant_id);
+            }
+            Ok(config)
+        }
         Mode::Visma {
             client_id,
             tenant_id,
@@ -837,3 +904,78 @@ pub fn db_path(data_dir: &Path) -> PathBuf {
 
 /// How long a drain started from a web request may run by default.
 pub const DEFAULT_DRAIN_BUDGET: Duration = Duration::from_secs(20);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_document_with_php_empty_arrays_parses() {
+        let (settings, mode) = parse_plugin_settings(
+            r#"{"mode":"simulator","store_id":"shop1","mapping":{"shipping_account":"3700",
+               "tax_classes":[],"payment_methods":[],"subaccount":[]}}"#,
+        )
+        .expect("valid document");
+        assert_eq!(settings.store_id, "shop1");
+        assert_eq!(
+            mode,
+            Mode::Simulator {
+                base_url: DEFAULT_SIMULATOR_URL.to_owned(),
+                client_id: String::new(),
+                tenant_id: String::new(),
+            }
+        );
+    }
+
+    #[test]
+    fn trigger_decides_which_statuses_are_invoiced() {
+        let (placed, _) = parse_plugin_settings(r#"{"trigger":"placed"}"#).expect("valid");
+        assert!(placed.invoice.statuses.iter().any(|s| s == "on-hold"));
+        let (completed, _) = parse_plugin_settings(r#"{"trigger":"completed"}"#).expect("valid");
+        assert!(!completed.invoice.statuses.iter().any(|s| s == "processing"));
+    }
+
+    #[test]
+    fn simulator_mode_uses_the_saved_secret_when_there_is_one() {
+        let (_, mode) = parse_plugin_settings(r#"{"mode":"simulator"}"#).expect("valid");
+        let demo = client_config(&mode, None).expect("demo credentials");
+        assert_eq!(demo.client_secret.expose(), "demo-secret");
+        let own = client_config(&mode, Some(Secret::new("wrong"))).expect("configured");
+        assert_eq!(own.client_secret.expose(), "wrong");
+    }
+
+    #[test]
+    fn plugin_mapping_overrides_accounts_methods_and_segments() {
+        let (settings, _) = parse_plugin_settings(
+            r#"{"mode":"simulator","mapping":{"fee_account":"3710","rounding_account":"3740",
+               "tax_classes":{"standard":{"sales_account":"3000"},"reduced-rate":{"sales_account":"3010"}},
+               "payment_methods":{"cod":"COD"},"subaccount":{"2":"100","1":"10"}}}"#,
+        )
+        .expect("valid document");
+        assert_eq!(settings.accounts.sales, "3000");
+        assert_eq!(
+            settings.accounts.rules[0].tax_class.as_deref(),
+            Some("reduced-rate")
+        );
+        assert_eq!(settings.accounts.rules[0].account, "3010");
+        assert_eq!(settings.payment_methods["cod"].payment_method_id, "COD");
+        assert_eq!(
+            settings.subaccounts.item,
+            vec!["10".to_owned(), "100".to_owned()]
+        );
+    }
+
+    #[test]
+    fn bad_documents_name_the_key() {
+        for (doc, needle) in [
+            (r#"{"mode":"cloud"}"#, "mode"),
+            (r#"{"business_model":"resellers"}"#, "business_model"),
+            (r#"{"mode":"visma"}"#, "visma_client_id"),
+            (r#"{"trigger":"paid"}"#, "trigger"),
+            ("[1]", "settings document"),
+        ] {
+            let err = parse_plugin_settings(doc).expect_err(doc);
+            assert!(err.to_string().contains(needle), "{doc}: {err}");
+        }
+    }
+}
