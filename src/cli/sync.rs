@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use ml_connector::clock::{Clock, SystemClock};
-use ml_connector::engine::{self, Engine};
+use ml_connector::engine::{self, Engine, EngineOptions};
 use ml_connector::settings::Settings;
 use ml_connector::store::audit::AuditQuery;
 use ml_connector::store::queue::{JobId, JobKind, JobSource};
@@ -75,6 +75,9 @@ pub struct DrainArgs {
     /// Post to a running `ml-connector simulate` at this base URL instead of the settings' connection.
     #[arg(long)]
     simulator: Option<String>,
+    /// Seconds a claimed job stays ours; a crashed worker's jobs come back after this.
+    #[arg(long, default_value_t = 300)]
+    lease_secs: u64,
 }
 
 /// `audit` arguments.
@@ -163,8 +166,7 @@ fn enqueue(a: &EnqueueArgs) -> anyhow::Result<ExitCode> {
         (Some(o), None, None, _) => (JobKind::Order, read(o)?),
         (None, Some(c), None, _) => (JobKind::Customer, read(c)?),
         (None, None, Some(r), Some(o)) => {
-            let order: serde_json::Value =
-                serde_json::from_str(&read(o)?).context("order JSON")?;
+            let order: serde_json::Value = serde_json::from_str(&read(o)?).context("order JSON")?;
             let refund: serde_json::Value =
                 serde_json::from_str(&read(r)?).context("refund JSON")?;
             (
@@ -212,7 +214,10 @@ fn drain(a: &DrainArgs) -> anyhow::Result<ExitCode> {
     let deadline = a.max_seconds.map(|s| {
         clock.now() + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000))
     });
-    let engine = Engine::new(store, settings, client, clock);
+    let engine = Engine::new(store, settings, client, clock).with_options(EngineOptions {
+        lease: std::time::Duration::from_secs(a.lease_secs.max(1)),
+        ..EngineOptions::default()
+    });
     let report = engine.drain(a.limit, deadline)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(if report.is_clean() {
