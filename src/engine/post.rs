@@ -6,7 +6,7 @@ use super::{Engine, JobFailure};
 use crate::mapping::{self, SalesDocument};
 use crate::store::audit::{Attempt, AuditAction, AuditEvent};
 use crate::store::idmap::NewMapping;
-use crate::store::queue::{Completion, Job, JobKind};
+use crate::store::queue::{ClaimedJob, Completion, Job, JobKind};
 use crate::visma::dto::DtoValue;
 use crate::visma::CreateOutcome;
 use crate::woo::{Customer, Order, Refund};
@@ -14,11 +14,12 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 
-/// Runs `job` against Visma and returns how it completed, or why not.
-pub(crate) fn process(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+/// Runs a claimed job against Visma and returns how it completed, or why not.
+pub(crate) fn process(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure> {
+    let job = &claimed.job;
     match job.kind {
-        JobKind::Order => order(engine, job),
-        JobKind::Refund => refund(engine, job),
+        JobKind::Order => order(engine, claimed),
+        JobKind::Refund => refund(engine, claimed),
         JobKind::Customer => customer(engine, job),
         JobKind::Payment => Err(JobFailure::permanent(
             "payment jobs are not queued by this version; payments are posted with their order",
@@ -108,7 +109,15 @@ fn audit_rounding(engine: &Engine, job: &Job, rounding: Option<&mapping::Roundin
     }
 }
 
-fn order(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+/// Issue #5: the lease is renewed right before a document is searched for and created, so no other worker can
+/// take the job over between our search and our create (customer matching before it can take long). A lost
+/// lease ends the attempt here, before anything is sent.
+fn before_create(engine: &Engine, claimed: &ClaimedJob) -> Result<(), JobFailure> {
+    engine.renew(&claimed.lease).map_err(JobFailure::from)
+}
+
+fn order(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure> {
+    let job = &claimed.job;
     let order = Order::from_json(job.payload.as_bytes())
         .map_err(|e| JobFailure::permanent(e.to_string()))?;
     if !mapping::should_map(&order, engine.settings()) {
@@ -138,6 +147,7 @@ fn order(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
         return Ok(done);
     }
     let customer = super::customers::resolve(engine, &docs.customer_ref, docs.customer.as_ref())?;
+    before_create(engine, claimed)?;
     let started = Instant::now();
     let outcome = match &mut docs.document {
         SalesDocument::Invoice(dto) => {
@@ -184,7 +194,8 @@ struct RefundEnvelope {
     refund: serde_json::Value,
 }
 
-fn refund(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+fn refund(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure> {
+    let job = &claimed.job;
     let env: RefundEnvelope = serde_json::from_str(&job.payload)
         .map_err(|e| JobFailure::permanent(format!("refund payload: {e}")))?;
     let order = serde_json::from_value::<Order>(env.order)
@@ -211,6 +222,7 @@ fn refund(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
     }
     let customer = super::customers::resolve(engine, &note.customer_ref, None)?;
     note.credit_note.customer_number = Some(DtoValue { value: customer });
+    before_create(engine, claimed)?;
     let started = Instant::now();
     let outcome = engine
         .visma()

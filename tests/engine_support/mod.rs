@@ -190,7 +190,7 @@ pub fn client(sim: &RunningSimulator, clock: Arc<dyn Clock>) -> Client {
 pub fn fast_options() -> EngineOptions {
     EngineOptions {
         lease: Duration::from_secs(600),
-        batch: 20,
+        batch: EngineOptions::default().batch,
         retry_base: Duration::from_millis(200),
         retry_cap: Duration::from_secs(2),
     }
@@ -331,4 +331,24 @@ pub fn audit_counts(db: &std::path::Path) -> BTreeMap<String, i64> {
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
         .expect("audit rows");
     rows.map(|r| r.expect("audit row")).collect()
+}
+
+/// The most claims any job needed (a job that reaches the store's limit, 10, would be dead).
+pub fn max_attempts(db: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).expect("open the queue");
+    conn.query_row("SELECT coalesce(max(attempts), 0) FROM jobs", [], |r| {
+        r.get(0)
+    })
+    .expect("max attempts")
+}
+
+/// Billing e-mails that have more than one Visma customer (per-email identity must give one each).
+pub fn duplicate_customers(sim: &RunningSimulator) -> Vec<(String, usize)> {
+    let mut by_email: BTreeMap<String, usize> = BTreeMap::new();
+    for c in sim.inspect().store.customers {
+        if let Some(email) = c["mainContact"]["email"].as_str() {
+            *by_email.entry(email.trim().to_lowercase()).or_default() += 1;
+        }
+    }
+    by_email.into_iter().filter(|(_, n)| *n > 1).collect()
 }
