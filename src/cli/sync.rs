@@ -8,7 +8,7 @@ use ml_connector::clock::{Clock, SystemClock};
 use ml_connector::engine::{self, Engine, EngineOptions};
 use ml_connector::settings::Settings;
 use ml_connector::store::audit::AuditQuery;
-use ml_connector::store::queue::{JobId, JobKind, JobSource};
+use ml_connector::store::queue::{Dependency, JobId, JobKind, JobSource};
 use ml_connector::store::Store;
 use ml_connector::visma::Client;
 use serde_json::json;
@@ -245,11 +245,20 @@ fn status(a: &StoreArgs) -> anyhow::Result<ExitCode> {
             "counts": {"pending": counts.pending, "running": counts.running, "done": counts.done,
                        "failed": counts.failed, "dead": counts.dead},
             "oldest_pending": oldest.map(|j| json!({"job_id": j.id.get(), "kind": j.kind.as_str(),
-                "woo_id": j.woo_id, "since": j.created_at, "next_attempt_at": j.next_attempt_at})),
+                "woo_id": j.woo_id, "since": j.created_at, "next_attempt_at": j.next_attempt_at,
+                "waiting_for": j.depends_on.as_ref().map(waiting_for)})),
             "last_error": last_error,
         }))?
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a pending job waits for, in the merchant's words (a refund whose order is not posted yet).
+fn waiting_for(d: &Dependency) -> String {
+    match d {
+        Dependency::Woo { kind, woo_id } => format!("{kind} {woo_id} to be posted"),
+        Dependency::Job(id) => format!("job {} to finish", id.get()),
+    }
 }
 
 fn audit(a: &AuditArgs) -> anyhow::Result<ExitCode> {

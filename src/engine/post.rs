@@ -27,6 +27,20 @@ pub(crate) fn process(engine: &Engine, claimed: &ClaimedJob) -> Result<Completio
     }
 }
 
+/// An error with its causes, for the job's reason. Issue #5: `WooError::Json` says only "order is not valid
+/// WooCommerce JSON" and keeps the parser's position and expected type in its source, which the reason
+/// dropped; the merchant could not tell what to fix (tests/engine_bad_input.rs).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 /// The hash the id map keeps: of the Visma document we sent, so a WooCommerce edit that does not change the
 /// document (a status change, a note) is "already posted", and one that does is "edited after posting".
 fn document_hash(doc: &impl serde::Serialize) -> Result<String, JobFailure> {
@@ -119,7 +133,7 @@ fn before_create(engine: &Engine, claimed: &ClaimedJob) -> Result<(), JobFailure
 fn order(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure> {
     let job = &claimed.job;
     let order = Order::from_json(job.payload.as_bytes())
-        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     if !mapping::should_map(&order, engine.settings()) {
         let posted = engine
             .store()
@@ -138,7 +152,7 @@ fn order(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure
         });
     }
     let mut docs = mapping::map_order(&order, engine.settings())
-        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let hash = match &docs.document {
         SalesDocument::Invoice(dto) => document_hash(dto)?,
         SalesDocument::SalesOrder(cmd) => document_hash(cmd)?,
@@ -215,7 +229,7 @@ fn refund(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailur
         )));
     }
     let mut note = mapping::map_refund(&refund, &order, engine.settings())
-        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let hash = document_hash(&note.credit_note)?;
     if let Some(done) = on_record(engine, job, JobKind::Refund, &hash)? {
         return Ok(done);
@@ -242,9 +256,9 @@ fn refund(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailur
 
 fn customer(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
     let customer = Customer::from_json(job.payload.as_bytes())
-        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let (cref, party) = mapping::map_customer(&customer, engine.settings())
-        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let hash = match &party {
         mapping::Party::Customer(dto) => document_hash(dto)?,
         mapping::Party::Supplier(dto) => document_hash(dto)?,
