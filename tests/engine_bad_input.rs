@@ -341,7 +341,7 @@ fn resent_and_edited_orders_never_make_a_second_document() {
     let r = drain_until_settled(&engine, &rig.clock, |_| {});
     assert_eq!((r.posted, r.edited_after_posting), (0, 1), "{r:?}");
 
-    assert_exactly_once(&rig.sim, &[o.clone()]);
+    assert_exactly_once(&rig.sim, std::slice::from_ref(&o));
     let actions: Vec<String> = engine
         .store()
         .audit_entries(&ml_connector::store::audit::AuditQuery {
@@ -400,7 +400,7 @@ fn a_corrupted_database_is_refused_clearly_and_left_untouched() {
     }
     std::fs::write(&damaged, &queue).expect("write");
     let outcome = Store::open(&damaged).and_then(|s| s.check_integrity().map(|()| s));
-    let err = outcome.err().expect("damage is detected");
+    let err = outcome.expect_err("damage is detected");
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
 
     // The intact original still holds its three jobs.
