@@ -295,6 +295,11 @@ pub fn assert_exactly_once(sim: &RunningSimulator, orders: &[TestOrder]) {
         "Visma amount differs from WooCommerce total: {wrong_total:?}"
     );
     assert!(strays.is_empty(), "unexpected invoices: {strays:?}");
+    let doubles = duplicate_customers(sim);
+    assert!(
+        doubles.is_empty(),
+        "one Visma customer per e-mail, got: {doubles:?}"
+    );
 }
 
 /// Every order job is `done` (none pending, running, failed or dead) and the id map holds each order once.
