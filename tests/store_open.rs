@@ -23,6 +23,7 @@ fn each_migration_applies_in_order_on_memory() {
             "audit",
             "credentials",
             "cursors",
+            "customer_claims",
             "customer_index",
             "id_map",
             "jobs",

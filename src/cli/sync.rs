@@ -5,10 +5,10 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use ml_connector::clock::{Clock, SystemClock};
-use ml_connector::engine::{self, Engine};
+use ml_connector::engine::{self, Engine, EngineOptions};
 use ml_connector::settings::Settings;
 use ml_connector::store::audit::AuditQuery;
-use ml_connector::store::queue::{JobId, JobKind, JobSource};
+use ml_connector::store::queue::{Dependency, JobId, JobKind, JobSource};
 use ml_connector::store::Store;
 use ml_connector::visma::Client;
 use serde_json::json;
@@ -75,6 +75,9 @@ pub struct DrainArgs {
     /// Post to a running `ml-connector simulate` at this base URL instead of the settings' connection.
     #[arg(long)]
     simulator: Option<String>,
+    /// Seconds a claimed job stays ours; a crashed worker's jobs come back after this.
+    #[arg(long, default_value_t = 300)]
+    lease_secs: u64,
 }
 
 /// `audit` arguments.
@@ -211,7 +214,10 @@ fn drain(a: &DrainArgs) -> anyhow::Result<ExitCode> {
     let deadline = a.max_seconds.map(|s| {
         clock.now() + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000))
     });
-    let engine = Engine::new(store, settings, client, clock);
+    let engine = Engine::new(store, settings, client, clock).with_options(EngineOptions {
+        lease: std::time::Duration::from_secs(a.lease_secs.max(1)),
+        ..EngineOptions::default()
+    });
     let report = engine.drain(a.limit, deadline)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(if report.is_clean() {
@@ -239,11 +245,20 @@ fn status(a: &StoreArgs) -> anyhow::Result<ExitCode> {
             "counts": {"pending": counts.pending, "running": counts.running, "done": counts.done,
                        "failed": counts.failed, "dead": counts.dead},
             "oldest_pending": oldest.map(|j| json!({"job_id": j.id.get(), "kind": j.kind.as_str(),
-                "woo_id": j.woo_id, "since": j.created_at, "next_attempt_at": j.next_attempt_at})),
+                "woo_id": j.woo_id, "since": j.created_at, "next_attempt_at": j.next_attempt_at,
+                "waiting_for": j.depends_on.as_ref().map(waiting_for)})),
             "last_error": last_error,
         }))?
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a pending job waits for, in the merchant's words (a refund whose order is not posted yet).
+fn waiting_for(d: &Dependency) -> String {
+    match d {
+        Dependency::Woo { kind, woo_id } => format!("{kind} {woo_id} to be posted"),
+        Dependency::Job(id) => format!("job {} to finish", id.get()),
+    }
 }
 
 fn audit(a: &AuditArgs) -> anyhow::Result<ExitCode> {

@@ -36,11 +36,14 @@ pub(crate) fn resolve(
         let Some(body) = body else {
             return Ok(number.clone());
         };
-        engine
-            .visma()
-            .create_customer_once(number, body)
-            .map_err(|e| JobFailure::visma("customer.create", &e))?;
-        remember(engine, &store_id, &cref.email_key, number)?;
+        // Two workers creating the same number: the second create would be rejected as a duplicate number.
+        with_claim(engine, &store_id, &format!("number:{number}"), || {
+            engine
+                .visma()
+                .create_customer_once(number, body)
+                .map_err(|e| JobFailure::visma("customer.create", &e))?;
+            remember(engine, &store_id, &cref.email_key, number)
+        })?;
         return Ok(number.clone());
     }
     if let Some(number) = indexed {
@@ -57,17 +60,71 @@ pub(crate) fn resolve(
              or prefix numbering",
         ));
     }
-    if let Some(number) = refresh_and_find(engine, &store_id, &cref.email_key)? {
+    with_claim(
+        engine,
+        &store_id,
+        &format!("email:{}", cref.email_key),
+        || {
+            // Another worker may have created it between our index miss and our claim.
+            if let Some(number) = engine
+                .store()
+                .customer_by_email(&store_id, &cref.email_key)?
+            {
+                return Ok(number);
+            }
+            create_by_email(engine, &store_id, &cref.email_key, body)
+        },
+    )
+}
+
+/// Issue #5: runs `create` while holding the store's creation claim on `key`, so no two workers (in any
+/// process) search-then-create the same customer at once: with Visma's series numbering both found nothing and
+/// both created one (tests/engine_processes.rs). Without the claim the job waits and tries again; by then the
+/// holder has put the customer in the index.
+fn with_claim<T>(
+    engine: &Engine,
+    store_id: &str,
+    key: &str,
+    create: impl FnOnce() -> Result<T, JobFailure>,
+) -> Result<T, JobFailure> {
+    let store = engine.store();
+    if !store.claim_customer_creation(
+        store_id,
+        key,
+        &engine.owner,
+        engine.now(),
+        engine.options.lease,
+    )? {
+        return Err(JobFailure::later(
+            "another worker is creating this order's Visma customer; trying again shortly",
+        ));
+    }
+    let result = create();
+    if let Err(e) = store.release_customer_creation(store_id, key, &engine.owner) {
+        // The claim expires with the lease; a failed release only delays the other workers.
+        tracing::warn!(error = %e, "could not release a customer creation claim");
+    }
+    result
+}
+
+/// Creates a customer numbered by Visma's series for `email_key`, unless the delta shows one already.
+fn create_by_email(
+    engine: &Engine,
+    store_id: &str,
+    email_key: &str,
+    body: &CustomerUpdateDto,
+) -> Result<String, JobFailure> {
+    if let Some(number) = refresh_and_find(engine, store_id, email_key)? {
         return Ok(number);
     }
     match engine.visma().create_customer(body) {
         Ok(number) => {
-            remember(engine, &store_id, &cref.email_key, &number)?;
+            remember(engine, store_id, email_key, &number)?;
             Ok(number)
         }
         Err(e) if e.is_outcome_unknown() => {
             // The create may have landed: look again before the job is retried.
-            match refresh_and_find(engine, &store_id, &cref.email_key) {
+            match refresh_and_find(engine, store_id, email_key) {
                 Ok(Some(number)) => Ok(number),
                 _ => Err(JobFailure::visma("customer.create", &e)),
             }

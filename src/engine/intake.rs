@@ -28,7 +28,7 @@ pub enum IntakeError {
     Store {
         /// The job kind.
         kind: &'static str,
-        /// The store's error (boxed: it is large and this path is rare).
+        /// The store's error (boxed: `StoreError` is large and this enum travels on the checkout path).
         #[source]
         source: Box<StoreError>,
     },

@@ -6,7 +6,7 @@ use super::{Engine, JobFailure};
 use crate::mapping::{self, SalesDocument};
 use crate::store::audit::{Attempt, AuditAction, AuditEvent};
 use crate::store::idmap::NewMapping;
-use crate::store::queue::{Completion, Job, JobKind};
+use crate::store::queue::{ClaimedJob, Completion, Job, JobKind};
 use crate::visma::dto::DtoValue;
 use crate::visma::CreateOutcome;
 use crate::woo::{Customer, Order, Refund};
@@ -14,16 +14,31 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 
-/// Runs `job` against Visma and returns how it completed, or why not.
-pub(crate) fn process(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+/// Runs a claimed job against Visma and returns how it completed, or why not.
+pub(crate) fn process(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure> {
+    let job = &claimed.job;
     match job.kind {
-        JobKind::Order => order(engine, job),
-        JobKind::Refund => refund(engine, job),
+        JobKind::Order => order(engine, claimed),
+        JobKind::Refund => refund(engine, claimed),
         JobKind::Customer => customer(engine, job),
         JobKind::Payment => Err(JobFailure::permanent(
             "payment jobs are not queued by this version; payments are posted with their order",
         )),
     }
+}
+
+/// An error with its causes, for the job's reason. Issue #5: `WooError::Json` says only "order is not valid
+/// WooCommerce JSON" and keeps the parser's position and expected type in its source, which the reason
+/// dropped; the merchant could not tell what to fix (tests/engine_bad_input.rs).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// The hash the id map keeps: of the Visma document we sent, so a WooCommerce edit that does not change the
@@ -108,9 +123,17 @@ fn audit_rounding(engine: &Engine, job: &Job, rounding: Option<&mapping::Roundin
     }
 }
 
-fn order(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+/// Issue #5: the lease is renewed right before a document is searched for and created, so no other worker can
+/// take the job over between our search and our create (customer matching before it can take long). A lost
+/// lease ends the attempt here, before anything is sent.
+fn before_create(engine: &Engine, claimed: &ClaimedJob) -> Result<(), JobFailure> {
+    engine.renew(&claimed.lease).map_err(JobFailure::from)
+}
+
+fn order(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure> {
+    let job = &claimed.job;
     let order = Order::from_json(job.payload.as_bytes())
-        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     if !mapping::should_map(&order, engine.settings()) {
         let posted = engine
             .store()
@@ -129,7 +152,7 @@ fn order(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
         });
     }
     let mut docs = mapping::map_order(&order, engine.settings())
-        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let hash = match &docs.document {
         SalesDocument::Invoice(dto) => document_hash(dto)?,
         SalesDocument::SalesOrder(cmd) => document_hash(cmd)?,
@@ -138,6 +161,7 @@ fn order(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
         return Ok(done);
     }
     let customer = super::customers::resolve(engine, &docs.customer_ref, docs.customer.as_ref())?;
+    before_create(engine, claimed)?;
     let started = Instant::now();
     let outcome = match &mut docs.document {
         SalesDocument::Invoice(dto) => {
@@ -184,7 +208,8 @@ struct RefundEnvelope {
     refund: serde_json::Value,
 }
 
-fn refund(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+fn refund(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure> {
+    let job = &claimed.job;
     let env: RefundEnvelope = serde_json::from_str(&job.payload)
         .map_err(|e| JobFailure::permanent(format!("refund payload: {e}")))?;
     let order = serde_json::from_value::<Order>(env.order)
@@ -204,13 +229,14 @@ fn refund(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
         )));
     }
     let mut note = mapping::map_refund(&refund, &order, engine.settings())
-        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let hash = document_hash(&note.credit_note)?;
     if let Some(done) = on_record(engine, job, JobKind::Refund, &hash)? {
         return Ok(done);
     }
     let customer = super::customers::resolve(engine, &note.customer_ref, None)?;
     note.credit_note.customer_number = Some(DtoValue { value: customer });
+    before_create(engine, claimed)?;
     let started = Instant::now();
     let outcome = engine
         .visma()
@@ -230,9 +256,9 @@ fn refund(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
 
 fn customer(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
     let customer = Customer::from_json(job.payload.as_bytes())
-        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let (cref, party) = mapping::map_customer(&customer, engine.settings())
-        .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let hash = match &party {
         mapping::Party::Customer(dto) => document_hash(dto)?,
         mapping::Party::Supplier(dto) => document_hash(dto)?,

@@ -1,10 +1,12 @@
 //! Visma customer numbers by normalised billing e-mail (per-email customers numbered by Visma's series).
 //! The engine fills it from customers it creates and from Visma's `lastModifiedDateTime` delta; it is a cache
 //! of Visma's truth, never the reverse. No interpretation of the e-mail here: callers pass the normalised key.
+//! Creation claims (Issue #5) let one worker at a time create the customer of a key, across processes.
 
 use super::{ts, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
+use std::time::Duration;
 
 impl Store {
     /// The Visma customer number recorded for `email_key` in shop `store_id`.
@@ -61,6 +63,61 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Takes the right to create the Visma customer of `claim_key` for `owner` until `now + lease`. True when
+    /// taken: the key was free, its claim expired (a crashed worker), or `owner` already held it.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an empty key or owner; [`StoreError::Busy`] (retryable); SQLite failures.
+    pub fn claim_customer_creation(
+        &self,
+        store_id: &str,
+        claim_key: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        if claim_key.is_empty() || owner.is_empty() {
+            return Err(StoreError::Invalid {
+                field: "customer_claims",
+                reason: "claim key and owner must not be empty".to_owned(),
+            });
+        }
+        let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::days(1));
+        let tx = self.begin()?;
+        let changed = tx
+            .prepare_cached(
+                "INSERT INTO customer_claims (store_id, claim_key, owner, expires_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (store_id, claim_key) DO UPDATE SET owner = excluded.owner, \
+                 expires_at = excluded.expires_at \
+                 WHERE customer_claims.owner = excluded.owner OR customer_claims.expires_at <= ?5",
+            )
+            .and_then(|mut s| s.execute(params![store_id, claim_key, owner, ts(expires), ts(now)]))
+            .map_err(|e| self.classify("claim customer creation", e))?;
+        self.commit(tx, "claim customer creation")?;
+        Ok(changed == 1)
+    }
+
+    /// Gives up `owner`'s claim on `claim_key`. Zero rows is fine: the claim expired and another worker has it.
+    ///
+    /// # Errors
+    /// SQLite failures.
+    pub fn release_customer_creation(
+        &self,
+        store_id: &str,
+        claim_key: &str,
+        owner: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.begin()?;
+        tx.prepare_cached(
+            "DELETE FROM customer_claims WHERE store_id = ?1 AND claim_key = ?2 AND owner = ?3",
+        )
+        .and_then(|mut s| s.execute(params![store_id, claim_key, owner]))
+        .map_err(|e| self.classify("release customer creation", e))?;
+        self.commit(tx, "release customer creation")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +154,35 @@ mod tests {
         assert!(store
             .index_customers("s", &[(String::new(), "1".into())], now)
             .is_err());
+    }
+
+    #[test]
+    fn one_worker_at_a_time_may_create_a_customer_and_a_dead_claim_expires() {
+        let store = Store::open_in_memory().expect("in-memory store");
+        let now = Utc::now();
+        let lease = Duration::from_secs(60);
+        let claim = |owner: &str, at| {
+            store
+                .claim_customer_creation("s", "a@b.no", owner, at, lease)
+                .expect("claim")
+        };
+        assert!(claim("w1", now));
+        assert!(!claim("w2", now), "held by w1");
+        assert!(claim("w1", now), "w1 may renew its own claim");
+        assert!(
+            claim("w2", now + chrono::Duration::seconds(61)),
+            "w1's claim expired"
+        );
+        store
+            .release_customer_creation("s", "a@b.no", "w1")
+            .expect("stale release");
+        assert!(
+            !claim("w3", now + chrono::Duration::seconds(62)),
+            "w1's late release left w2's claim"
+        );
+        store
+            .release_customer_creation("s", "a@b.no", "w2")
+            .expect("release");
+        assert!(claim("w3", now + chrono::Duration::seconds(62)));
     }
 }

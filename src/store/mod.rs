@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0002_customer_index",
         sql: include_str!("migrations/0002_customer_index.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_customer_claims",
+        sql: include_str!("migrations/0003_customer_claims.sql"),
+    },
 ];
 
 /// One schema change, embedded in the binary.

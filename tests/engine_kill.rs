@@ -1,0 +1,94 @@
+//! Issue #5, test 2: `ml-connector drain` killed with SIGKILL at random moments, 50 times, against a simulator
+//! that also drops 5 % of create answers and fails 10 % of calls; then one drain to completion. Every order must
+//! be in Visma exactly once with WooCommerce's total, and every job done.
+//!
+//! The simulator runs in this test process (it outlives every killed CLI). The kill delays are real time on
+//! purpose (the worker is another process on the system clock) and come from a seeded RNG; nothing is asserted
+//! about timing. The final drain runs in-process on a manual clock set two hours ahead, so every backoff and
+//! every lease of a killed worker has run out without waiting.
+
+mod engine_support;
+
+use engine_support::{
+    assert_all_done, assert_exactly_once, audit_counts, drain_until_settled, engine, max_attempts,
+    orders, settings, simulator,
+};
+use ml_connector::clock::{Clock, ManualClock, SystemClock};
+use ml_connector::store::queue::{JobKind, JobSource};
+use ml_connector::store::Store;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+const ORDERS: usize = 200;
+const KILLS: usize = 50;
+
+#[test]
+fn drain_killed_fifty_times_then_finished_posts_every_order_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("queue.sqlite");
+    let system: Arc<dyn Clock> = Arc::new(SystemClock);
+    let sim = simulator(system.clone(), 0.10, 0.05, 3600);
+    let orders = orders(ORDERS, 800_000);
+    {
+        let store = Store::open(&db).expect("queue");
+        for o in &orders {
+            ml_connector::engine::enqueue(
+                &store,
+                "default",
+                JobKind::Order,
+                &o.json,
+                JobSource::Cli,
+                system.now(),
+            )
+            .expect("enqueue");
+        }
+    }
+
+    let mut rng = StdRng::seed_from_u64(0x5eed_0005);
+    let mut killed_running = 0;
+    for _ in 0..KILLS {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ml-connector"))
+            .arg("drain")
+            .arg("--db")
+            .arg(&db)
+            .args(["--simulator", &sim.base_url(), "--lease-secs", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ml-connector drain");
+        std::thread::sleep(Duration::from_millis(rng.gen_range(20..400)));
+        if child.try_wait().expect("child status").is_none() {
+            killed_running += 1;
+        }
+        child.kill().ok(); // SIGKILL on Unix; an already finished drain is fine
+        child.wait().expect("reap the child");
+    }
+    let before = sim.inspect().store.invoices.len();
+    eprintln!("{killed_running} of {KILLS} drains were killed mid-run; {before} invoices so far");
+    assert!(
+        killed_running >= KILLS / 2,
+        "too few drains were still running when killed"
+    );
+
+    // Two hours later (manual clock): every lease of a killed worker and every backoff has expired.
+    let clock = ManualClock::new(system.now() + chrono::Duration::hours(2));
+    let engine = engine(Store::open(&db).expect("reopen"), settings(), &sim, &clock);
+    engine
+        .store()
+        .check_integrity()
+        .expect("the killed workers left an intact database");
+    let report = drain_until_settled(&engine, &clock, |_| {});
+    eprintln!("final drain: {report:?}");
+    eprintln!(
+        "audit actions: {:?}; most claims of one job: {}",
+        audit_counts(&db),
+        max_attempts(&db)
+    );
+
+    assert_exactly_once(&sim, &orders);
+    assert_all_done(engine.store(), &orders);
+    assert_eq!(report.failed + report.dead, 0, "{report:?}");
+}
