@@ -163,8 +163,7 @@ fn enqueue(a: &EnqueueArgs) -> anyhow::Result<ExitCode> {
         (Some(o), None, None, _) => (JobKind::Order, read(o)?),
         (None, Some(c), None, _) => (JobKind::Customer, read(c)?),
         (None, None, Some(r), Some(o)) => {
-            let order: serde_json::Value =
-                serde_json::from_str(&read(o)?).context("order JSON")?;
+            let order: serde_json::Value = serde_json::from_str(&read(o)?).context("order JSON")?;
             let refund: serde_json::Value =
                 serde_json::from_str(&read(r)?).context("refund JSON")?;
             (

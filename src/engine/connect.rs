@@ -22,12 +22,24 @@ pub fn client_config(
     } else {
         c.client_secret_env.as_str()
     };
-    let secret = env(secret_var).filter(|s| !s.is_empty()).ok_or_else(|| VismaError::Config {
-        field: "connection.client_secret_env",
-        reason: format!("environment variable {secret_var} is not set"),
-    })?;
-    let mut config = Config::visma_net(c.client_id.clone(), Secret::new(secret), c.tenant_id.clone());
-    let or = |v: &str, d: &str| if v.is_empty() { d.to_owned() } else { v.to_owned() };
+    let secret = env(secret_var)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| VismaError::Config {
+            field: "connection.client_secret_env",
+            reason: format!("environment variable {secret_var} is not set"),
+        })?;
+    let mut config = Config::visma_net(
+        c.client_id.clone(),
+        Secret::new(secret),
+        c.tenant_id.clone(),
+    );
+    let or = |v: &str, d: &str| {
+        if v.is_empty() {
+            d.to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
     let urls = (
         or(&c.token_url, &config.token_url),
         or(&c.api_base_url, &config.api_base_url),

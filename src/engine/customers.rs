@@ -24,7 +24,9 @@ pub(crate) fn resolve(
     let indexed = if cref.email_key.is_empty() {
         None
     } else {
-        engine.store().customer_by_email(&store_id, &cref.email_key)?
+        engine
+            .store()
+            .customer_by_email(&store_id, &cref.email_key)?
     };
     if let Some(number) = &cref.number {
         // Generic customer (no body) or one already created by us: nothing to send.
@@ -89,7 +91,10 @@ pub(crate) fn upsert(
                     .get_customer(n)
                     .map_err(|e| JobFailure::visma("customer.get", &e))?
                     .map(|_| n.clone()),
-                None => match engine.store().customer_by_email(&store_id, &cref.email_key)? {
+                None => match engine
+                    .store()
+                    .customer_by_email(&store_id, &cref.email_key)?
+                {
                     Some(n) => Some(n),
                     None => refresh_and_find(engine, &store_id, &cref.email_key)?,
                 },

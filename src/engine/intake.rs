@@ -101,7 +101,8 @@ pub fn key_of(kind: JobKind, payload: &[u8]) -> Result<Keyed, IntakeError> {
             })
         }
         _ => {
-            let head: Head = serde_json::from_slice(payload).map_err(|e| malformed(e.to_string()))?;
+            let head: Head =
+                serde_json::from_slice(payload).map_err(|e| malformed(e.to_string()))?;
             Ok(Keyed {
                 kind,
                 woo_id: entity_id(&head.id).map_err(malformed)?,
@@ -201,11 +202,23 @@ mod tests {
     #[test]
     fn string_ids_are_accepted_and_bad_ids_refused() {
         assert_eq!(
-            key_of(JobKind::Customer, br#"{"id":"12"}"#).expect("valid").woo_id,
+            key_of(JobKind::Customer, br#"{"id":"12"}"#)
+                .expect("valid")
+                .woo_id,
             12
         );
-        for bad in [&br#"{"id":0}"#[..], br#"{"id":-3}"#, br#"{"id":"x"}"#, br#"{}"#, b"not json"] {
-            assert!(key_of(JobKind::Order, bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        for bad in [
+            &br#"{"id":0}"#[..],
+            br#"{"id":-3}"#,
+            br#"{"id":"x"}"#,
+            br#"{}"#,
+            b"not json",
+        ] {
+            assert!(
+                key_of(JobKind::Order, bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -231,8 +244,15 @@ mod tests {
     fn malformed_payload_is_refused_with_an_audit_row_and_nothing_queued() {
         let store = Store::open_in_memory().expect("store");
         let now = Utc::now();
-        let err = enqueue(&store, "default", JobKind::Order, "{oops", JobSource::Hook, now)
-            .expect_err("malformed");
+        let err = enqueue(
+            &store,
+            "default",
+            JobKind::Order,
+            "{oops",
+            JobSource::Hook,
+            now,
+        )
+        .expect_err("malformed");
         assert!(matches!(err, IntakeError::Malformed { .. }), "{err}");
         assert_eq!(store.counts_by_state().expect("counts").pending, 0);
         assert_eq!(store.audit_count().expect("audit"), 1);
@@ -240,7 +260,9 @@ mod tests {
 
     #[test]
     fn unknown_kind_is_named() {
-        assert!(matches!(parse_kind("invoice"), Err(IntakeError::UnknownKind(k)) if k == "invoice"));
+        assert!(
+            matches!(parse_kind("invoice"), Err(IntakeError::UnknownKind(k)) if k == "invoice")
+        );
         assert_eq!(parse_kind("refund").expect("known"), JobKind::Refund);
     }
 }

@@ -242,9 +242,9 @@ impl Engine {
         let mut handled = 0u32;
         while handled < limit && deadline.is_none_or(|d| self.clock.now() < d) {
             let want = self.options.batch.min(limit - handled).max(1);
-            let batch = self
-                .store
-                .claim(&self.owner, self.clock.now(), self.options.lease, want)?;
+            let batch =
+                self.store
+                    .claim(&self.owner, self.clock.now(), self.options.lease, want)?;
             if batch.is_empty() {
                 break;
             }

@@ -74,15 +74,24 @@ mod tests {
             .index_customers("s", &[("a@b.no".into(), "10001".into())], now)
             .expect("index");
         assert_eq!(
-            store.customer_by_email("s", "a@b.no").expect("query").as_deref(),
+            store
+                .customer_by_email("s", "a@b.no")
+                .expect("query")
+                .as_deref(),
             Some("10001")
         );
-        assert_eq!(store.customer_by_email("other", "a@b.no").expect("query"), None);
+        assert_eq!(
+            store.customer_by_email("other", "a@b.no").expect("query"),
+            None
+        );
         store
             .index_customers("s", &[("a@b.no".into(), "10002".into())], now)
             .expect("re-index");
         assert_eq!(
-            store.customer_by_email("s", "a@b.no").expect("query").as_deref(),
+            store
+                .customer_by_email("s", "a@b.no")
+                .expect("query")
+                .as_deref(),
             Some("10002")
         );
         assert!(store
