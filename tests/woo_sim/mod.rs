@@ -91,8 +91,14 @@ impl WooSim {
             .route("/wp-json/wc/v3/orders/{id}", get(get_order))
             .route("/wp-json/wc/v3/orders/{id}/refunds", get(list_refunds))
             .route("/wp-json/wc/v3/customers", get(list_customers))
-            .route("/wp-json/wc/v3/webhooks", get(list_webhooks).post(create_webhook))
-            .route("/wp-json/wc/v3/webhooks/{id}", axum::routing::put(update_webhook))
+            .route(
+                "/wp-json/wc/v3/webhooks",
+                get(list_webhooks).post(create_webhook),
+            )
+            .route(
+                "/wp-json/wc/v3/webhooks/{id}",
+                axum::routing::put(update_webhook),
+            )
             .with_state(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -159,7 +165,11 @@ impl WooSim {
             let gmt = now.format("%Y-%m-%dT%H:%M:%S").to_string();
             order["date_modified_gmt"] = json!(gmt);
             order["date_modified"] = json!(gmt);
-            let topic = if s.orders.contains_key(&id) { "order.updated" } else { "order.created" };
+            let topic = if s.orders.contains_key(&id) {
+                "order.updated"
+            } else {
+                "order.created"
+            };
             s.orders.insert(id, order.clone());
             (topic, order)
         };
@@ -220,7 +230,10 @@ impl WooSim {
             .header("X-WC-Webhook-Event", event)
             .header("X-WC-Webhook-Signature", signature)
             .header("X-WC-Webhook-ID", h.id.to_string())
-            .header("X-WC-Webhook-Delivery-ID", "9de19d8018c12dcad4ad3c704fcd93fc")
+            .header(
+                "X-WC-Webhook-Delivery-ID",
+                "9de19d8018c12dcad4ad3c704fcd93fc",
+            )
             .body(body.to_owned())
             .send()
             .ok()
@@ -230,7 +243,9 @@ impl WooSim {
     /// `WC_Webhook::log_delivery()` + `failed_delivery()`.
     fn record(&self, id: u64, status: Option<u16>) {
         let mut s = self.state();
-        let Some(h) = s.webhooks.iter_mut().find(|w| w.id == id) else { return };
+        let Some(h) = s.webhooks.iter_mut().find(|w| w.id == id) else {
+            return;
+        };
         match status {
             Some(200..=302) => h.failure_count = 0,
             _ if h.failure_count > 5 => h.status = "disabled".into(),
@@ -271,7 +286,11 @@ fn lock(s: &Arc<Mutex<SimState>>) -> MutexGuard<'_, SimState> {
 }
 
 /// Basic auth with the key pair, else WooCommerce's 401.
-fn authorised(st: &Arc<Mutex<SimState>>, headers: &HeaderMap, path: String) -> Result<(), Response> {
+fn authorised(
+    st: &Arc<Mutex<SimState>>,
+    headers: &HeaderMap,
+    path: String,
+) -> Result<(), Response> {
     lock(st).requests.push(path);
     let expected = format!(
         "Basic {}",
@@ -291,12 +310,24 @@ fn authorised(st: &Arc<Mutex<SimState>>, headers: &HeaderMap, path: String) -> R
 fn page(items: Vec<Value>, q: &HashMap<String, String>) -> Response {
     let per_page: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(10);
     if per_page == 0 || per_page > 100 {
-        return (StatusCode::BAD_REQUEST, Json(json!({"code": "rest_invalid_param"}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"code": "rest_invalid_param"})),
+        )
+            .into_response();
     }
-    let page: usize = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+    let page: usize = q
+        .get("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let total = items.len();
     let pages = total.div_ceil(per_page);
-    let slice: Vec<Value> = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
     let mut r = Json(slice).into_response();
     r.headers_mut().insert("X-WP-Total", total.into());
     r.headers_mut().insert("X-WP-TotalPages", pages.into());
@@ -307,7 +338,11 @@ fn gmt(v: &Value) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(v["date_modified_gmt"].as_str()?, "%Y-%m-%dT%H:%M:%S").ok()
 }
 
-async fn list_orders(State(st): Shared, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list_orders(
+    State(st): Shared,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(r) = authorised(&st, &headers, format!("/orders?{q:?}")) {
         return r;
     }
@@ -316,7 +351,11 @@ async fn list_orders(State(st): Shared, headers: HeaderMap, Query(q): Query<Hash
         .and_then(|v| NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S").ok());
     if after.is_some() && q.get("dates_are_gmt").map(String::as_str) != Some("true") {
         // Local-time comparison would shift the window by the shop's offset; the client must ask for GMT.
-        return (StatusCode::BAD_REQUEST, Json(json!({"code": "test_sim_requires_gmt"}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"code": "test_sim_requires_gmt"})),
+        )
+            .into_response();
     }
     let mut items: Vec<Value> = lock(&st)
         .orders
@@ -339,11 +378,20 @@ async fn get_order(State(st): Shared, headers: HeaderMap, Path(id): Path<u64>) -
     }
     match lock(&st).orders.get(&id) {
         Some(o) => Json(o.clone()).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(json!({"code": "woocommerce_rest_shop_order_invalid_id"}))).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"code": "woocommerce_rest_shop_order_invalid_id"})),
+        )
+            .into_response(),
     }
 }
 
-async fn list_refunds(State(st): Shared, headers: HeaderMap, Path(id): Path<u64>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list_refunds(
+    State(st): Shared,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(r) = authorised(&st, &headers, format!("/orders/{id}/refunds")) {
         return r;
     }
@@ -351,7 +399,11 @@ async fn list_refunds(State(st): Shared, headers: HeaderMap, Path(id): Path<u64>
     page(items, &q)
 }
 
-async fn list_customers(State(st): Shared, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list_customers(
+    State(st): Shared,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(r) = authorised(&st, &headers, "/customers".into()) {
         return r;
     }
@@ -364,7 +416,11 @@ fn hook_json(h: &SimWebhook) -> Value {
            "resource": h.topic.split('.').next(), "event": h.topic.split('.').nth(1), "hooks": [], "secret": h.secret})
 }
 
-async fn list_webhooks(State(st): Shared, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list_webhooks(
+    State(st): Shared,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(r) = authorised(&st, &headers, "/webhooks".into()) {
         return r;
     }
@@ -372,7 +428,11 @@ async fn list_webhooks(State(st): Shared, headers: HeaderMap, Query(q): Query<Ha
     page(items, &q)
 }
 
-async fn create_webhook(State(st): Shared, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+async fn create_webhook(
+    State(st): Shared,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
     if let Err(r) = authorised(&st, &headers, "POST /webhooks".into()) {
         return r;
     }
@@ -392,13 +452,22 @@ async fn create_webhook(State(st): Shared, headers: HeaderMap, Json(body): Json<
     (StatusCode::CREATED, Json(out)).into_response()
 }
 
-async fn update_webhook(State(st): Shared, headers: HeaderMap, Path(id): Path<u64>, Json(body): Json<Value>) -> Response {
+async fn update_webhook(
+    State(st): Shared,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Json(body): Json<Value>,
+) -> Response {
     if let Err(r) = authorised(&st, &headers, format!("PUT /webhooks/{id}")) {
         return r;
     }
     let mut s = lock(&st);
     let Some(h) = s.webhooks.iter_mut().find(|w| w.id == id) else {
-        return (StatusCode::NOT_FOUND, Json(json!({"code": "woocommerce_rest_webhook_invalid_id"}))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"code": "woocommerce_rest_webhook_invalid_id"})),
+        )
+            .into_response();
     };
     for (field, slot) in [
         ("status", &mut h.status),
