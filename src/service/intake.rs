@@ -21,6 +21,14 @@ pub enum Plan {
         /// For orders with refunds: fetch `/orders/{id}/refunds` and queue each with the order.
         refund_ids: Vec<u64>,
     },
+    /// A `customer.*` delivery for a WordPress user who is not a customer: `customer.updated` is bound to
+    /// `profile_update`, which fires for administrators and shop managers too (NOTES §1.7). Recorded only.
+    NotACustomer {
+        /// The WordPress user id.
+        woo_id: u64,
+        /// The user's role (bounded, printable).
+        role: String,
+    },
     /// Trashed or deleted in WooCommerce: recorded, nothing is sent (a posted document is never removed).
     Deleted {
         /// Order or customer.
@@ -72,6 +80,22 @@ pub fn plan(topic: Topic, body: &[u8]) -> Result<Plan, WebhookRejection> {
     };
     if topic.is_deletion() {
         return Ok(Plan::Deleted { kind, woo_id });
+    }
+    if kind == JobKind::Customer {
+        let role = doc
+            .get("role")
+            .and_then(Value::as_str)
+            .unwrap_or("customer");
+        if role != "customer" {
+            return Ok(Plan::NotACustomer {
+                woo_id,
+                role: role
+                    .chars()
+                    .filter(char::is_ascii_graphic)
+                    .take(40)
+                    .collect(),
+            });
+        }
     }
     let refund_ids = if kind == JobKind::Order {
         refund_ids(&doc)
@@ -143,6 +167,28 @@ mod tests {
                 Err(WebhookRejection::MalformedBody)
             );
         }
+    }
+
+    #[test]
+    fn only_customers_are_queued_from_customer_topics() {
+        assert_eq!(
+            plan(
+                Topic::CustomerUpdated,
+                br#"{"id":1,"role":"administrator"}"#
+            ),
+            Ok(Plan::NotACustomer {
+                woo_id: 1,
+                role: "administrator".into()
+            })
+        );
+        assert!(matches!(
+            plan(Topic::CustomerUpdated, br#"{"id":3,"role":"customer"}"#),
+            Ok(Plan::Queue {
+                kind: JobKind::Customer,
+                woo_id: 3,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -82,8 +82,8 @@ pub enum Delivery {
         /// The WooCommerce id.
         woo_id: u64,
     },
-    /// Trashed or deleted in WooCommerce: recorded only.
-    Deleted,
+    /// Verified, nothing to queue (trashed or deleted in WooCommerce, a user who is not a customer): recorded only.
+    Recorded,
     /// Refused.
     Rejected(WebhookRejection),
     /// The queue failed; WooCommerce sees a failure and the poller recovers the order.
@@ -95,7 +95,7 @@ impl Delivery {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Ping(_) | Self::Queued { .. } | Self::Unchanged { .. } => 200,
-            Self::Deleted => 202,
+            Self::Recorded => 202,
             Self::Rejected(r) => r.http_status(),
             Self::Unavailable => 503,
         }
@@ -207,6 +207,21 @@ impl Cell {
             Err(reason) => return self.reject(&store, reason, &topic_text, Some(kind), None, now),
         };
         match plan {
+            Plan::NotACustomer { woo_id, role } => {
+                record(
+                    &store,
+                    &self.id,
+                    JobKind::Customer,
+                    woo_id,
+                    AuditAction::Skipped,
+                    now,
+                    format!(
+                        "{}: WordPress user with role {role:?} is not a customer; not sent",
+                        topic.as_str()
+                    ),
+                );
+                Delivery::Recorded
+            }
             Plan::Deleted { kind, woo_id } => {
                 record(
                     &store,
@@ -220,7 +235,7 @@ impl Cell {
                         topic.as_str()
                     ),
                 );
-                Delivery::Deleted
+                Delivery::Recorded
             }
             Plan::Queue {
                 kind,
@@ -389,7 +404,7 @@ async fn receive(
         Delivery::Ping(_) => "pong",
         Delivery::Queued { .. } => "queued",
         Delivery::Unchanged { .. } => "already queued",
-        Delivery::Deleted => "recorded",
+        Delivery::Recorded => "recorded",
         Delivery::Rejected(r) => r.as_str(),
         Delivery::Unavailable => "queue unavailable",
     };
