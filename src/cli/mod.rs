@@ -4,10 +4,12 @@
 mod demo;
 mod demo_data;
 mod map;
+mod serve;
 mod settings;
 mod simulate;
 mod sync;
 mod visma;
+mod webhooks;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,6 +36,10 @@ enum Command {
     Visma(visma::VismaArgs),
     /// The whole path on the embedded simulator: real orders in, Visma documents out, totals compared.
     Demo(demo::DemoArgs),
+    /// Run the connector service: webhook receiver, poller and drain loops for the stores in `--config`.
+    Serve(serve::ServeArgs),
+    /// WooCommerce webhooks of a store: `install`, `repair`, `status`, `keys`.
+    Webhooks(webhooks::WebhooksArgs),
     #[command(flatten)]
     Sync(sync::SyncCommand),
 }
@@ -57,6 +63,8 @@ pub fn run() -> ExitCode {
         },
         Command::Visma(args) => visma::run(args),
         Command::Demo(args) => demo::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Webhooks(args) => webhooks::run(args),
         Command::Sync(command) => sync::run(command),
     }
 }

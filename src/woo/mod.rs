@@ -3,9 +3,11 @@
 //! fields defaulted, numbers accepted as strings and strings as numbers); the typed accessors are strict
 //! (money becomes integer minor units through [`crate::money`]). No I/O here.
 
+pub mod client;
 pub mod customer;
 pub mod order;
 pub mod refund;
+pub mod webhook;
 
 pub use customer::Customer;
 pub use order::Order;
