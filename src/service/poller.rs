@@ -49,7 +49,7 @@ impl PollReport {
                 self.refused += 1
             }
             Err(engine::IntakeError::Store { source, .. }) => {
-                return Err(ServiceError::store("", source))
+                return Err(ServiceError::store("", *source))
             }
         }
         Ok(())
