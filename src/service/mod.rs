@@ -14,6 +14,7 @@ pub mod intake;
 pub mod poller;
 pub mod receiver;
 pub mod run;
+pub mod schedule;
 pub mod secrets;
 
 pub use config::{ServiceConfig, StoreConfig};

@@ -391,22 +391,38 @@ fn spawn_poller(
     std::thread::spawn(move || {
         let delivery_url = config.delivery_url(&cell.id);
         let p = &config.poll;
-        let mut found_by_poll = 0;
-        let mut last_poll: Option<std::time::Instant> = None;
+        let own = config.store(&cell.id).and_then(|s| s.poll_schedule.clone());
+        let health_every =
+            chrono::Duration::seconds(i64::try_from(p.health_secs.max(1)).unwrap_or(3600));
+        let (mut next_poll, mut next_health) = (cell.now(), cell.now());
+        let (mut polling, mut found_by_poll) = (false, 0);
         loop {
-            let polling = health::check(&cell, &woo, &delivery_url, found_by_poll);
-            found_by_poll = 0;
-            if last_poll.is_none_or(|t| t.elapsed() >= p.interval(polling)) {
-                last_poll = Some(std::time::Instant::now());
-                found_by_poll = poll_once(&cell, &woo, p);
-                // While polling, "silent" cannot be told apart from normal polling; it is judged in webhook mode.
-                if polling {
-                    found_by_poll = 0;
+            let now = cell.now();
+            if now >= next_health {
+                let was = polling;
+                polling = health::check(&cell, &woo, &delivery_url, found_by_poll);
+                found_by_poll = 0;
+                next_health = now + health_every;
+                if polling && !was {
+                    // Webhooks just stopped: catch up at once rather than at the next reconciliation.
+                    next_poll = now;
                 }
             }
-            let wait = p
-                .interval(polling)
-                .min(Duration::from_secs(p.health_secs.max(1)));
+            if now >= next_poll {
+                let found = poll_once(&cell, &woo, p);
+                // While polling, "silent" cannot be told apart from normal polling; it is judged in webhook mode.
+                found_by_poll = if polling { 0 } else { found };
+                // Validated at load time; an unparsable schedule falls back to the plain interval.
+                let schedule = p.schedule_for(own.as_deref(), polling).unwrap_or(
+                    super::schedule::Schedule::Every(Duration::from_secs(p.every_secs.max(1))),
+                );
+                next_poll = schedule.next_after(now, rand::random::<f64>());
+            }
+            let due = next_poll.min(next_health);
+            let wait = (due - cell.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .max(Duration::from_millis(10));
             if stop.wait(wait) {
                 return;
             }
