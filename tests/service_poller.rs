@@ -276,3 +276,27 @@ fn plain_http_requests_carry_an_oauth1_signature_woocommerce_accepts() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn one_poller_per_store_at_a_time() {
+    use ml_connector::service::run::PollLock;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "public_url = \"http://127.0.0.1:1\"\ndata_dir = \"d\"\n[[stores]]\nid = \"shop\"\nurl = \"http://127.0.0.1:2\"\n";
+    let config =
+        ml_connector::service::ServiceConfig::from_toml_str(text, dir.path()).expect("config");
+    std::fs::create_dir_all(&config.data_dir).expect("dir");
+    let first = PollLock::try_acquire(&config, "shop").expect("free");
+    assert!(
+        PollLock::try_acquire(&config, "shop").is_none(),
+        "held by the first poller"
+    );
+    assert!(
+        PollLock::try_acquire(&config, "other").is_some(),
+        "per store"
+    );
+    drop(first);
+    assert!(
+        PollLock::try_acquire(&config, "shop").is_some(),
+        "released with its holder"
+    );
+}

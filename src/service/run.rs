@@ -382,6 +382,24 @@ fn spawn_followups(
     })
 }
 
+/// An exclusive lock on `{data_dir}/{store}.poller.lock`: one poller per store at a time, across processes
+/// (two services on one data directory). The OS releases it when the holder exits, crashed or not.
+pub struct PollLock(std::fs::File);
+
+impl PollLock {
+    /// Takes the lock of store `id`, or `None` while another poller holds it.
+    pub fn try_acquire(config: &ServiceConfig, id: &str) -> Option<Self> {
+        let path = config.data_dir.join(format!("{id}.poller.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .ok()?;
+        file.try_lock().ok().map(|()| Self(file))
+    }
+}
+
 fn spawn_poller(
     cell: Arc<Cell>,
     woo: WooClient,
@@ -389,6 +407,7 @@ fn spawn_poller(
     stop: Arc<Stop>,
 ) -> JoinHandle<()> {
     std::thread::spawn(move || {
+        let mut lock: Option<PollLock> = None;
         let delivery_url = config.delivery_url(&cell.id);
         let p = &config.poll;
         let own = config.store(&cell.id).and_then(|s| s.poll_schedule.clone());
@@ -408,8 +427,18 @@ fn spawn_poller(
                     next_poll = now;
                 }
             }
+            if now >= next_poll && lock.is_none() {
+                lock = PollLock::try_acquire(&config, &cell.id);
+                if lock.is_none() {
+                    tracing::warn!(store = %cell.id, "another process polls this store; skipping this poll");
+                }
+            }
             if now >= next_poll {
-                let found = poll_once(&cell, &woo, p);
+                let found = if lock.is_some() {
+                    poll_once(&cell, &woo, p)
+                } else {
+                    0
+                };
                 // While polling, "silent" cannot be told apart from normal polling; it is judged in webhook mode.
                 found_by_poll = if polling { 0 } else { found };
                 // Validated at load time; an unparsable schedule falls back to the plain interval.
