@@ -384,7 +384,10 @@ fn spawn_followups(
 
 /// An exclusive lock on `{data_dir}/{store}.poller.lock`: one poller per store at a time, across processes
 /// (two services on one data directory). The OS releases it when the holder exits, crashed or not.
-pub struct PollLock(std::fs::File);
+pub struct PollLock {
+    /// Held open for the lock's lifetime; closing it releases the lock.
+    _file: std::fs::File,
+}
 
 impl PollLock {
     /// Takes the lock of store `id`, or `None` while another poller holds it.
@@ -396,7 +399,7 @@ impl PollLock {
             .write(true)
             .open(&path)
             .ok()?;
-        file.try_lock().ok().map(|()| Self(file))
+        file.try_lock().ok().map(|()| Self { _file: file })
     }
 }
 
