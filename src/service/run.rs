@@ -78,6 +78,24 @@ impl Service {
         })?;
         let key = Key::load_or_create(config.key_path())
             .map_err(|source| ServiceError::store("*", source))?;
+        // Bound before any store thread starts, so a taken port leaves nothing running.
+        let listener =
+            std::net::TcpListener::bind(&config.listen).map_err(|source| ServiceError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServiceError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| ServiceError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
         let stop = Arc::new(Stop::default());
         let mut cells = HashMap::new();
         let mut threads = Vec::new();
@@ -99,23 +117,6 @@ impl Service {
                 }
             }
         }
-        let listener =
-            std::net::TcpListener::bind(&config.listen).map_err(|source| ServiceError::Listen {
-                addr: config.listen.clone(),
-                source,
-            })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| ServiceError::Listen {
-                addr: config.listen.clone(),
-                source,
-            })?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|source| ServiceError::Listen {
-                addr: config.listen.clone(),
-                source,
-            })?;
         let app = receiver::router(cells.clone(), config.max_body_bytes);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         threads.push(std::thread::spawn(move || {
