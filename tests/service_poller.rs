@@ -224,3 +224,79 @@ fn health_finds_bad_webhooks_and_repair_rotates_to_a_fresh_secret_with_a_grace_p
         Delivery::Rejected(webhook::WebhookRejection::BadSignature)
     );
 }
+
+#[test]
+fn plain_http_requests_carry_an_oauth1_signature_woocommerce_accepts() {
+    let sim = WooSim::start(t0());
+    let woo = WooClient::new(&WooConfig {
+        base_url: sim.base_url(),
+        consumer_key: Secret::new(CK),
+        consumer_secret: Secret::new(CS),
+        auth: AuthMode::Auto,
+        timeout: Duration::from_secs(5),
+    })
+    .expect("client");
+    let orders = woo.orders_modified_after(t0()).expect("listed");
+    assert!(orders.is_empty());
+    let query = sim
+        .state()
+        .oauth_queries
+        .first()
+        .cloned()
+        .expect("an OAuth request");
+    assert!(!query.contains(CS), "the consumer secret never travels");
+    // PHP parses the query as WordPress's $_GET does, then rebuilds the signature as
+    // WC_REST_Authentication::check_oauth_signature() does.
+    let url = format!("{}/wp-json/wc/v3/orders", sim.base_url());
+    let out = std::process::Command::new("php")
+        .arg("-r")
+        .arg(
+            r#"
+            parse_str($argv[1], $params);
+            $given = $params['oauth_signature'];
+            unset($params['oauth_signature']);
+            uksort($params, 'strcmp');
+            $enc = function ($v) { return str_replace(array('+', '%7E'), array(' ', '~'), rawurlencode($v)); };
+            $norm = array_combine(array_map($enc, array_keys($params)), array_map($enc, array_values($params)));
+            $pairs = array();
+            foreach ($norm as $k => $v) { $pairs[] = $enc($k . '=' . $v); }
+            $string = 'GET&' . rawurlencode($argv[2]) . '&' . implode('%26', $pairs);
+            $sig = base64_encode(hash_hmac('sha256', $string, $argv[3] . '&', true));
+            echo hash_equals($sig, $given) ? 'valid ' : 'invalid ';
+            echo $params['oauth_signature_method'], ' ', $params['oauth_consumer_key'], ' ', $params['dates_are_gmt'];
+            "#,
+        )
+        .args([&query, &url, CS])
+        .output()
+        .expect("php8.2-cli is installed");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("valid HMAC-SHA256 {CK} true"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn one_poller_per_store_at_a_time() {
+    use ml_connector::service::run::PollLock;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "public_url = \"http://127.0.0.1:1\"\ndata_dir = \"d\"\n[[stores]]\nid = \"shop\"\nurl = \"http://127.0.0.1:2\"\n";
+    let config =
+        ml_connector::service::ServiceConfig::from_toml_str(text, dir.path()).expect("config");
+    std::fs::create_dir_all(&config.data_dir).expect("dir");
+    let first = PollLock::try_acquire(&config, "shop").expect("free");
+    assert!(
+        PollLock::try_acquire(&config, "shop").is_none(),
+        "held by the first poller"
+    );
+    assert!(
+        PollLock::try_acquire(&config, "other").is_some(),
+        "per store"
+    );
+    drop(first);
+    assert!(
+        PollLock::try_acquire(&config, "shop").is_some(),
+        "released with its holder"
+    );
+}

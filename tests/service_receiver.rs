@@ -291,5 +291,16 @@ fn replayed_and_stale_deliveries_change_nothing_and_are_recorded() {
     assert!(rejected(&h)
         .last()
         .is_some_and(|e| e.starts_with("unsupported_topic")));
+    // customer.updated also fires for administrators (profile_update): recorded, never a Visma customer.
+    let admin = br#"{"id":1,"role":"administrator","email":"admin@example.com"}"#;
+    assert_eq!(
+        post(&url, admin, &signed("customer.updated", admin, &h.secret)).status,
+        202
+    );
+    let rows = audit(&h);
+    assert!(rows
+        .iter()
+        .any(|(a, id, e)| a == "skipped" && *id == Some(1) && e.contains("administrator")));
+    assert_eq!(h.jobs_of(ml_connector::store::queue::JobKind::Customer), 0);
     svc.stop();
 }

@@ -140,3 +140,86 @@ fn service_restarted_mid_stream_loses_nothing() {
     assert_eq!(docs.len(), 14, "{docs:?}");
     svc.stop();
 }
+
+#[test]
+fn two_stores_in_one_service_each_post_to_their_own_visma_company() {
+    use ml_connector::clock::{Clock, SystemClock};
+    use ml_connector::service::{Service, ServiceConfig};
+    use ml_connector::simulator::{SimConfig, Simulator};
+    use std::sync::Arc;
+
+    let (visma_a, visma_b) = (
+        Simulator::start(SimConfig::default()).expect("visma a"),
+        Simulator::start(SimConfig::default()).expect("visma b"),
+    );
+    let now = chrono::Utc::now() - chrono::Duration::hours(1);
+    let (woo_a, woo_b) = (woo_sim::WooSim::start(now), woo_sim::WooSim::start(now));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let store = |id: &str, woo: &str, visma: &str, secret_env: &str| {
+        format!(
+            "[[stores]]\nid = \"{id}\"\nurl = \"{woo}\"\nauth = \"basic\"\nconsumer_key_env = \"CK\"\n\
+             consumer_secret_env = \"CS\"\nwebhook_secret_env = \"{secret_env}\"\nvisma_simulator = \"{visma}\"\n"
+        )
+    };
+    let text = format!(
+        "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\ndata_dir = \"data\"\n\
+         [poll]\nreconcile_secs = 3600\nhealth_secs = 3600\ndrain_idle_ms = 50\ninitial_lookback_hours = 0\n{}{}",
+        store("nord", &woo_a.base_url(), &visma_a.base_url(), "NORD_SECRET"),
+        store("syd", &woo_b.base_url(), &visma_b.base_url(), "SYD_SECRET"),
+    );
+    let config = ServiceConfig::from_toml_str(&text, dir.path()).expect("config");
+    let env: ml_connector::service::run::Env = Arc::new(|k: &str| match k {
+        "CK" => Some(woo_sim::CK.to_owned()),
+        "CS" => Some(woo_sim::CS.to_owned()),
+        "NORD_SECRET" => Some("nord-secret".to_owned()),
+        "SYD_SECRET" => Some("syd-secret".to_owned()),
+        _ => None,
+    });
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let svc = Service::start(&config, env, clock).expect("service");
+    woo_a.add_webhook("order.created", &config.delivery_url("nord"), "nord-secret");
+    // No lookback: the start-up polls find nothing, so only webhooks bring orders here.
+    // The second shop's webhook signs with the first shop's secret: refused, never crossing stores.
+    woo_b.add_webhook("order.created", &config.delivery_url("syd"), "nord-secret");
+    assert_eq!(
+        woo_a.save_order(order(105)).first().and_then(|s| s.status),
+        Some(200)
+    );
+    assert_eq!(
+        woo_b.save_order(order(113)).first().and_then(|s| s.status),
+        Some(401)
+    );
+    if let Some(h) = woo_b.state().webhooks.get_mut(0) {
+        h.secret = "syd-secret".into();
+    }
+    assert_eq!(
+        woo_b.save_order(order(222)).first().and_then(|s| s.status),
+        Some(200)
+    );
+
+    let refs = |sim: &ml_connector::simulator::RunningSimulator| -> Vec<String> {
+        sim.inspect()
+            .store
+            .invoices
+            .iter()
+            .map(|d| {
+                let r = &d["externalReference"];
+                r.as_str()
+                    .or_else(|| r["value"].as_str())
+                    .unwrap_or("?")
+                    .to_owned()
+            })
+            .collect()
+    };
+    wait_until("both companies have their invoice", || {
+        !refs(&visma_a).is_empty() && !refs(&visma_b).is_empty()
+    });
+    assert_eq!(refs(&visma_a), vec!["woo:nord:105".to_owned()]);
+    assert_eq!(refs(&visma_b), vec!["woo:syd:222".to_owned()]);
+    assert!(config.db_path("nord").exists() && config.db_path("syd").exists());
+    svc.stop();
+}

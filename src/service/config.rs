@@ -4,6 +4,7 @@
 //! credentials store (`webhooks install` writes the webhook secret there). Parse and validate only; no I/O
 //! beyond what the caller hands in.
 
+use super::schedule::{Schedule, ScheduleError};
 use super::ServiceError;
 use crate::woo::client::AuthMode;
 use serde::Deserialize;
@@ -41,6 +42,8 @@ pub struct ServiceConfig {
 pub struct PollConfig {
     /// Poll interval while a store is in polling mode (webhooks unhealthy), seconds.
     pub every_secs: u64,
+    /// Instead of `every_secs`: `"every 5 minutes"`, `"hourly"`, `"daily at 02:00"` (UTC), jittered.
+    pub schedule: Option<String>,
     /// Reconciliation poll interval while webhooks are healthy, seconds.
     pub reconcile_secs: u64,
     /// Re-read orders modified this many seconds before the cursor (clock skew, same-second edits).
@@ -59,6 +62,7 @@ impl Default for PollConfig {
     fn default() -> Self {
         Self {
             every_secs: 300,
+            schedule: None,
             reconcile_secs: 3600,
             overlap_secs: 120,
             initial_lookback_hours: 24,
@@ -70,16 +74,25 @@ impl Default for PollConfig {
 }
 
 impl PollConfig {
-    /// The poll interval for a store in the given mode.
-    pub fn interval(&self, polling: bool) -> Duration {
-        Duration::from_secs(
-            if polling {
-                self.every_secs
-            } else {
-                self.reconcile_secs
-            }
-            .max(1),
-        )
+    /// The schedule for a store in the given mode: its own or this section's polling schedule while polling,
+    /// the reconciliation interval while webhooks are healthy.
+    ///
+    /// # Errors
+    /// [`ScheduleError`] for a schedule text that does not parse (checked at load time).
+    pub fn schedule_for(
+        &self,
+        store: Option<&str>,
+        polling: bool,
+    ) -> Result<Schedule, ScheduleError> {
+        if !polling {
+            return Ok(Schedule::Every(Duration::from_secs(
+                self.reconcile_secs.max(1),
+            )));
+        }
+        match store.or(self.schedule.as_deref()) {
+            Some(text) => Schedule::parse(text),
+            None => Ok(Schedule::Every(Duration::from_secs(self.every_secs.max(1)))),
+        }
     }
 }
 
@@ -107,6 +120,9 @@ pub struct StoreConfig {
     /// Default: the example settings. Its `store_id` is replaced by `id`.
     #[serde(default)]
     pub settings: Option<PathBuf>,
+    /// This store's polling-mode schedule (overrides `[poll] schedule`/`every_secs`).
+    #[serde(default)]
+    pub poll_schedule: Option<String>,
     /// Post to a Visma.net simulator at this base URL instead of the settings' connection (development).
     #[serde(default)]
     pub visma_simulator: Option<String>,
@@ -159,6 +175,16 @@ impl ServiceConfig {
         }
         if !(c.public_url.starts_with("https://") || c.public_url.starts_with("http://")) {
             return Err(ServiceError::Config("public_url must be http(s)".into()));
+        }
+        c.poll
+            .schedule_for(None, true)
+            .map_err(|e| ServiceError::Config(e.to_string()))?;
+        for s in &c.stores {
+            c.poll
+                .schedule_for(s.poll_schedule.as_deref(), true)
+                .map_err(|e| {
+                    ServiceError::Config(format!("stores[{}].poll_schedule: {e}", s.id))
+                })?;
         }
         if c.max_body_bytes < 1024 {
             return Err(ServiceError::Config(
@@ -218,6 +244,7 @@ settings = "nord.toml"
 id = "syd"
 url = "http://127.0.0.1:8089"
 auth = "oauth1"
+poll_schedule = "daily at 02:00"
 "#;
 
     #[test]
@@ -235,6 +262,19 @@ auth = "oauth1"
         );
         assert_eq!(c.store("syd").map(|s| s.auth), Some(AuthMode::Oauth1));
         assert_eq!(c.poll.every_secs, 60);
+        assert_eq!(
+            c.poll.schedule_for(None, true),
+            Ok(Schedule::Every(Duration::from_secs(60)))
+        );
+        let syd = c.store("syd").and_then(|s| s.poll_schedule.clone());
+        assert!(matches!(
+            c.poll.schedule_for(syd.as_deref(), true),
+            Ok(Schedule::DailyAt(_))
+        ));
+        assert_eq!(
+            c.poll.schedule_for(syd.as_deref(), false),
+            Ok(Schedule::Every(Duration::from_secs(3600)))
+        );
         assert_eq!(c.poll.overlap_secs, 120);
         assert_eq!(
             c.store("nord").and_then(|s| s.settings.clone()),
@@ -252,6 +292,8 @@ auth = "oauth1"
         let dup = FILE.replace("id = \"syd\"", "id = \"nord\"");
         assert!(ServiceConfig::from_toml_str(&dup, Path::new("/")).is_err());
         let bad = FILE.replace("id = \"syd\"", "id = \"../x\"");
+        assert!(ServiceConfig::from_toml_str(&bad, Path::new("/")).is_err());
+        let bad = FILE.replace("daily at 02:00", "weekly");
         assert!(ServiceConfig::from_toml_str(&bad, Path::new("/")).is_err());
     }
 }

@@ -78,6 +78,24 @@ impl Service {
         })?;
         let key = Key::load_or_create(config.key_path())
             .map_err(|source| ServiceError::store("*", source))?;
+        // Bound before any store thread starts, so a taken port leaves nothing running.
+        let listener =
+            std::net::TcpListener::bind(&config.listen).map_err(|source| ServiceError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServiceError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| ServiceError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
         let stop = Arc::new(Stop::default());
         let mut cells = HashMap::new();
         let mut threads = Vec::new();
@@ -99,23 +117,6 @@ impl Service {
                 }
             }
         }
-        let listener =
-            std::net::TcpListener::bind(&config.listen).map_err(|source| ServiceError::Listen {
-                addr: config.listen.clone(),
-                source,
-            })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| ServiceError::Listen {
-                addr: config.listen.clone(),
-                source,
-            })?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|source| ServiceError::Listen {
-                addr: config.listen.clone(),
-                source,
-            })?;
         let app = receiver::router(cells.clone(), config.max_body_bytes);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         threads.push(std::thread::spawn(move || {
@@ -382,6 +383,27 @@ fn spawn_followups(
     })
 }
 
+/// An exclusive lock on `{data_dir}/{store}.poller.lock`: one poller per store at a time, across processes
+/// (two services on one data directory). The OS releases it when the holder exits, crashed or not.
+pub struct PollLock {
+    /// Held open for the lock's lifetime; closing it releases the lock.
+    _file: std::fs::File,
+}
+
+impl PollLock {
+    /// Takes the lock of store `id`, or `None` while another poller holds it.
+    pub fn try_acquire(config: &ServiceConfig, id: &str) -> Option<Self> {
+        let path = config.data_dir.join(format!("{id}.poller.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .ok()?;
+        file.try_lock().ok().map(|()| Self { _file: file })
+    }
+}
+
 fn spawn_poller(
     cell: Arc<Cell>,
     woo: WooClient,
@@ -389,24 +411,51 @@ fn spawn_poller(
     stop: Arc<Stop>,
 ) -> JoinHandle<()> {
     std::thread::spawn(move || {
+        let mut lock: Option<PollLock> = None;
         let delivery_url = config.delivery_url(&cell.id);
         let p = &config.poll;
-        let mut found_by_poll = 0;
-        let mut last_poll: Option<std::time::Instant> = None;
+        let own = config.store(&cell.id).and_then(|s| s.poll_schedule.clone());
+        let health_every =
+            chrono::Duration::seconds(i64::try_from(p.health_secs.max(1)).unwrap_or(3600));
+        let (mut next_poll, mut next_health) = (cell.now(), cell.now());
+        let (mut polling, mut found_by_poll) = (false, 0);
         loop {
-            let polling = health::check(&cell, &woo, &delivery_url, found_by_poll);
-            found_by_poll = 0;
-            if last_poll.is_none_or(|t| t.elapsed() >= p.interval(polling)) {
-                last_poll = Some(std::time::Instant::now());
-                found_by_poll = poll_once(&cell, &woo, p);
-                // While polling, "silent" cannot be told apart from normal polling; it is judged in webhook mode.
-                if polling {
-                    found_by_poll = 0;
+            let now = cell.now();
+            if now >= next_health {
+                let was = polling;
+                polling = health::check(&cell, &woo, &delivery_url, found_by_poll);
+                found_by_poll = 0;
+                next_health = now + health_every;
+                if polling && !was {
+                    // Webhooks just stopped: catch up at once rather than at the next reconciliation.
+                    next_poll = now;
                 }
             }
-            let wait = p
-                .interval(polling)
-                .min(Duration::from_secs(p.health_secs.max(1)));
+            if now >= next_poll && lock.is_none() {
+                lock = PollLock::try_acquire(&config, &cell.id);
+                if lock.is_none() {
+                    tracing::warn!(store = %cell.id, "another process polls this store; skipping this poll");
+                }
+            }
+            if now >= next_poll {
+                let found = if lock.is_some() {
+                    poll_once(&cell, &woo, p)
+                } else {
+                    0
+                };
+                // While polling, "silent" cannot be told apart from normal polling; it is judged in webhook mode.
+                found_by_poll = if polling { 0 } else { found };
+                // Validated at load time; an unparsable schedule falls back to the plain interval.
+                let schedule = p.schedule_for(own.as_deref(), polling).unwrap_or(
+                    super::schedule::Schedule::Every(Duration::from_secs(p.every_secs.max(1))),
+                );
+                next_poll = schedule.next_after(now, rand::random::<f64>());
+            }
+            let due = next_poll.min(next_health);
+            let wait = (due - cell.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .max(Duration::from_millis(10));
             if stop.wait(wait) {
                 return;
             }

@@ -60,6 +60,7 @@ fn free_port() -> u16 {
 pub fn poll(every_secs: u64, reconcile_secs: u64, health_secs: u64) -> PollConfig {
     PollConfig {
         every_secs,
+        schedule: None,
         reconcile_secs,
         overlap_secs: 120,
         initial_lookback_hours: 24,
