@@ -162,6 +162,8 @@ fn worker_process() {
     let _ = client; // the shared helper builds in-process clients; this one is configured by hand
     let engine = Engine::new(store, settings(), visma, clock).with_options(EngineOptions {
         lease: LEASE,
+        // Not the default (1): a batch that outlives its lease is what made two invoices for one order
+        // before the engine renewed each job's lease (Issue #5).
         batch: 10,
         retry_base: Duration::from_millis(50),
         retry_cap: Duration::from_millis(300),
