@@ -54,14 +54,7 @@ fn minor(text: &str) -> Option<i64> {
 fn show(m: Option<i64>) -> String {
     m.map_or_else(
         || "-".to_owned(),
-        |v| {
-            format!(
-                "{}{}.{:02}",
-                if v < 0 { "-" } else { "" },
-                (v / 100).abs(),
-                (v % 100).abs()
-            )
-        },
+        |v| format!("{}{}.{:02}", if v < 0 { "-" } else { "" }, (v / 100).abs(), (v % 100).abs()),
     )
 }
 
@@ -73,10 +66,7 @@ fn demo(args: &DemoArgs) -> anyhow::Result<bool> {
         ..SimConfig::default()
     })
     .context("starting the Visma.net simulator")?;
-    println!(
-        "Visma.net simulator at {} (company 1234567)",
-        sim.base_url()
-    );
+    println!("Visma.net simulator at {} (company 1234567)", sim.base_url());
 
     let db = args.db.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("ml-connector-demo-{}.sqlite", std::process::id()))
@@ -165,18 +155,12 @@ fn compare(engine: &Engine, total: &engine::DrainReport) -> anyhow::Result<bool>
         let status = order["status"].as_str().unwrap_or("?");
         let woo = minor(order["total"].as_str().unwrap_or(""));
         let woo_vat = minor(order["total_tax"].as_str().unwrap_or(""));
-        let mapping = engine
-            .store()
-            .lookup_mapping(&store_id, JobKind::Order, id)?;
+        let mapping = engine.store().lookup_mapping(&store_id, JobKind::Order, id)?;
         let (number, visma) = match &mapping {
             Some(m) => {
                 let number = m.mapping.visma_number.clone();
                 let doc = engine.visma().get_invoice(&number)?;
-                (
-                    number,
-                    doc.and_then(|d| d.amount_in_currency)
-                        .and_then(|a| a.to_minor(2)),
-                )
+                (number, doc.and_then(|d| d.amount_in_currency).and_then(|a| a.to_minor(2)))
             }
             None => ("not invoiced (status)".to_owned(), None),
         };
@@ -203,22 +187,14 @@ fn compare(engine: &Engine, total: &engine::DrainReport) -> anyhow::Result<bool>
     for (order_id, list) in REFUNDS {
         let refunds: Vec<serde_json::Value> = serde_json::from_str(list)?;
         for refund in refunds {
-            let Some(rid) = refund["id"].as_u64() else {
-                continue;
-            };
+            let Some(rid) = refund["id"].as_u64() else { continue };
             let woo = minor(refund["amount"].as_str().unwrap_or(""));
-            let mapping = engine
-                .store()
-                .lookup_mapping(&store_id, JobKind::Refund, rid)?;
+            let mapping = engine.store().lookup_mapping(&store_id, JobKind::Refund, rid)?;
             let (number, visma) = match &mapping {
                 Some(m) => {
                     let number = m.mapping.visma_number.clone();
                     let doc = engine.visma().get_credit_note(&number)?;
-                    (
-                        number,
-                        doc.and_then(|d| d.amount_in_currency)
-                            .and_then(|a| a.to_minor(2)),
-                    )
+                    (number, doc.and_then(|d| d.amount_in_currency).and_then(|a| a.to_minor(2)))
                 }
                 None => ("NOT POSTED".to_owned(), None),
             };
@@ -235,11 +211,7 @@ fn compare(engine: &Engine, total: &engine::DrainReport) -> anyhow::Result<bool>
                 order_id,
                 show(woo),
                 show(visma),
-                if diff == i64::MAX {
-                    "?".to_owned()
-                } else {
-                    show(Some(diff))
-                },
+                if diff == i64::MAX { "?".to_owned() } else { show(Some(diff)) },
                 number
             );
         }

@@ -1,13 +1,13 @@
 //! Command-line parsing (clap) and dispatch. Exit codes: 0 = all done, 1 = some items failed (see the audit),
 //! 2 = configuration or usage error. `anyhow` is used only in this binary.
 
-mod demo;
-mod demo_data;
 mod map;
 mod settings;
 mod simulate;
-mod sync;
 mod visma;
+mod demo;
+mod demo_data;
+mod sync;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
