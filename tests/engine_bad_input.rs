@@ -461,6 +461,10 @@ fn a_full_disk_refuses_new_jobs_clearly_and_keeps_the_queued_ones() {
         );
         // Draining on the full disk stops with the store's error; nothing queued is lost.
         let drained = engine.drain(1000, None);
+        eprintln!(
+            "{} jobs queued before the cap; drain on the full disk: {drained:?}",
+            queued.len()
+        );
         if let Err(e) = &drained {
             assert!(e.to_string().contains("is full"), "{e}");
         }

@@ -1,6 +1,6 @@
 //! Issue #5, test 2: `ml-connector drain` killed with SIGKILL at random moments, 50 times, against a simulator
-//! that also drops 5 % of create answers and fails 10 % of calls; then one drain to completion. Every order must
-//! be in Visma exactly once with WooCommerce's total, and every job done.
+//! that also drops 5 % of create answers and fails 10 % of calls; then one drain to completion. Every order (and
+//! refund) must be in Visma exactly once with WooCommerce's amount, and every job done.
 //!
 //! The simulator runs in this test process (it outlives every killed CLI). The kill delays are real time on
 //! purpose (the worker is another process on the system clock) and come from a seeded RNG; nothing is asserted
@@ -44,6 +44,17 @@ fn drain_killed_fifty_times_then_finished_posts_every_order_once() {
                 system.now(),
             )
             .expect("enqueue");
+            for r in &o.refunds {
+                ml_connector::engine::enqueue(
+                    &store,
+                    "default",
+                    JobKind::Refund,
+                    &r.envelope,
+                    JobSource::Cli,
+                    system.now(),
+                )
+                .expect("enqueue refund");
+            }
         }
     }
 
@@ -89,6 +100,7 @@ fn drain_killed_fifty_times_then_finished_posts_every_order_once() {
     );
 
     assert_exactly_once(&sim, &orders);
+    engine_support::assert_credit_notes_exactly_once(&sim, &orders);
     assert_all_done(engine.store(), &orders);
     assert_eq!(report.failed + report.dead, 0, "{report:?}");
 }

@@ -1,6 +1,6 @@
-//! Issue #5, test 3: eight OS processes enqueue overlapping shares of the same orders (each order is sent by
-//! three processes, and each process sends part of its share twice) and drain the same database into the same
-//! simulator at once, with 10 % injected 500s and 5 % lost create answers. Every order must land once, with
+//! Issue #5, test 3: eight OS processes enqueue overlapping shares of the same orders and their refunds
+//! (each order is sent by three processes, and each process sends part of its share twice) and drain the same
+//! database into the same simulator at once, with 10 % injected 500s and 5 % lost create answers. Every order must land once, with
 //! WooCommerce's total, and no job may be lost or doubled.
 //!
 //! The processes are this test binary run again (`worker_process`, a no-op unless `ENGINE_WORKER_DB` is set).
@@ -15,7 +15,7 @@ use engine_support::{
 };
 use ml_connector::clock::{Clock, SystemClock};
 use ml_connector::engine::{Engine, EngineOptions, IntakeError};
-use ml_connector::store::queue::{JobKind, JobSource};
+use ml_connector::store::queue::JobSource;
 use ml_connector::store::{Store, StoreError};
 use ml_connector::visma::retry::Policy;
 use std::process::{Command, Stdio};
@@ -52,8 +52,15 @@ fn eight_processes_enqueueing_and_draining_one_queue_post_each_order_once() {
             .filter(|(i, _)| (0..3).any(|k| i % WORKERS == (w + k) % WORKERS))
             .map(|(_, o)| o)
             .collect();
-        let mut lines: Vec<&str> = share.iter().map(|o| o.json.as_str()).collect();
-        lines.extend(share.iter().take(share.len() / 3).map(|o| o.json.as_str()));
+        // One line per payload: "order\t{json}" or "refund\t{envelope}"; refunds come before their order
+        // in the even workers and after it in the odd ones (after `reverse`, the other way round).
+        let tagged = |o: &TestOrder| {
+            let mut v = vec![format!("order\t{}", o.json)];
+            v.extend(o.refunds.iter().map(|r| format!("refund\t{}", r.envelope)));
+            v
+        };
+        let mut lines: Vec<String> = share.iter().flat_map(|o| tagged(o)).collect();
+        lines.extend(share.iter().take(share.len() / 3).flat_map(|o| tagged(o)));
         if w % 2 == 1 {
             lines.reverse();
         }
@@ -94,6 +101,7 @@ fn eight_processes_enqueueing_and_draining_one_queue_post_each_order_once() {
 
     let store = Store::open(&db).expect("reopen");
     assert_exactly_once(&sim, &orders);
+    engine_support::assert_credit_notes_exactly_once(&sim, &orders);
     assert_all_done(&store, &orders);
     let conn = rusqlite::Connection::open(&db).expect("open");
     let order_jobs: i64 = conn
@@ -154,14 +162,18 @@ fn worker_process() {
     let _ = client; // the shared helper builds in-process clients; this one is configured by hand
     let engine = Engine::new(store, settings(), visma, clock).with_options(EngineOptions {
         lease: LEASE,
+        // Not the default (1): a batch that outlives its lease is what made two invoices for one order
+        // before the engine renewed each job's lease (Issue #5).
         batch: 10,
         retry_base: Duration::from_millis(50),
         retry_cap: Duration::from_millis(300),
     });
     let text = std::fs::read_to_string(input).expect("input");
     for line in text.lines() {
+        let (kind, payload) = line.split_once('\t').expect("tagged line");
+        let kind = ml_connector::engine::parse_kind(kind).expect("kind");
         loop {
-            match engine.enqueue(JobKind::Order, line, JobSource::Hook) {
+            match engine.enqueue(kind, payload, JobSource::Hook) {
                 Ok(_) => break,
                 Err(IntakeError::Store { source, .. }) if source.is_retryable() => continue,
                 Err(e) => panic!("enqueue: {e}"),

@@ -18,7 +18,7 @@ use ml_connector::simulator::{RunningSimulator, SimConfig, Simulator};
 use ml_connector::store::{JobKind, Store};
 use ml_connector::visma::decimal::Decimal;
 use ml_connector::visma::Client;
-use ml_connector::woo::Order;
+use ml_connector::woo::{Order, Refund};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,6 +38,26 @@ pub struct TestOrder {
     pub json: String,
     /// What WooCommerce charged, in øre.
     pub total_minor: i64,
+    /// Its refunds (from the template), with fresh ids.
+    pub refunds: Vec<TestRefund>,
+}
+
+/// A refund of a [`TestOrder`]: the `{"order":…,"refund":…}` envelope the engine queues.
+#[derive(Debug, Clone)]
+pub struct TestRefund {
+    /// WooCommerce refund id (order id × 10 + n).
+    pub id: u64,
+    /// The payload to enqueue (kind `refund`).
+    pub envelope: String,
+    /// The refund's `amount` in øre (positive).
+    pub amount_minor: i64,
+}
+
+impl TestRefund {
+    /// The credit note's `externalReference`.
+    pub fn key(&self) -> String {
+        format!("woo:{STORE_ID}:refund:{}", self.id)
+    }
 }
 
 impl TestOrder {
@@ -98,9 +118,18 @@ fn rate_ids(v: &Value) -> Vec<i64> {
         .collect()
 }
 
+/// One order template and its refunds.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// The order (status `processing`).
+    pub order: Value,
+    /// Its refunds (each maps with the example settings).
+    pub refunds: Vec<Value>,
+}
+
 /// The order templates: real captures plus the usable generated orders, all `processing`, each of which maps
-/// with the example settings.
-pub fn templates() -> Vec<Value> {
+/// with the example settings, with those of their refunds that map too.
+pub fn templates() -> Vec<Template> {
     let s = settings();
     let mut out = Vec::new();
     let dir = format!("{FIXTURES}/woo/real/orders");
@@ -112,24 +141,40 @@ pub fn templates() -> Vec<Value> {
     names.sort();
     for path in names {
         let text = std::fs::read_to_string(&path).expect("real order");
-        out.push(serde_json::from_str::<Value>(&text).expect("real order is JSON"));
+        let order: Value = serde_json::from_str(&text).expect("real order is JSON");
+        let refunds = path
+            .file_name()
+            .map(|n| format!("{FIXTURES}/woo/real/refunds/{}", n.to_string_lossy()))
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|t| serde_json::from_str::<Vec<Value>>(&t).expect("real refunds are JSON"))
+            .unwrap_or_default();
+        out.push(Template { order, refunds });
     }
     let corpus = std::fs::read_to_string(format!("{FIXTURES}/generated/orders.jsonl"))
         .expect("generated corpus");
     for line in corpus.lines() {
         let entry: Value = serde_json::from_str(line).expect("corpus line is JSON");
         let mut order = entry["order"].clone();
+        let mut refunds = entry["refunds"].as_array().cloned().unwrap_or_default();
         let usable = order["currency"] == "NOK"
             && rate_ids(&order).iter().all(|id| [1, 2, 4, 6].contains(id));
         if usable {
             // Generated shop: 4 = 12 %, 6 = 0 %; real shop (example settings): 3 = 12 %, 4 = 0 %.
             rename_rates(&mut order, &[(4, 3), (6, 4)]);
-            out.push(order);
+            for r in &mut refunds {
+                rename_rates(r, &[(4, 3), (6, 4)]);
+            }
+            out.push(Template { order, refunds });
         }
     }
-    out.retain_mut(|o| {
-        o["status"] = Value::from("processing");
-        let order = Order::from_json(o.to_string().as_bytes()).expect("template parses");
+    out.retain_mut(|t| {
+        t.order["status"] = Value::from("processing");
+        let order = Order::from_json(t.order.to_string().as_bytes()).expect("template parses");
+        t.refunds.retain(|r| {
+            Refund::from_json(r.to_string().as_bytes())
+                .ok()
+                .is_some_and(|refund| mapping::map_refund(&refund, &order, &s).is_ok())
+        });
         mapping::map_order(&order, &s).is_ok()
     });
     assert!(
@@ -137,23 +182,54 @@ pub fn templates() -> Vec<Value> {
         "only {} order templates map with the example settings",
         out.len()
     );
+    assert!(
+        out.iter().filter(|t| !t.refunds.is_empty()).count() >= 10,
+        "too few refunds"
+    );
     out
 }
 
-/// `count` distinct orders with ids `first_id..`, cycling through the templates.
+/// `count` distinct orders with ids `first_id..`, cycling through the templates, with their refunds.
 pub fn orders(count: usize, first_id: u64) -> Vec<TestOrder> {
     let templates = templates();
     (0..count)
         .map(|i| {
-            let mut o = templates[i % templates.len()].clone();
+            let t = &templates[i % templates.len()];
+            let mut o = t.order.clone();
             let id = first_id + u64::try_from(i).expect("small");
             o["id"] = Value::from(id);
             o["number"] = Value::from(id.to_string());
             let total_minor = minor(&o["total"]).expect("order total");
+            // New refund ids, also in the order's own `refunds` list (the mapping checks it lists the refund).
+            let new_ids: Vec<u64> = (1..=t.refunds.len())
+                .map(|n| id * 10 + u64::try_from(n).expect("small"))
+                .collect();
+            for (r, new_id) in t.refunds.iter().zip(&new_ids) {
+                for listed in o["refunds"].as_array_mut().into_iter().flatten() {
+                    if listed["id"] == r["id"] {
+                        listed["id"] = Value::from(*new_id);
+                    }
+                }
+            }
+            let refunds = t
+                .refunds
+                .iter()
+                .zip(new_ids)
+                .map(|(r, rid)| {
+                    let mut r = r.clone();
+                    r["id"] = Value::from(rid);
+                    TestRefund {
+                        id: rid,
+                        amount_minor: minor(&r["amount"]).expect("refund amount").abs(),
+                        envelope: serde_json::json!({"order": o, "refund": r}).to_string(),
+                    }
+                })
+                .collect();
             TestOrder {
                 id,
                 json: o.to_string(),
                 total_minor,
+                refunds,
             }
         })
         .collect()
@@ -356,4 +432,29 @@ pub fn duplicate_customers(sim: &RunningSimulator) -> Vec<(String, usize)> {
         }
     }
     by_email.into_iter().filter(|(_, n)| *n > 1).collect()
+}
+
+/// Every refund of `orders` exactly once in Visma as a credit note, with WooCommerce's amount.
+pub fn assert_credit_notes_exactly_once(sim: &RunningSimulator, orders: &[TestOrder]) {
+    let mut by_key: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for note in sim.inspect().store.credit_notes {
+        if let Some(key) = note["externalReference"].as_str() {
+            by_key.entry(key.to_owned()).or_default().push(note.clone());
+        }
+    }
+    let mut wrong = Vec::new();
+    let mut expected = 0;
+    for r in orders.iter().flat_map(|o| &o.refunds) {
+        expected += 1;
+        match by_key.get(&r.key()).map(Vec::as_slice) {
+            Some([note]) if minor(&note["amount"]).map(i64::abs) == Some(r.amount_minor) => {}
+            other => wrong.push((r.id, other.map(<[Value]>::len))),
+        }
+    }
+    assert!(expected > 0, "no refunds in this corpus");
+    assert!(
+        wrong.is_empty(),
+        "credit notes missing, doubled or wrong: {wrong:?}"
+    );
+    assert_eq!(by_key.len(), expected, "unexpected credit notes");
 }
