@@ -20,22 +20,32 @@ use MlConnector\Notifier;
 
 final class AdminScreensTest extends TestCase {
 
-	/** A job that failed for good (the test double fails orders of company "FAIL"). */
-	private static function dead_job(): int {
+	/**
+	 * A job that failed for good, for real: an order placed in a currency the settings do not book (USD; the
+	 * settings allow NOK, SEK and EUR) fails mapping, which no retry can fix.
+	 */
+	private static function failed_job(): int {
 		self::needs( 'ml_connector_drain', 'ml_connector_jobs', 'ml_connector_replay' );
+		$order = self::usd_order( array( array( 'sku' => 'EL-HODE', 'qty' => 1 ) ) );
+		$jobs  = self::drain_until_sent( $order->get_id() );
+		self::assertCount( 1, $jobs );
+		self::assertSame( 'failed', $jobs[0]['state'], (string) $jobs[0]['last_error'] );
+		self::assertStringContainsString( 'currency "USD" is not configured', (string) $jobs[0]['last_error'] );
+		self::assertNull( $jobs[0]['visma_number'] );
+		return (int) $jobs[0]['id'];
+	}
+
+	/** An order a shopper paid in US dollars (a currency switcher on the checkout). */
+	private static function usd_order( array $items ): \WC_Order {
 		$order = \WC_Standin_Checkout::place(
 			array(
-				'items'   => array( array( 'sku' => 'EL-HODE', 'qty' => 1 ) ),
-				'billing' => array( 'company' => 'FAIL' ),
+				'items'    => $items,
+				'currency' => 'USD',
 			)
 		);
 		self::assertInstanceOf( \WC_Order::class, $order );
-		$jobs = self::drain_until_sent( $order->get_id() );
-		self::assertCount( 1, $jobs );
-		if ( ! in_array( $jobs[0]['state'], array( 'failed', 'dead' ), true ) ) {
-			self::markTestSkipped( 'this extension did not fail the order; a failing job needs simulator fault injection' );
-		}
-		return (int) $jobs[0]['id'];
+		self::assertSame( 'USD', $order->get_currency() );
+		return $order;
 	}
 
 	/** Drains (other tests leave jobs behind) until this order's job has left the queue. */
@@ -73,7 +83,7 @@ final class AdminScreensTest extends TestCase {
 	 * @dataProvider replay_cases
 	 */
 	public function test_replay_one_needs_capability_and_the_job_bound_nonce( string $login, string $nonce_kind, int $status, bool $replays ): void {
-		$job     = self::dead_job();
+		$job     = self::failed_job();
 		$user    = '' === $login ? 0 : self::user_id( $login );
 		$session = $user > 0 ? Http::session( $user ) : array( 'cookie' => '', 'logged_in' => '' );
 		$nonce   = match ( $nonce_kind ) {
@@ -83,7 +93,7 @@ final class AdminScreensTest extends TestCase {
 		};
 		$result = Http::request( 'GET', '/wp-admin/admin-post.php?action=ml_connector_replay&job=' . $job . '&_wpnonce=' . $nonce, $session['cookie'] );
 		$this->assertSame( $status, $result['status'] );
-		$this->assertSame( $replays ? 'pending' : 'dead', self::job_state( $job ) );
+		$this->assertSame( $replays ? 'pending' : 'failed', self::job_state( $job ) );
 		if ( $replays ) {
 			$this->assertStringContainsString( 'page=ml-connector', $result['location'] );
 			$this->assertStringContainsString( 'ml_connector_replayed=1', $result['location'] );
@@ -95,13 +105,13 @@ final class AdminScreensTest extends TestCase {
 	 */
 	public function test_replay_all_failed_puts_every_failed_job_back(): void {
 		self::needs( 'ml_connector_replay_failed' );
-		$first   = self::dead_job();
-		$second  = self::dead_job();
+		$first   = self::failed_job();
+		$second  = self::failed_job();
 		$admin   = self::user_id( 'admin' );
 		$session = Http::session( $admin );
 		$refused = Http::request( 'POST', '/wp-admin/admin-post.php', $session['cookie'], array( 'action' => 'ml_connector_replay_failed', '_wpnonce' => 'bad' ) );
 		$this->assertSame( 403, $refused['status'] );
-		$this->assertSame( 'dead', self::job_state( $first ) );
+		$this->assertSame( 'failed', self::job_state( $first ) );
 		$result = Http::request( 'POST', '/wp-admin/admin-post.php', $session['cookie'], array( 'action' => 'ml_connector_replay_failed', '_wpnonce' => Http::nonce( $admin, $session, 'ml_connector_replay_failed' ) ) );
 		$this->assertSame( 302, $result['status'] );
 		$this->assertSame( 'pending', self::job_state( $first ) );
@@ -109,10 +119,10 @@ final class AdminScreensTest extends TestCase {
 	}
 
 	public function test_queue_page_lists_jobs_for_managers_only_and_escapes_input(): void {
-		$job     = self::dead_job();
+		$job     = self::failed_job();
 		$manager = self::user_id( 'manager' );
 		$session = Http::session( $manager );
-		$page    = Http::request( 'GET', '/wp-admin/admin.php?page=ml-connector&state=dead', $session['cookie'] );
+		$page    = Http::request( 'GET', '/wp-admin/admin.php?page=ml-connector&state=failed', $session['cookie'] );
 		$this->assertSame( 200, $page['status'] );
 		$this->assertMatchesRegularExpression( '/action=ml_connector_replay&(amp;|#038;)job=' . $job . '&(amp;|#038;)_wpnonce=[0-9a-f]{10}/', $page['body'] );
 		$this->assertStringContainsString( 'id="ml-connector-audit"', $page['body'] );
@@ -173,8 +183,8 @@ final class AdminScreensTest extends TestCase {
 		delete_option( 'ml_connector_test_mails' );
 		delete_option( Notifier::OPTION_DIGEST );
 		$good = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 1 ) ) ) );
-		$bad1 = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 2 ) ), 'billing' => array( 'company' => 'FAIL' ) ) );
-		$bad2 = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 3 ) ), 'billing' => array( 'company' => 'FAIL' ) ) );
+		$bad1 = self::usd_order( array( array( 'sku' => 'MAT-SJOKO', 'qty' => 2 ) ) );
+		$bad2 = self::usd_order( array( array( 'sku' => 'MAT-SJOKO', 'qty' => 3 ) ) );
 		self::end_request();
 		$ids = array( $good->get_id(), $bad1->get_id(), $bad2->get_id() );
 		for ( $i = 0; $i < 20 && array() !== array_filter( $ids, static fn( $id ) => 'pending' === ( self::jobs_for( 'order', $id )[0]['state'] ?? '' ) ); $i++ ) {

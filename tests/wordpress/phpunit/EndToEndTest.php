@@ -57,24 +57,6 @@ final class EndToEndTest extends TestCase {
 		return self::$placed;
 	}
 
-	/** Settings of the seeded demo company (COMMON.md), pointed at the simulator when run.sh started one. */
-	private static function use_demo_company(): void {
-		$settings = array_merge(
-			(array) self::fresh_option( \MlConnector\Integration::OPTION ),
-			array(
-				'mode'             => 'simulator',
-				'visma_client_id'  => 'demo-client',
-				'visma_tenant_id'  => 'demo-tenant',
-				'visma_company_id' => '1234567',
-				'trigger'          => 'placed',
-				'sync_timing'      => 'per_order',
-			),
-			SettingsTest::simulator_urls()
-		);
-		update_option( \MlConnector\Integration::OPTION, $settings );
-		self::assertTrue( \MlConnector\Core::save_secret( 'visma_client_secret', 'demo-secret' ) );
-	}
-
 	public function test_every_order_refund_and_customer_is_queued_and_sent(): void {
 		$placed = self::place_everything();
 		foreach ( $placed['orders'] as $name => $id ) {
@@ -98,9 +80,7 @@ final class EndToEndTest extends TestCase {
 	 */
 	public function test_documents_are_in_the_visma_simulator(): void {
 		$sim = getenv( 'ML_SIM_URL' );
-		if ( ! $sim ) {
-			$this->fail( 'needs the Visma simulator: dist/ml-connector simulate (Rust) and dist/ml_connector.so; run.sh starts it when both exist' );
-		}
+		$this->assertNotEmpty( $sim, 'ML_SIM_URL: run.sh starts the simulator' );
 		$placed = self::place_everything();
 		$state  = (string) wp_remote_retrieve_body( wp_remote_get( $sim . '/_simulator/state', array( 'timeout' => 10 ) ) );
 		$this->assertNotSame( '', $state, 'GET /_simulator/state answered' );

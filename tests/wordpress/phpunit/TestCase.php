@@ -35,6 +35,35 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		}
 	}
 
+	/**
+	 * Connects the plugin to the seeded demo company (COMMON.md) on the simulator run.sh started (ML_SIM_URL):
+	 * the baseline every run starts from (bootstrap.php) and that tests changing the connection go back to.
+	 */
+	public static function use_demo_company(): void {
+		$sim = (string) getenv( 'ML_SIM_URL' );
+		self::assertNotSame( '', $sim, 'ML_SIM_URL: run.sh starts the simulator' );
+		$settings = array_merge(
+			(array) self::fresh_option( \MlConnector\Integration::OPTION ),
+			array(
+				'mode'                       => 'simulator',
+				'visma_client_id'            => 'demo-client',
+				'visma_tenant_id'            => 'demo-tenant',
+				'visma_company_id'           => '1234567',
+				'visma_token_url'            => $sim . '/connect/token',
+				'visma_api_base_url'         => $sim,
+				'visma_salesorders_base_url' => $sim,
+				'store_id'                   => 'default',
+				'business_model'             => 'customers',
+				'document_type'              => 'invoice',
+				'trigger'                    => 'placed',
+				'sync_timing'                => 'per_order',
+			)
+		);
+		update_option( \MlConnector\Integration::OPTION, $settings );
+		self::assertTrue( \MlConnector\Core::save_secret( 'visma_client_secret', 'demo-secret' ) );
+		self::assertTrue( \MlConnector\Core::configure() );
+	}
+
 	protected static function user_id( string $login ): int {
 		$user = get_user_by( 'login', $login );
 		self::assertNotFalse( $user, "test user $login exists (setup.sh)" );
