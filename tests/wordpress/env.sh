@@ -4,6 +4,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 STATE=${ML_WP_STATE:-$REPO/target/wordpress}
 WP_PORT=${ML_WP_PORT:-8391}
 SIM_PORT=${ML_SIM_PORT:-8392}
+SIM_FAULTY_PORT=${ML_SIM_FAULTY_PORT:-8393}
 WP_URL="http://127.0.0.1:$WP_PORT"
 DB_NAME=${ML_WP_DB_NAME:-ml_connector_wp}
 DB_USER=${ML_WP_DB_USER:-ml_connector_wp}

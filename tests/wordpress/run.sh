@@ -22,9 +22,16 @@ if ! { [ -f "$STATE/simulator.pid" ] && kill -0 "$(cat "$STATE/simulator.pid")" 
   "$CLI_BIN" simulate --listen "127.0.0.1:$SIM_PORT" --state "$STATE/simulator-state.json" >"$STATE/simulator.log" 2>&1 &
   echo $! > "$STATE/simulator.pid"
 fi
-for _ in $(seq 1 40); do (exec 3<>"/dev/tcp/127.0.0.1/$SIM_PORT") 2>/dev/null && break; sleep 0.25; done
-export ML_SIM_URL="http://127.0.0.1:$SIM_PORT"
-echo "run: simulator on $ML_SIM_URL (documents in $STATE/simulator-state.json)"
+# A second simulator that answers every API call with a 500 (--fault-rate 1): Visma having an outage.
+if ! { [ -f "$STATE/simulator-faulty.pid" ] && kill -0 "$(cat "$STATE/simulator-faulty.pid")" 2>/dev/null; }; then
+  "$CLI_BIN" simulate --listen "127.0.0.1:$SIM_FAULTY_PORT" --fault-rate 1 >"$STATE/simulator-faulty.log" 2>&1 &
+  echo $! > "$STATE/simulator-faulty.pid"
+fi
+for port in "$SIM_PORT" "$SIM_FAULTY_PORT"; do
+  for _ in $(seq 1 40); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.25; done
+done
+export ML_SIM_URL="http://127.0.0.1:$SIM_PORT" ML_SIM_FAULTY_URL="http://127.0.0.1:$SIM_FAULTY_PORT"
+echo "run: simulator on $ML_SIM_URL (documents in $STATE/simulator-state.json), one in outage on $ML_SIM_FAULTY_URL"
 
 export ML_WP_STATE="$STATE" ML_WP_URL="$WP_URL" ML_EXT_KIND="$EXT_KIND"
 rm -f "$STATE/junit.xml"

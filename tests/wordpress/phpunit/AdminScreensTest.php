@@ -48,16 +48,6 @@ final class AdminScreensTest extends TestCase {
 		return $order;
 	}
 
-	/** Drains (other tests leave jobs behind) until this order's job has left the queue. */
-	private static function drain_until_sent( int $order_id ): array {
-		$jobs = self::jobs_for( 'order', $order_id );
-		for ( $i = 0; $i < 20 && isset( $jobs[0] ) && in_array( $jobs[0]['state'], array( 'pending', 'running' ), true ); $i++ ) {
-			self::assertIsArray( Core::drain( 200, 20000 ) );
-			$jobs = self::jobs_for( 'order', $order_id );
-		}
-		return $jobs;
-	}
-
 	private static function job_state( int $job_id ): string {
 		foreach ( ml_connector_jobs( array( 'per_page' => 1000 ) ) as $job ) {
 			if ( (int) $job['id'] === $job_id ) {
@@ -177,6 +167,45 @@ final class AdminScreensTest extends TestCase {
 		$this->assertSame( 302, $ok['status'] );
 		$this->assertStringContainsString( 'action=edit&id=' . $order->get_id(), $ok['location'] );
 		$this->assertCount( 1, self::jobs_for( 'order', $order->get_id() ), 'send again re-queues the same job' );
+	}
+
+	/**
+	 * Visma has an outage (the second simulator answers every API call with a 500): the job stays pending for a
+	 * later attempt with the reason, nothing is booked, no failure is reported to the merchant.
+	 */
+	public function test_a_visma_outage_leaves_the_job_pending_with_the_reason(): void {
+		$before = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-LAKRIS', 'qty' => 1 ) ) ) );
+		self::drain_until_sent( $before->get_id() );
+		$faulty = (string) getenv( 'ML_SIM_FAULTY_URL' );
+		$this->assertNotSame( '', $faulty, 'ML_SIM_FAULTY_URL: run.sh starts the simulator in outage' );
+		$settings = array_merge(
+			(array) self::fresh_option( \MlConnector\Integration::OPTION ),
+			array(
+				'visma_token_url'            => $faulty . '/connect/token',
+				'visma_api_base_url'         => $faulty,
+				'visma_salesorders_base_url' => $faulty,
+			)
+		);
+		update_option( \MlConnector\Integration::OPTION, $settings );
+		try {
+			$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-LAKRIS', 'qty' => 2 ) ) ) );
+			self::end_request();
+			$report = Core::drain( 200, 20000 );
+			$this->assertIsArray( $report );
+			$this->assertGreaterThanOrEqual( 1, $report['retry'] );
+			$this->assertSame( 0, $report['failed'] + $report['dead'] );
+		} finally {
+			self::use_demo_company();
+		}
+		$job = self::jobs_for( 'order', $order->get_id() )[0];
+		$this->assertSame( 'pending', $job['state'] );
+		$this->assertSame( 1, (int) $job['attempts'] );
+		$this->assertStringContainsString( 'HTTP 500', (string) $job['last_error'] );
+		$this->assertGreaterThan( gmdate( 'Y-m-d\TH:i:s' ), (string) $job['next_attempt_at'], 'the next attempt waits (backoff)' );
+		$this->assertNull( $job['visma_number'] );
+		$this->assertContains( 'retry', array_column( ml_connector_audit( array( 'job_id' => (int) $job['id'], 'limit' => 50 ) ), 'action' ) );
+		$state = Core::order_state( $order->get_id() );
+		$this->assertSame( 'pending', $state['state'] );
 	}
 
 	public function test_drain_notes_orders_and_batches_failures_into_one_mail(): void {

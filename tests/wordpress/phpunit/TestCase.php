@@ -111,6 +111,16 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		OrderEvents::action_shutdown();
 	}
 
+	/** Drains (other tests leave jobs behind) until this order's job has left the queue. */
+	protected static function drain_until_sent( int $order_id ): array {
+		$jobs = self::jobs_for( 'order', $order_id );
+		for ( $i = 0; $i < 20 && isset( $jobs[0] ) && in_array( $jobs[0]['state'], array( 'pending', 'running' ), true ); $i++ ) {
+			self::assertIsArray( \MlConnector\Core::drain( 200, 20000 ) );
+			$jobs = self::jobs_for( 'order', $order_id );
+		}
+		return $jobs;
+	}
+
 	/** Jobs of one WooCommerce object. */
 	protected static function jobs_for( string $kind, int $woo_id ): array {
 		self::needs( 'ml_connector_jobs' );
