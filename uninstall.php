@@ -14,7 +14,7 @@ defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 $ml_connector_settings = get_option( 'ml_connector_settings', array() );
 $ml_connector_delete   = is_array( $ml_connector_settings ) && 'yes' === ( $ml_connector_settings['delete_data_on_uninstall'] ?? 'no' );
 
-foreach ( array( 'ml_connector_settings', 'ml_connector_scheduled_for', 'ml_connector_last_sweep', 'ml_connector_failure_digest' ) as $ml_connector_option ) {
+foreach ( array( 'ml_connector_settings', 'ml_connector_scheduled_for', 'ml_connector_last_sweep', 'ml_connector_failure_digest', 'ml_connector_secret_version' ) as $ml_connector_option ) {
 	delete_option( $ml_connector_option );
 }
 

@@ -17,6 +17,9 @@ defined( 'ABSPATH' ) || exit;
  */
 class Cli {
 
+	/** The drain report's keys in the order `drain` prints them (the extension returns them keyed alphabetically). */
+	private const DRAIN_COUNTS = array( 'posted', 'adopted', 'already_posted', 'edited_after_posting', 'skipped', 'retry', 'failed', 'dead', 'lost_lease', 'remaining', 'stopped' );
+
 	/**
 	 * Show the queue counts, the oldest pending job and the last error.
 	 *
@@ -53,9 +56,14 @@ class Cli {
 	 * default: 60000
 	 * ---
 	 *
+	 * Prints one line of counts, always in this order: posted, adopted, already_posted, edited_after_posting,
+	 * skipped, retry, failed, dead, lost_lease, remaining, stopped (then the stop reason when the drain was
+	 * stopped). Exits 1 when a job failed or died, or the drain was stopped.
+	 *
 	 * ## EXAMPLES
 	 *
 	 *     wp ml-connector drain --limit=10
+	 *     Success: posted=3 adopted=0 already_posted=0 edited_after_posting=0 skipped=1 retry=0 failed=0 dead=0 lost_lease=0 remaining=0 stopped=0
 	 *
 	 * @param array $args       Positional.
 	 * @param array $assoc_args Named.
@@ -65,11 +73,14 @@ class Cli {
 		$result  = self::ok( Core::drain( absint( $assoc_args['limit'] ?? 100 ), absint( $assoc_args['deadline-ms'] ?? 60000 ) ) );
 		Notifier::after_drain( $started );
 		$line = array();
-		foreach ( $result as $key => $value ) {
-			$line[] = $key . '=' . (int) $value;
+		foreach ( self::DRAIN_COUNTS as $key ) {
+			$line[] = $key . '=' . (int) ( $result[ $key ] ?? 0 );
 		}
 		$message = implode( ' ', $line );
-		if ( (int) ( $result['failed'] ?? 0 ) + (int) ( $result['dead'] ?? 0 ) > 0 ) {
+		if ( ! empty( $result['stopped'] ) ) {
+			$message .= ' (' . sanitize_text_field( (string) ( $result['stop_reason'] ?? '' ) ) . ')';
+		}
+		if ( (int) ( $result['failed'] ?? 0 ) + (int) ( $result['dead'] ?? 0 ) > 0 || ! empty( $result['stopped'] ) ) {
 			\WP_CLI::error( $message . ' (see "wp ml-connector status" and the audit)' );
 		}
 		\WP_CLI::success( $message );

@@ -20,6 +20,9 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Core {
 
+	/** Changes whenever a secret is saved; part of the settings document (see save_secret()). */
+	public const OPTION_SECRET_VERSION = 'ml_connector_secret_version';
+
 	/**
 	 * Hash of the settings JSON last passed to ml_connector_configure() in this request.
 	 *
@@ -162,7 +165,13 @@ final class Core {
 	 */
 	public static function save_secret( string $name, string $value ): bool|WP_Error {
 		$result = self::call( 'ml_connector_save_secret', $name, $value );
-		return is_wp_error( $result ) ? $result : true;
+		if ( is_wp_error( $result ) ) {
+			return $result;
+		}
+		// A random marker (never derived from the secret) that changes the settings document, so every PHP-FPM
+		// worker configures the extension again and stops using a Visma client built with the old secret.
+		update_option( self::OPTION_SECRET_VERSION, wp_generate_uuid4(), true );
+		return true;
 	}
 
 	/**
@@ -197,7 +206,9 @@ final class Core {
 	 * The settings as the JSON document ml_connector_configure() validates (PHP-API.md "Settings JSON").
 	 */
 	public static function settings_json(): string {
-		$json = wp_json_encode( Integration::settings_document() );
+		$doc                   = Integration::settings_document();
+		$doc['secret_version'] = (string) get_option( self::OPTION_SECRET_VERSION, '' );
+		$json                  = wp_json_encode( $doc );
 		return false === $json ? '{}' : $json;
 	}
 

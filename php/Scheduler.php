@@ -113,7 +113,10 @@ final class Scheduler {
 	}
 
 	/**
-	 * One drain, then order notes and failure notifications for what it did.
+	 * One drain, then order notes and failure notifications for what it did. When it stopped at its limit, more
+	 * jobs are due: the next drain is queued at once. Not as a unique action: Action Scheduler's unique check
+	 * counts this running action, so a unique one would never be queued. ('remaining' also counts jobs waiting
+	 * for a later attempt, so it cannot tell whether more are due.)
 	 *
 	 * @return array|\WP_Error The extension's counts.
 	 */
@@ -122,8 +125,12 @@ final class Scheduler {
 		$result  = Core::drain( self::DRAIN_LIMIT, self::DRAIN_DEADLINE_MS );
 		if ( ! is_wp_error( $result ) ) {
 			Notifier::after_drain( $started );
-			if ( (int) ( $result['remaining'] ?? 0 ) > 0 && 'per_order' === self::timing() ) {
-				self::schedule_drain();
+			$handled = 0;
+			foreach ( array( 'posted', 'adopted', 'already_posted', 'edited_after_posting', 'skipped', 'retry', 'failed', 'dead', 'lost_lease' ) as $key ) {
+				$handled += (int) ( $result[ $key ] ?? 0 );
+			}
+			if ( $handled >= self::DRAIN_LIMIT && 'per_order' === self::timing() && function_exists( 'as_enqueue_async_action' ) ) {
+				as_enqueue_async_action( self::HOOK_DRAIN, array(), self::GROUP, false );
 			}
 		}
 		return $result;

@@ -2,7 +2,9 @@
 # Runs the whole WordPress suite: setup.sh (idempotent), the Visma simulator when dist/ml-connector exists,
 # PHPUnit against the live test site (in-process + HTTP through nginx), then teardown.sh (KEEP=1 keeps the site
 # running). Ends with one line "N passed, N failed". Extra arguments go to phpunit (e.g. --filter SettingsTest,
-# --group fn:ml_connector_drain). With no dist/ml_connector.so the PHP test double of the extension is used.
+# --group fn:ml_connector_drain). Needs the real extension and simulator: ./build.sh first (setup.sh stops
+# without them). The simulator keeps its documents in $STATE/simulator-state.json, next to the connector's own
+# data in the site, so a second run meets the customers and documents the first one created.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 cleanup() { [ "${KEEP:-0}" = 1 ] || "$HERE/teardown.sh" >/dev/null; }
@@ -11,17 +13,25 @@ trap cleanup EXIT
 "$HERE/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
 
 echo "run: extension: $EXT_KIND"
-if [ -x "$CLI_BIN" ] && "$CLI_BIN" simulate --help >/dev/null 2>&1; then
-  if ! { [ -f "$STATE/simulator.pid" ] && kill -0 "$(cat "$STATE/simulator.pid")" 2>/dev/null; }; then
-    "$CLI_BIN" simulate --listen "127.0.0.1:$SIM_PORT" >"$STATE/simulator.log" 2>&1 &
-    echo $! > "$STATE/simulator.pid"
-  fi
-  for _ in $(seq 1 40); do (exec 3<>"/dev/tcp/127.0.0.1/$SIM_PORT") 2>/dev/null && break; sleep 0.25; done
-  export ML_SIM_URL="http://127.0.0.1:$SIM_PORT"
-  echo "run: simulator on $ML_SIM_URL"
-else
-  echo "run: no simulator (needs $CLI_BIN with the simulate command); the simulator test will fail"
+if ! { [ -x "$CLI_BIN" ] && "$CLI_BIN" simulate --help >/dev/null 2>&1; }; then
+  echo "run: $CLI_BIN (the Visma simulator) is missing: run ./build.sh (as root) first"
+  echo "0 passed, 1 failed"
+  exit 1
 fi
+if ! { [ -f "$STATE/simulator.pid" ] && kill -0 "$(cat "$STATE/simulator.pid")" 2>/dev/null; }; then
+  "$CLI_BIN" simulate --listen "127.0.0.1:$SIM_PORT" --state "$STATE/simulator-state.json" >"$STATE/simulator.log" 2>&1 &
+  echo $! > "$STATE/simulator.pid"
+fi
+# A second simulator that answers every API call with a 500 (--fault-rate 1): Visma having an outage.
+if ! { [ -f "$STATE/simulator-faulty.pid" ] && kill -0 "$(cat "$STATE/simulator-faulty.pid")" 2>/dev/null; }; then
+  "$CLI_BIN" simulate --listen "127.0.0.1:$SIM_FAULTY_PORT" --fault-rate 1 >"$STATE/simulator-faulty.log" 2>&1 &
+  echo $! > "$STATE/simulator-faulty.pid"
+fi
+for port in "$SIM_PORT" "$SIM_FAULTY_PORT"; do
+  for _ in $(seq 1 40); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.25; done
+done
+export ML_SIM_URL="http://127.0.0.1:$SIM_PORT" ML_SIM_FAULTY_URL="http://127.0.0.1:$SIM_FAULTY_PORT"
+echo "run: simulator on $ML_SIM_URL (documents in $STATE/simulator-state.json), one in outage on $ML_SIM_FAULTY_URL"
 
 export ML_WP_STATE="$STATE" ML_WP_URL="$WP_URL" ML_EXT_KIND="$EXT_KIND"
 rm -f "$STATE/junit.xml"

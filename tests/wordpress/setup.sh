@@ -9,6 +9,16 @@ source "$(dirname "$0")/env.sh"
 mkdir -p "$STATE" "$STATE/tmp"
 log() { printf 'setup: %s\n' "$*"; }
 
+# 0. The suite runs only against the real extension (no test double): stop here when it is missing.
+if [ -n "$EXT_MISSING" ]; then
+  if [ "$EXT_MISSING" = "$CONTRACT" ]; then
+    log "the ml_connector extension is not loaded and $EXT_SO does not exist: run ./build.sh (as root) first"
+  else
+    log "the ml_connector extension does not export: $EXT_MISSING (PHP-API.md); rebuild it with ./build.sh"
+  fi
+  exit 1
+fi
+
 # 1. Packages, only the missing ones. WP-CLI is not in Debian 12, so WordPress is installed through PHP below.
 need=()
 for pkg in nginx wordpress php8.2-fpm php8.2-mysql php8.2-curl php8.2-xml php8.2-mbstring phpunit chromium; do
@@ -94,7 +104,7 @@ ln -sfn "$REPO" "$WP/wp-content/plugins/ml-connector"
 ln -sfn "$HERE/woocommerce-standin" "$WP/wp-content/plugins/woocommerce"
 ln -sfn "$HERE/mu-plugins/ml-connector-test-endpoints.php" "$WP/wp-content/mu-plugins/ml-connector-test-endpoints.php"
 
-# 4. Our php-fpm pool (runs as root: -R), extension or test double loaded with -d.
+# 4. Our php-fpm pool (runs as root: -R), the extension loaded with -d when PHP does not load it already.
 cat > "$STATE/php-fpm.conf" <<CONF
 [global]
 pid = $STATE/php-fpm.pid

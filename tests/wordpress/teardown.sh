@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops what setup.sh started, by the pids it recorded (nginx, php-fpm, our own MariaDB if any, the simulator).
+# Stops what setup.sh and run.sh started, by the pids they recorded (nginx, php-fpm, our own MariaDB if any, the
+# two simulators).
 # Leaves the files in $STATE so the next setup.sh is fast; pass --purge to delete them and the database.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
@@ -15,6 +16,7 @@ stop() {
   rm -f "$file"
 }
 stop simulator
+stop simulator-faulty
 stop nginx
 stop php-fpm
 stop mariadb

@@ -20,32 +20,32 @@ use MlConnector\Notifier;
 
 final class AdminScreensTest extends TestCase {
 
-	/** A job that failed for good (the test double fails orders of company "FAIL"). */
-	private static function dead_job(): int {
+	/**
+	 * A job that failed for good, for real: an order placed in a currency the settings do not book (USD; the
+	 * settings allow NOK, SEK and EUR) fails mapping, which no retry can fix.
+	 */
+	private static function failed_job(): int {
 		self::needs( 'ml_connector_drain', 'ml_connector_jobs', 'ml_connector_replay' );
-		$order = \WC_Standin_Checkout::place(
-			array(
-				'items'   => array( array( 'sku' => 'EL-HODE', 'qty' => 1 ) ),
-				'billing' => array( 'company' => 'FAIL' ),
-			)
-		);
-		self::assertInstanceOf( \WC_Order::class, $order );
-		$jobs = self::drain_until_sent( $order->get_id() );
+		$order = self::usd_order( array( array( 'sku' => 'EL-HODE', 'qty' => 1 ) ) );
+		$jobs  = self::drain_until_sent( $order->get_id() );
 		self::assertCount( 1, $jobs );
-		if ( ! in_array( $jobs[0]['state'], array( 'failed', 'dead' ), true ) ) {
-			self::markTestSkipped( 'this extension did not fail the order; a failing job needs simulator fault injection' );
-		}
+		self::assertSame( 'failed', $jobs[0]['state'], (string) $jobs[0]['last_error'] );
+		self::assertStringContainsString( 'currency "USD" is not configured', (string) $jobs[0]['last_error'] );
+		self::assertNull( $jobs[0]['visma_number'] );
 		return (int) $jobs[0]['id'];
 	}
 
-	/** Drains (other tests leave jobs behind) until this order's job has left the queue. */
-	private static function drain_until_sent( int $order_id ): array {
-		$jobs = self::jobs_for( 'order', $order_id );
-		for ( $i = 0; $i < 20 && isset( $jobs[0] ) && in_array( $jobs[0]['state'], array( 'pending', 'running' ), true ); $i++ ) {
-			self::assertIsArray( Core::drain( 200, 20000 ) );
-			$jobs = self::jobs_for( 'order', $order_id );
-		}
-		return $jobs;
+	/** An order a shopper paid in US dollars (a currency switcher on the checkout). */
+	private static function usd_order( array $items ): \WC_Order {
+		$order = \WC_Standin_Checkout::place(
+			array(
+				'items'    => $items,
+				'currency' => 'USD',
+			)
+		);
+		self::assertInstanceOf( \WC_Order::class, $order );
+		self::assertSame( 'USD', $order->get_currency() );
+		return $order;
 	}
 
 	private static function job_state( int $job_id ): string {
@@ -73,7 +73,7 @@ final class AdminScreensTest extends TestCase {
 	 * @dataProvider replay_cases
 	 */
 	public function test_replay_one_needs_capability_and_the_job_bound_nonce( string $login, string $nonce_kind, int $status, bool $replays ): void {
-		$job     = self::dead_job();
+		$job     = self::failed_job();
 		$user    = '' === $login ? 0 : self::user_id( $login );
 		$session = $user > 0 ? Http::session( $user ) : array( 'cookie' => '', 'logged_in' => '' );
 		$nonce   = match ( $nonce_kind ) {
@@ -83,7 +83,7 @@ final class AdminScreensTest extends TestCase {
 		};
 		$result = Http::request( 'GET', '/wp-admin/admin-post.php?action=ml_connector_replay&job=' . $job . '&_wpnonce=' . $nonce, $session['cookie'] );
 		$this->assertSame( $status, $result['status'] );
-		$this->assertSame( $replays ? 'pending' : 'dead', self::job_state( $job ) );
+		$this->assertSame( $replays ? 'pending' : 'failed', self::job_state( $job ) );
 		if ( $replays ) {
 			$this->assertStringContainsString( 'page=ml-connector', $result['location'] );
 			$this->assertStringContainsString( 'ml_connector_replayed=1', $result['location'] );
@@ -95,13 +95,13 @@ final class AdminScreensTest extends TestCase {
 	 */
 	public function test_replay_all_failed_puts_every_failed_job_back(): void {
 		self::needs( 'ml_connector_replay_failed' );
-		$first   = self::dead_job();
-		$second  = self::dead_job();
+		$first   = self::failed_job();
+		$second  = self::failed_job();
 		$admin   = self::user_id( 'admin' );
 		$session = Http::session( $admin );
 		$refused = Http::request( 'POST', '/wp-admin/admin-post.php', $session['cookie'], array( 'action' => 'ml_connector_replay_failed', '_wpnonce' => 'bad' ) );
 		$this->assertSame( 403, $refused['status'] );
-		$this->assertSame( 'dead', self::job_state( $first ) );
+		$this->assertSame( 'failed', self::job_state( $first ) );
 		$result = Http::request( 'POST', '/wp-admin/admin-post.php', $session['cookie'], array( 'action' => 'ml_connector_replay_failed', '_wpnonce' => Http::nonce( $admin, $session, 'ml_connector_replay_failed' ) ) );
 		$this->assertSame( 302, $result['status'] );
 		$this->assertSame( 'pending', self::job_state( $first ) );
@@ -109,10 +109,10 @@ final class AdminScreensTest extends TestCase {
 	}
 
 	public function test_queue_page_lists_jobs_for_managers_only_and_escapes_input(): void {
-		$job     = self::dead_job();
+		$job     = self::failed_job();
 		$manager = self::user_id( 'manager' );
 		$session = Http::session( $manager );
-		$page    = Http::request( 'GET', '/wp-admin/admin.php?page=ml-connector&state=dead', $session['cookie'] );
+		$page    = Http::request( 'GET', '/wp-admin/admin.php?page=ml-connector&state=failed', $session['cookie'] );
 		$this->assertSame( 200, $page['status'] );
 		$this->assertMatchesRegularExpression( '/action=ml_connector_replay&(amp;|#038;)job=' . $job . '&(amp;|#038;)_wpnonce=[0-9a-f]{10}/', $page['body'] );
 		$this->assertStringContainsString( 'id="ml-connector-audit"', $page['body'] );
@@ -169,12 +169,51 @@ final class AdminScreensTest extends TestCase {
 		$this->assertCount( 1, self::jobs_for( 'order', $order->get_id() ), 'send again re-queues the same job' );
 	}
 
+	/**
+	 * Visma has an outage (the second simulator answers every API call with a 500): the job stays pending for a
+	 * later attempt with the reason, nothing is booked, no failure is reported to the merchant.
+	 */
+	public function test_a_visma_outage_leaves_the_job_pending_with_the_reason(): void {
+		$before = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-LAKRIS', 'qty' => 1 ) ) ) );
+		self::drain_until_sent( $before->get_id() );
+		$faulty = (string) getenv( 'ML_SIM_FAULTY_URL' );
+		$this->assertNotSame( '', $faulty, 'ML_SIM_FAULTY_URL: run.sh starts the simulator in outage' );
+		$settings = array_merge(
+			(array) self::fresh_option( \MlConnector\Integration::OPTION ),
+			array(
+				'visma_token_url'            => $faulty . '/connect/token',
+				'visma_api_base_url'         => $faulty,
+				'visma_salesorders_base_url' => $faulty,
+			)
+		);
+		update_option( \MlConnector\Integration::OPTION, $settings );
+		try {
+			$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-LAKRIS', 'qty' => 2 ) ) ) );
+			self::end_request();
+			$report = Core::drain( 200, 20000 );
+			$this->assertIsArray( $report );
+			$this->assertGreaterThanOrEqual( 1, $report['retry'] );
+			$this->assertSame( 0, $report['failed'] + $report['dead'] );
+		} finally {
+			self::use_demo_company();
+		}
+		$job = self::jobs_for( 'order', $order->get_id() )[0];
+		$this->assertSame( 'pending', $job['state'] );
+		$this->assertSame( 1, (int) $job['attempts'] );
+		$this->assertStringContainsString( 'HTTP 500', (string) $job['last_error'] );
+		$this->assertGreaterThan( gmdate( 'Y-m-d\TH:i:s' ), (string) $job['next_attempt_at'], 'the next attempt waits (backoff)' );
+		$this->assertNull( $job['visma_number'] );
+		$this->assertContains( 'retry', array_column( ml_connector_audit( array( 'job_id' => (int) $job['id'], 'limit' => 50 ) ), 'action' ) );
+		$state = Core::order_state( $order->get_id() );
+		$this->assertSame( 'pending', $state['state'] );
+	}
+
 	public function test_drain_notes_orders_and_batches_failures_into_one_mail(): void {
 		delete_option( 'ml_connector_test_mails' );
 		delete_option( Notifier::OPTION_DIGEST );
 		$good = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 1 ) ) ) );
-		$bad1 = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 2 ) ), 'billing' => array( 'company' => 'FAIL' ) ) );
-		$bad2 = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 3 ) ), 'billing' => array( 'company' => 'FAIL' ) ) );
+		$bad1 = self::usd_order( array( array( 'sku' => 'MAT-SJOKO', 'qty' => 2 ) ) );
+		$bad2 = self::usd_order( array( array( 'sku' => 'MAT-SJOKO', 'qty' => 3 ) ) );
 		self::end_request();
 		$ids = array( $good->get_id(), $bad1->get_id(), $bad2->get_id() );
 		for ( $i = 0; $i < 20 && array() !== array_filter( $ids, static fn( $id ) => 'pending' === ( self::jobs_for( 'order', $id )[0]['state'] ?? '' ) ); $i++ ) {

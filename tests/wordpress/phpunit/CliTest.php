@@ -39,12 +39,37 @@ final class CliTest extends TestCase {
 		}
 	}
 
-	public function test_drain_reports_counts(): void {
+	/** The drain line's counts, which must come in the documented order (Cli::drain's docblock). */
+	private static function drain_counts( string $line ): array {
+		$keys = array( 'posted', 'adopted', 'already_posted', 'edited_after_posting', 'skipped', 'retry', 'failed', 'dead', 'lost_lease', 'remaining', 'stopped' );
+		self::assertMatchesRegularExpression( '/^' . implode( ' ', array_map( static fn( $k ) => $k . '=\d+', $keys ) ) . '( \(|$)/', $line );
+		preg_match_all( '/(\w+)=(\d+)/', $line, $m );
+		return array_map( 'intval', array_combine( $m[1], $m[2] ) );
+	}
+
+	public function test_drain_reports_counts_in_the_documented_order(): void {
 		self::needs( 'ml_connector_drain' );
+		$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-KAFFE', 'qty' => 1 ) ) ) );
 		self::end_request();
-		[ $out, $error ] = self::run_command( 'drain', array(), array( 'limit' => 5 ) );
-		$line            = (string) end( $out );
-		$this->assertMatchesRegularExpression( '/posted=\d+ adopted=\d+ retry=\d+ failed=\d+ dead=\d+ remaining=\d+/', $error ?? $line );
+		[ $out, $error ] = self::run_command( 'drain', array(), array( 'limit' => 200 ) );
+		$this->assertNull( $error, 'nothing failed' );
+		$line = (string) end( $out );
+		$this->assertStringStartsWith( 'Success: ', $line );
+		$counts = self::drain_counts( substr( $line, strlen( 'Success: ' ) ) );
+		$this->assertGreaterThanOrEqual( 1, $counts['posted'], 'the new order was posted' );
+		$this->assertSame( 0, $counts['stopped'] );
+		$this->assertSame( 'done', self::jobs_for( 'order', $order->get_id() )[0]['state'] );
+	}
+
+	public function test_drain_exits_with_an_error_when_a_job_fails(): void {
+		self::needs( 'ml_connector_drain' );
+		$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-KAFFE', 'qty' => 1 ) ), 'currency' => 'USD' ) );
+		self::end_request();
+		[ , $error ] = self::run_command( 'drain', array(), array( 'limit' => 200 ) );
+		$this->assertNotNull( $error, 'a failed job makes the command exit 1' );
+		$this->assertStringEndsWith( ' (see "wp ml-connector status" and the audit)', $error );
+		$this->assertGreaterThanOrEqual( 1, self::drain_counts( $error )['failed'] );
+		$this->assertSame( 'failed', self::jobs_for( 'order', $order->get_id() )[0]['state'] );
 	}
 
 	public function test_backfill_dry_run_counts_the_range_and_enqueues_nothing(): void {

@@ -16,7 +16,7 @@ namespace MlConnector\Tests;
 
 final class EndToEndTest extends TestCase {
 
-	/** @var array{orders:int[],refund:int,customers:int[]}|null */
+	/** @var array{orders:int[],totals:string[],refund:int,refund_amount:string,customers:int[]}|null */
 	private static ?array $placed = null;
 
 	/** Places the orders once for the class. */
@@ -34,10 +34,12 @@ final class EndToEndTest extends TestCase {
 			'guest abroad, no tax'              => array( 'billing' => array( 'country' => 'SE', 'city' => 'Göteborg', 'postcode' => '41101' ), 'items' => array( array( 'sku' => 'EL-HODE', 'qty' => 1 ) ) ),
 		);
 		$orders = array();
+		$totals = array();
 		foreach ( $requests as $name => $request ) {
 			$result = Http::api( 'POST', '/checkout', $request );
 			self::assertSame( 200, $result['status'], $name . ': ' . wp_json_encode( $result['json'] ) );
 			$orders[ $name ] = (int) $result['json']['order_id'];
+			$totals[ $name ] = (string) $result['json']['total'];
 		}
 		$refund = Http::api( 'POST', '/refund', array( 'order_id' => $orders['guest, coupon, shipping, fees'], 'full' => true, 'reason' => 'Returnert' ) );
 		self::assertSame( 200, $refund['status'], wp_json_encode( $refund['json'] ) );
@@ -50,29 +52,13 @@ final class EndToEndTest extends TestCase {
 			}
 		}
 		self::$placed = array(
-			'orders'    => $orders,
-			'refund'    => (int) $refund['json']['refund_id'],
+			'orders'        => $orders,
+			'totals'        => $totals,
+			'refund'        => (int) $refund['json']['refund_id'],
+			'refund_amount' => (string) $refund['json']['amount'],
 			'customers' => array( (int) $register['json']['customer_id'] ),
 		);
 		return self::$placed;
-	}
-
-	/** Settings of the seeded demo company (COMMON.md), pointed at the simulator when run.sh started one. */
-	private static function use_demo_company(): void {
-		$settings = array_merge(
-			(array) self::fresh_option( \MlConnector\Integration::OPTION ),
-			array(
-				'mode'             => 'simulator',
-				'visma_client_id'  => 'demo-client',
-				'visma_tenant_id'  => 'demo-tenant',
-				'visma_company_id' => '1234567',
-				'trigger'          => 'placed',
-				'sync_timing'      => 'per_order',
-			),
-			SettingsTest::simulator_urls()
-		);
-		update_option( \MlConnector\Integration::OPTION, $settings );
-		self::assertTrue( \MlConnector\Core::save_secret( 'visma_client_secret', 'demo-secret' ) );
 	}
 
 	public function test_every_order_refund_and_customer_is_queued_and_sent(): void {
@@ -89,7 +75,10 @@ final class EndToEndTest extends TestCase {
 		$this->assertCount( 1, $refund_jobs );
 		$this->assertSame( 'done', $refund_jobs[0]['state'], (string) $refund_jobs[0]['last_error'] );
 		foreach ( $placed['customers'] as $id ) {
-			$this->assertCount( 1, self::jobs_for( 'customer', $id ) );
+			$jobs = self::jobs_for( 'customer', $id );
+			$this->assertCount( 1, $jobs );
+			$this->assertSame( 'done', $jobs[0]['state'], (string) $jobs[0]['last_error'] );
+			$this->assertNotEmpty( $jobs[0]['visma_number'] );
 		}
 	}
 
@@ -98,16 +87,28 @@ final class EndToEndTest extends TestCase {
 	 */
 	public function test_documents_are_in_the_visma_simulator(): void {
 		$sim = getenv( 'ML_SIM_URL' );
-		if ( ! $sim ) {
-			$this->fail( 'needs the Visma simulator: dist/ml-connector simulate (Rust) and dist/ml_connector.so; run.sh starts it when both exist' );
-		}
+		$this->assertNotEmpty( $sim, 'ML_SIM_URL: run.sh starts the simulator' );
 		$placed = self::place_everything();
-		$state  = (string) wp_remote_retrieve_body( wp_remote_get( $sim . '/_simulator/state', array( 'timeout' => 10 ) ) );
-		$this->assertNotSame( '', $state, 'GET /_simulator/state answered' );
+		$body   = (string) wp_remote_retrieve_body( wp_remote_get( $sim . '/_simulator/state', array( 'timeout' => 10 ) ) );
+		$store  = json_decode( $body, true )['store'] ?? null;
+		$this->assertIsArray( $store, 'GET /_simulator/state answered with the stored documents' );
+		// The simulator keeps documents in its state file across runs: look each key up, it must occur once.
+		$find = static fn( string $list, string $field, string $value ): array => array_values( array_filter( (array) ( $store[ $list ] ?? array() ), static fn( $doc ) => ( $doc[ $field ] ?? null ) === $value ) );
 		foreach ( $placed['orders'] as $name => $id ) {
-			$this->assertStringContainsString( '"woo:default:' . $id . '"', $state, $name );
+			$invoices = $find( 'invoices', 'externalReference', 'woo:default:' . $id );
+			$this->assertCount( 1, $invoices, $name . ': one invoice per order' );
+			$this->assertSame( 'woo:default:' . $id, $invoices[0]['customerRefNumber'], $name );
+			$this->assertSame( $placed['totals'][ $name ], number_format( (float) $invoices[0]['amount'], 2, '.', '' ), $name . ': the invoice total is the order total' );
+			$this->assertSame( self::jobs_for( 'order', $id )[0]['visma_number'], $invoices[0]['referenceNumber'], $name . ': the job names the invoice' );
 		}
-		$this->assertStringContainsString( '"woo:default:refund:' . $placed['refund'] . '"', $state, 'the credit note' );
+		$notes = $find( 'creditNotes', 'externalReference', 'woo:default:refund:' . $placed['refund'] );
+		$this->assertCount( 1, $notes, 'one credit note for the refund' );
+		$this->assertSame( $placed['refund_amount'], number_format( (float) $notes[0]['amount'], 2, '.', '' ), 'the credit note is the refunded amount' );
+		$this->assertSame( self::jobs_for( 'refund', $placed['refund'] )[0]['visma_number'], $notes[0]['referenceNumber'] );
+		foreach ( $placed['customers'] as $id ) {
+			$number = (string) self::jobs_for( 'customer', $id )[0]['visma_number'];
+			$this->assertCount( 1, $find( 'customers', 'number', $number ), "registered customer $id is Visma customer $number" );
+		}
 	}
 
 	public function test_checkout_timing_with_and_without_the_plugin_is_reported(): void {

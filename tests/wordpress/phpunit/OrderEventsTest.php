@@ -7,6 +7,7 @@
  * @group fn:ml_connector_enqueue
  * @group fn:ml_connector_jobs
  * @group fn:ml_connector_audit
+ * @group fn:ml_connector_drain
  */
 
 declare(strict_types=1);
@@ -74,6 +75,33 @@ final class OrderEventsTest extends TestCase {
 		self::without_plugin_hooks( static fn() => $order->save() );
 		do_action( 'woocommerce_order_status_changed', $order->get_id(), 'processing', 'completed', $order );
 		$this->assertCount( 1, self::jobs_for( 'order', $order->get_id() ) );
+	}
+
+	/**
+	 * The merchant moves the trigger from "placed" to "completed" while a processing order waits in the queue: the
+	 * drain books nothing for it (job done, audit "skipped", no Visma number, no invoice).
+	 *
+	 * @group fn:ml_connector_drain
+	 * @group fn:ml_connector_audit
+	 */
+	public function test_an_order_the_trigger_no_longer_books_is_skipped_without_a_document(): void {
+		$order = self::quiet_order();
+		do_action( 'woocommerce_order_status_changed', $order->get_id(), 'pending', 'processing', $order );
+		$this->assertSame( 'pending', self::jobs_for( 'order', $order->get_id() )[0]['state'] );
+		$settings            = (array) self::fresh_option( Integration::OPTION );
+		$settings['trigger'] = 'completed';
+		update_option( Integration::OPTION, $settings );
+		$jobs = self::drain_until_sent( $order->get_id() );
+		$this->assertSame( 'done', $jobs[0]['state'], (string) $jobs[0]['last_error'] );
+		$this->assertNull( $jobs[0]['visma_number'] );
+		$actions = array_column( ml_connector_audit( array( 'job_id' => (int) $jobs[0]['id'], 'limit' => 50 ) ), 'action' );
+		$this->assertContains( 'skipped', $actions );
+		$this->assertNotContains( 'posted', $actions );
+		$this->assertSame( 'done', \MlConnector\Core::order_state( $order->get_id() )['state'] );
+		$sim   = (string) getenv( 'ML_SIM_URL' );
+		$store = json_decode( (string) wp_remote_retrieve_body( wp_remote_get( $sim . '/_simulator/state', array( 'timeout' => 10 ) ) ), true )['store'] ?? null;
+		$this->assertIsArray( $store );
+		$this->assertSame( array(), array_filter( $store['invoices'], static fn( $i ) => 'woo:default:' . $order->get_id() === ( $i['externalReference'] ?? '' ) ) );
 	}
 
 	public function test_refund_hook_queues_a_refund_job_keyed_by_the_refund(): void {

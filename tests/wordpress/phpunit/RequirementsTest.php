@@ -41,7 +41,7 @@ final class RequirementsTest extends TestCase {
 	}
 
 	public function test_live_site_meets_the_requirements(): void {
-		$this->assertSame( array(), Requirements::problems(), 'the test site has WooCommerce (stand-in) and the extension or its test double' );
+		$this->assertSame( array(), Requirements::problems(), 'the test site has WooCommerce (stand-in) and the extension' );
 	}
 
 	public function test_hpos_compatibility_is_declared_before_woocommerce_init(): void {

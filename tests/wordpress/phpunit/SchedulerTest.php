@@ -69,6 +69,44 @@ final class SchedulerTest extends TestCase {
 		$this->assertSame( $expected, gmdate( 'Y-m-d H:i:s', $got ) );
 	}
 
+	/**
+	 * One drain sends at most 50 jobs; when it had to stop there, the next drain is queued at once rather than a
+	 * minute later (the running action must not block it: Action Scheduler's unique check counts running actions).
+	 * The jobs are orders the merchant's new trigger no longer books, so they end skipped without any network.
+	 *
+	 * @group fn:ml_connector_drain
+	 */
+	public function test_a_drain_that_hit_its_limit_queues_the_next_one(): void {
+		self::timing( 'per_order' );
+		self::assertIsArray( \MlConnector\Core::drain( 500, 20000 ) );
+		$orders = array();
+		for ( $i = 0; $i < 51; $i++ ) {
+			$orders[] = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-KAFFE', 'qty' => 1 ) ) ) )->get_id();
+		}
+		self::end_request();
+		$settings            = (array) self::fresh_option( Integration::OPTION );
+		$settings['trigger'] = 'completed';
+		update_option( Integration::OPTION, $settings );
+		as_unschedule_all_actions( Scheduler::HOOK_DRAIN, array(), Scheduler::GROUP );
+		$pending_drains = static fn(): int => count( array_filter( wc_standin_as_actions( 'pending' ), static fn( $a ) => Scheduler::HOOK_DRAIN === $a['hook'] ) );
+		try {
+			Scheduler::schedule_drain();
+			$this->assertSame( 1, $pending_drains() );
+			// The queue runner, one action at a time, until it has run the drain (as Action Scheduler runs it).
+			for ( $i = 0; $i < 10 && ! in_array( Scheduler::HOOK_DRAIN, array_column( wc_standin_as_run_due( 1 ), 'hook' ), true ); $i++ ) {
+				continue;
+			}
+			$this->assertSame( 'pending', self::jobs_for( 'order', end( $orders ) )[0]['state'], 'the 51st job waits for the next drain' );
+			$this->assertSame( 1, $pending_drains(), 'the rest is drained right away, not a minute later' );
+			for ( $i = 0; $i < 10 && $pending_drains() > 0; $i++ ) {
+				wc_standin_as_run_due( 1 );
+			}
+			$this->assertSame( 'done', self::jobs_for( 'order', end( $orders ) )[0]['state'] );
+		} finally {
+			self::timing( 'per_order' );
+		}
+	}
+
 	public function test_sweep_queues_an_order_whose_hooks_never_fired(): void {
 		self::needs( 'ml_connector_order_state', 'ml_connector_enqueue' );
 		update_option( Scheduler::OPTION_LAST_SWEEP, time() - 60 );

@@ -16,6 +16,12 @@ final class SettingsTest extends TestCase {
 
 	private const PAGE = '/wp-admin/admin.php?page=wc-settings&tab=integration&section=ml_connector';
 
+	/** These tests save client ids, tenants and secrets the simulator refuses: later tests get the demo company back. */
+	protected function tearDown(): void {
+		self::use_demo_company();
+		parent::tearDown();
+	}
+
 	/** @return array<string,array{string,bool,bool}> login, valid nonce, expected to save */
 	public static function save_cases(): array {
 		return array(
@@ -130,7 +136,7 @@ final class SettingsTest extends TestCase {
 		self::needs( 'ml_connector_test_connection', 'ml_connector_save_secret' );
 		$admin         = self::user_id( 'admin' );
 		$admin_session = Http::session( $admin );
-		Http::request( 'POST', self::PAGE, $admin_session['cookie'], $this->form( Http::nonce( $admin, $admin_session, 'woocommerce-settings' ), array( 'mode' => 'simulator', 'visma_client_id' => 'demo-client', 'visma_client_secret' => $secret ) + self::simulator_urls() ) );
+		Http::request( 'POST', self::PAGE, $admin_session['cookie'], $this->form( Http::nonce( $admin, $admin_session, 'woocommerce-settings' ), array( 'mode' => 'simulator', 'visma_client_id' => 'demo-client', 'visma_tenant_id' => 'demo-tenant', 'visma_client_secret' => $secret ) + self::simulator_urls() ) );
 
 		$user    = self::user_id( $login );
 		$session = Http::session( $user );
@@ -144,6 +150,26 @@ final class SettingsTest extends TestCase {
 		}
 	}
 
+	/**
+	 * The extension keeps its Visma client per process: a secret saved by another PHP-FPM worker must still be the
+	 * one this process uses next (the settings document carries a marker that changes with the secret).
+	 *
+	 * @group fn:ml_connector_test_connection
+	 */
+	public function test_a_secret_saved_by_another_process_is_used_here(): void {
+		$before = \MlConnector\Core::test_connection();
+		$this->assertIsArray( $before );
+		$this->assertTrue( $before['ok'], (string) $before['error'] );
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'visma_client_secret' => 'wrong-secret' ) ) );
+		self::fresh_option( \MlConnector\Core::OPTION_SECRET_VERSION );
+		$after = \MlConnector\Core::test_connection();
+		$this->assertIsArray( $after );
+		$this->assertFalse( $after['ok'] );
+		$this->assertStringContainsString( 'invalid_client', (string) $after['error'] );
+	}
+
 	public function test_test_connection_refuses_a_bad_nonce(): void {
 		$admin   = self::user_id( 'admin' );
 		$session = Http::session( $admin );
@@ -151,12 +177,10 @@ final class SettingsTest extends TestCase {
 		$this->assertSame( 403, $result['status'] );
 	}
 
-	/** Endpoints of the simulator started by run.sh (ML_SIM_URL); empty with the test double. */
+	/** Endpoints of the simulator started by run.sh (ML_SIM_URL). */
 	public static function simulator_urls(): array {
-		$sim = getenv( 'ML_SIM_URL' );
-		if ( ! $sim ) {
-			return array();
-		}
+		$sim = (string) getenv( 'ML_SIM_URL' );
+		self::assertNotSame( '', $sim, 'ML_SIM_URL: run.sh starts the simulator' );
 		return array(
 			'visma_token_url'            => $sim . '/connect/token',
 			'visma_api_base_url'         => $sim,

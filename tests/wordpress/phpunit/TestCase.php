@@ -35,6 +35,35 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		}
 	}
 
+	/**
+	 * Connects the plugin to the seeded demo company (COMMON.md) on the simulator run.sh started (ML_SIM_URL):
+	 * the baseline every run starts from (bootstrap.php) and that tests changing the connection go back to.
+	 */
+	public static function use_demo_company(): void {
+		$sim = (string) getenv( 'ML_SIM_URL' );
+		self::assertNotSame( '', $sim, 'ML_SIM_URL: run.sh starts the simulator' );
+		$settings = array_merge(
+			(array) self::fresh_option( \MlConnector\Integration::OPTION ),
+			array(
+				'mode'                       => 'simulator',
+				'visma_client_id'            => 'demo-client',
+				'visma_tenant_id'            => 'demo-tenant',
+				'visma_company_id'           => '1234567',
+				'visma_token_url'            => $sim . '/connect/token',
+				'visma_api_base_url'         => $sim,
+				'visma_salesorders_base_url' => $sim,
+				'store_id'                   => 'default',
+				'business_model'             => 'customers',
+				'document_type'              => 'invoice',
+				'trigger'                    => 'placed',
+				'sync_timing'                => 'per_order',
+			)
+		);
+		update_option( \MlConnector\Integration::OPTION, $settings );
+		self::assertTrue( \MlConnector\Core::save_secret( 'visma_client_secret', 'demo-secret' ) );
+		self::assertTrue( \MlConnector\Core::configure() );
+	}
+
 	protected static function user_id( string $login ): int {
 		$user = get_user_by( 'login', $login );
 		self::assertNotFalse( $user, "test user $login exists (setup.sh)" );
@@ -80,6 +109,16 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 	/** What the end of a web request does: the plugin enqueues what its hooks marked (OrderEvents, shutdown). */
 	protected static function end_request(): void {
 		OrderEvents::action_shutdown();
+	}
+
+	/** Drains (other tests leave jobs behind) until this order's job has left the queue. */
+	protected static function drain_until_sent( int $order_id ): array {
+		$jobs = self::jobs_for( 'order', $order_id );
+		for ( $i = 0; $i < 20 && isset( $jobs[0] ) && in_array( $jobs[0]['state'], array( 'pending', 'running' ), true ); $i++ ) {
+			self::assertIsArray( \MlConnector\Core::drain( 200, 20000 ) );
+			$jobs = self::jobs_for( 'order', $order_id );
+		}
+		return $jobs;
 	}
 
 	/** Jobs of one WooCommerce object. */

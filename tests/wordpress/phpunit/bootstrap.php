@@ -14,7 +14,11 @@ if ( ! is_file( $state . '/wordpress/wp-load.php' ) ) {
 }
 define( 'ML_TEST_URL', $url );
 define( 'ML_TEST_STATE', $state );
-define( 'ML_TEST_EXT_KIND', getenv( 'ML_EXT_KIND' ) ?: ( class_exists( 'MlConnectorFakeState', false ) ? 'test double' : 'real' ) );
+define( 'ML_TEST_EXT_KIND', getenv( 'ML_EXT_KIND' ) ?: 'real' );
+if ( ! extension_loaded( 'ml_connector' ) ) {
+	fwrite( STDERR, "The ml_connector extension is not loaded: run ./build.sh (as root) first.\n" );
+	exit( 2 );
+}
 $parts                  = parse_url( $url );
 $_SERVER['HTTP_HOST']   = $parts['host'] . ':' . $parts['port'];
 $_SERVER['SERVER_NAME'] = $parts['host'];
@@ -23,3 +27,5 @@ require $state . '/wordpress/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 require_once __DIR__ . '/Http.php';
 require_once __DIR__ . '/TestCase.php';
+// Every run starts connected to the demo company, whatever an earlier run left in the settings.
+MlConnector\Tests\TestCase::use_demo_company();

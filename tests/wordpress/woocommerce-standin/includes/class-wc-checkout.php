@@ -40,7 +40,9 @@ final class WC_Standin_Checkout {
 	 * Places an order.
 	 *
 	 * @param array $req via (classic|store-api), customer_id, create_account, email, billing{}, items[{sku,qty}],
-	 *                   coupon, shipping (flat_rate|free_shipping|none), fees[{name,amount,taxable}], payment_method.
+	 *                   coupon, shipping (flat_rate|free_shipping|none), fees[{name,amount,taxable}], payment_method,
+	 *                   currency (the shopper's currency, as a currency switcher sets it through the
+	 *                   woocommerce_currency filter; default the shop's NOK; prices are not converted).
 	 * @return WC_Order|WP_Error
 	 */
 	public static function place( array $req ) {
@@ -61,7 +63,14 @@ final class WC_Standin_Checkout {
 				'phone'      => '+47 12345678',
 			)
 		);
+		$switcher = isset( $req['currency'] ) ? static fn() => strtoupper( sanitize_text_field( (string) $req['currency'] ) ) : null;
+		if ( null !== $switcher ) {
+			add_filter( 'woocommerce_currency', $switcher );
+		}
 		$props = self::totals( $req, $billing );
+		if ( null !== $switcher ) {
+			remove_filter( 'woocommerce_currency', $switcher );
+		}
 		if ( is_wp_error( $props ) ) {
 			return $props;
 		}
@@ -274,7 +283,7 @@ final class WC_Standin_Checkout {
 		update_option( 'wc_standin_item_seq', $item_id + 1, false );
 		$cart_tax = $sum['tax'] + $fee_tax;
 		return array(
-			'currency'           => 'NOK',
+			'currency'           => get_woocommerce_currency(),
 			'prices_include_tax' => true,
 			'discount_total'     => wc_standin_money( $sum['sub_ex'] - $sum['ex'] ),
 			'discount_tax'       => wc_standin_money( $sum['sub_tax'] - $sum['tax'] ),

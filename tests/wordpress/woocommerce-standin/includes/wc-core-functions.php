@@ -3,7 +3,7 @@
  * Functions ml-connector calls, each mirroring the WooCommerce function it names:
  * includes/wc-order-functions.php (wc_get_order, wc_get_orders, wc_create_refund, wc_get_order_statuses),
  * includes/wc-user-functions.php (wc_create_new_customer), includes/admin/wc-admin-functions.php
- * (wc_get_page_screen_id), includes/wc-core-functions.php (wc_get_logger), includes/class-wc-tax.php
+ * (wc_get_page_screen_id), includes/wc-core-functions.php (wc_get_logger, get_woocommerce_currency), includes/class-wc-tax.php
  * (WC_Tax::get_tax_class_slugs), includes/class-wc-payment-gateways.php, includes/class-wc-integrations.php.
  *
  * @package WooCommerceStandin
@@ -23,6 +23,14 @@ function wc_standin_cents( $amount ): int {
 /** 1230 → "12.30". */
 function wc_standin_money( int $cents ): string {
 	return ( $cents < 0 ? '-' : '' ) . intdiv( abs( $cents ), 100 ) . '.' . str_pad( (string) ( abs( $cents ) % 100 ), 2, '0', STR_PAD_LEFT );
+}
+
+/**
+ * Mirrors get_woocommerce_currency(): the shop currency option (the real shop's NOK), through the
+ * woocommerce_currency filter that currency switchers hook.
+ */
+function get_woocommerce_currency(): string {
+	return (string) apply_filters( 'woocommerce_currency', get_option( 'woocommerce_currency', 'NOK' ) );
 }
 
 /**
