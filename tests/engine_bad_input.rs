@@ -351,7 +351,7 @@ fn resent_and_edited_orders_never_make_a_second_document() {
         .expect("audit")
         .into_iter()
         .map(|e| e.action)
-        .filter(|a| a != "claimed" && a != "enqueued" && a != "rounded")
+        .filter(|a| !matches!(a.as_str(), "claimed" | "enqueued" | "rounded" | "call"))
         .collect();
     assert_eq!(
         actions,

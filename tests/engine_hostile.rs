@@ -82,6 +82,11 @@ fn two_thousand_orders_land_exactly_once_through_a_hostile_visma() {
         "the token expiry was never reached"
     );
     assert_exactly_once(&sim, &orders);
+    // The real and generated templates include paid orders (bank transfers), so payments were exercised too.
+    assert!(
+        engine_support::assert_payments_at_most_once(&sim) > 100,
+        "paid orders got their customer payments"
+    );
     assert_credit_notes_exactly_once(&sim, &orders);
     assert_all_done(engine.store(), &orders);
     assert_eq!(report.failed + report.dead, 0, "{report:?}");

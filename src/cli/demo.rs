@@ -156,6 +156,7 @@ fn demo(args: &DemoArgs) -> anyhow::Result<bool> {
 fn compare(engine: &Engine, total: &engine::DrainReport) -> anyhow::Result<bool> {
     let store_id = engine.settings().store_id.clone();
     let mut differences = 0;
+    let (mut paid, mut payments) = (0, 0);
     println!(
         "{:<8} {:<11} {:>12} {:>12} {:>9} {:>12}  document",
         "order", "status", "woo total", "visma total", "diff", "woo vat"
@@ -171,6 +172,10 @@ fn compare(engine: &Engine, total: &engine::DrainReport) -> anyhow::Result<bool>
         let (number, visma) = match &mapping {
             Some(m) => {
                 let number = m.mapping.visma_number.clone();
+                if order["date_paid"].as_str().is_some_and(|d| !d.is_empty()) {
+                    paid += 1;
+                    payments += engine.visma().find_payments_for_invoice(&number)?.len();
+                }
                 let doc = engine.visma().get_invoice(&number)?;
                 (
                     number,
@@ -249,6 +254,10 @@ fn compare(engine: &Engine, total: &engine::DrainReport) -> anyhow::Result<bool>
         "\nposted {} · adopted after a lost answer {} · not invoiced (status) {} · retries {} · failed {} · dead {}",
         total.posted, total.adopted, total.skipped, total.retry, counts.failed, counts.dead
     );
+    println!("customer payments: {payments} for {paid} paid, invoiced orders");
+    if payments != paid {
+        differences += 1;
+    }
     println!("differences between WooCommerce and Visma: {differences}");
     Ok(differences == 0 && counts.failed == 0 && counts.dead == 0 && counts.pending == 0)
 }

@@ -187,6 +187,9 @@ fn order(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure
         }
     };
     audit_rounding(engine, job, docs.rounding.as_ref());
+    if let (SalesDocument::Invoice(_), Some(payment)) = (&docs.document, docs.payment.as_mut()) {
+        post_payment(engine, claimed, &customer, outcome.number(), payment)?;
+    }
     let status = if outcome.was_adopted() { 200 } else { 201 };
     let endpoint = match docs.document {
         SalesDocument::Invoice(_) => "customerinvoice.create",
@@ -200,6 +203,53 @@ fn order(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure
         hash,
         timed(endpoint, started, status),
     ))
+}
+
+/// The paid order's customer payment, applied to its invoice. Exactly once like the invoice: a payment already
+/// applied to the invoice (an earlier attempt whose answer was lost) is adopted, not paid twice. A failure here
+/// fails the job; its retry adopts the invoice and tries the payment again.
+fn post_payment(
+    engine: &Engine,
+    claimed: &ClaimedJob,
+    customer: &str,
+    invoice: &str,
+    payment: &mut crate::visma::dto::PaymentUpdateDto,
+) -> Result<(), JobFailure> {
+    before_create(engine, claimed)?;
+    payment.apply_to(customer, invoice);
+    let started = Instant::now();
+    let made = engine
+        .visma()
+        .create_payment_once(invoice, payment)
+        .map_err(|e| JobFailure::visma("customerpayment.create", &e))?;
+    let job = &claimed.job;
+    // The job's own audit row names the invoice; this one records the payment beside it.
+    if let Err(e) = engine.store().audit(&AuditEvent {
+        at: engine.now(),
+        job_id: Some(job.id),
+        store_id: Some(job.store_id.clone()),
+        woo_kind: Some(job.kind),
+        woo_id: Some(job.woo_id),
+        // `call`, not `posted`: the job's one posted/adopted row stays the invoice's.
+        action: AuditAction::Call,
+        attempt: timed(
+            "customerpayment.create",
+            started,
+            if made.was_adopted() { 200 } else { 201 },
+        ),
+        visma_number: Some(made.number().clone()),
+        error: Some(format!(
+            "customer payment {} invoice {invoice}",
+            if made.was_adopted() {
+                "found (adopted) for"
+            } else {
+                "applied to"
+            }
+        )),
+    }) {
+        tracing::warn!(job = job.id.get(), error = %e, "could not audit the payment");
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -38,6 +38,18 @@ pub fn list(ctx: &mut Ctx<'_>, q: &Query) -> Reply {
                     .is_none_or(|want| listing::field_is(p, path, want))
             })
         })
+        // SPEC25 `invoiceRefNbr`: payments with a line applied to that document.
+        .filter(|p| {
+            q.get("invoiceRefNbr").is_none_or(|want| {
+                p.get("paymentLines")
+                    .and_then(Value::as_array)
+                    .is_some_and(|lines| {
+                        lines
+                            .iter()
+                            .any(|l| listing::field_is(l, &["refNbr"], want))
+                    })
+            })
+        })
         .cloned()
         .collect();
     Reply::ok(Value::Array(listing::page(items, number, size)))

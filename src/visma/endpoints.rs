@@ -8,8 +8,8 @@ use crate::visma::client::{created_number, parse_json, Call, Client, HasMetadata
 use crate::visma::error::VismaError;
 use crate::visma::read::{
     AccountDto, ActionResultDto, BranchDto, CurrencyDto, CustomerCreditNoteDto, CustomerDto,
-    CustomerInvoiceDto, DimensionDto, MetadataDto, PaymentMethodDto, SubAccountDto, SupplierDto,
-    VatCategoryDto,
+    CustomerInvoiceDto, DimensionDto, MetadataDto, PaymentDto, PaymentMethodDto, SubAccountDto,
+    SupplierDto, VatCategoryDto,
 };
 use chrono::NaiveDateTime;
 use reqwest::Method;
@@ -33,7 +33,8 @@ has_metadata!(
     SupplierDto,
     CustomerInvoiceDto,
     CustomerCreditNoteDto,
-    SubAccountDto
+    SubAccountDto,
+    PaymentDto
 );
 
 /// `lastModifiedDateTime` + `lastModifiedDateTimeCondition=>=` (NOTES §5.6: both or neither).
@@ -326,6 +327,29 @@ impl Client {
     /// [`VismaError`]; check [`VismaError::is_outcome_unknown`] before creating again.
     pub fn create_customer_payment(&self, body: &impl Serialize) -> Result<String, VismaError> {
         self.erp_create("customerpayment.create", &["v1", "customerPayment"], body)
+    }
+
+    /// `GET /v1/customerPayment?invoiceRefNbr=…`, every page: the numbers of the payments applied to `invoice`.
+    ///
+    /// # Errors
+    /// Any [`VismaError`] after retries.
+    pub fn find_payments_for_invoice(&self, invoice: &str) -> Result<Vec<String>, VismaError> {
+        let call = Call::get(
+            "customerpayment.list",
+            Service::Erp,
+            &["v1", "customerPayment"],
+        )
+        .with_query(vec![("invoiceRefNbr", invoice.to_owned())]);
+        let all: Vec<PaymentDto> = self.list_all(call, PAGE_SIZE)?;
+        Ok(all
+            .into_iter()
+            .filter(|p| {
+                p.payment_lines
+                    .iter()
+                    .any(|l| l.ref_nbr.as_deref() == Some(invoice))
+            })
+            .filter_map(|p| p.ref_nbr)
+            .collect())
     }
 
     /// `POST /v1/customerPayment/{number}/action/release`.

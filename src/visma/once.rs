@@ -140,6 +140,22 @@ impl Client {
         )
     }
 
+    /// Creates the payment unless one applied to `invoice` exists (then adopts it).
+    ///
+    /// # Errors
+    /// As [`Client::create_invoice_once`].
+    pub fn create_payment_once(
+        &self,
+        invoice: &str,
+        body: &impl Serialize,
+    ) -> Result<CreateOutcome<String>, VismaError> {
+        self.create_once(
+            "customerpayment",
+            || Ok(self.find_payments_for_invoice(invoice)?.into_iter().next()),
+            || self.create_customer_payment(body),
+        )
+    }
+
     /// Creates the sales order unless one of `customer_id` with `customer.refNo == ref_no` exists.
     ///
     /// # Errors

@@ -19,6 +19,28 @@ pub struct MetadataDto {
     pub max_page_size: Option<u64>,
 }
 
+/// `PaymentDto` (GET `/v1/customerPayment`): only what finding a payment by its invoice needs.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PaymentDto {
+    /// The payment's number.
+    pub ref_nbr: Option<String>,
+    /// The documents it pays.
+    pub payment_lines: Vec<PaymentLineDto>,
+    /// Paging facts.
+    pub metadata: Option<MetadataDto>,
+}
+
+/// One line of a payment: the document it is applied to.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PaymentLineDto {
+    /// `Invoice`, `CreditNote`, …
+    pub document_type: Option<String>,
+    /// The document's number.
+    pub ref_nbr: Option<String>,
+}
+
 /// `{id, description}` pairs (customer class, credit terms, VAT zone, VAT code, …).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]

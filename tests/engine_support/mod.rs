@@ -376,6 +376,26 @@ pub fn assert_exactly_once(sim: &RunningSimulator, orders: &[TestOrder]) {
         doubles.is_empty(),
         "one Visma customer per e-mail, got: {doubles:?}"
     );
+    assert_payments_at_most_once(sim);
+}
+
+/// Paid orders get a customer payment applied to their invoice: never two for one invoice, even when the
+/// payment's own answer was lost. Returns how many invoices have a payment.
+pub fn assert_payments_at_most_once(sim: &RunningSimulator) -> usize {
+    let mut per_invoice: BTreeMap<String, usize> = BTreeMap::new();
+    for p in sim.inspect().store.payments {
+        for line in p["paymentLines"].as_array().into_iter().flatten() {
+            if let Some(inv) = line["refNbr"].as_str() {
+                *per_invoice.entry(inv.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    let doubles: Vec<_> = per_invoice.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        doubles.is_empty(),
+        "invoices paid more than once: {doubles:?}"
+    );
+    per_invoice.len()
 }
 
 /// Every order job is `done` (none pending, running, failed or dead) and the id map holds each order once.
