@@ -51,7 +51,8 @@ final class Notifier {
 				self::note( $row, true );
 			} elseif ( in_array( $action, self::PERMANENT_ACTIONS, true ) ) {
 				self::note( $row, false );
-				$digest[] = array(
+				// Keyed by job: a job replayed and failing again is still one document in the notice and mail.
+				$digest[ 'job-' . (int) ( $row['job_id'] ?? 0 ) ] = array(
 					'job_id' => (int) ( $row['job_id'] ?? 0 ),
 					'kind'   => (string) ( $row['kind'] ?? '' ),
 					'woo_id' => (int) ( $row['woo_id'] ?? 0 ),

@@ -225,9 +225,16 @@ final class AdminScreensTest extends TestCase {
 		$digest = (array) self::fresh_option( Notifier::OPTION_DIGEST );
 		$this->assertSame( array( $bad1->get_id(), $bad2->get_id() ), array_values( array_intersect( array( $bad1->get_id(), $bad2->get_id() ), array_column( $digest, 'woo_id' ) ) ) );
 		$this->assertTrue( as_has_scheduled_action( Notifier::HOOK_FAILURE_MAIL ), 'one mail is scheduled, not one per order' );
+		ml_connector_replay( (int) self::jobs_for( 'order', $bad1->get_id() )[0]['id'] );
+		for ( $i = 0; $i < 20 && 'pending' === self::jobs_for( 'order', $bad1->get_id() )[0]['state']; $i++ ) {
+			\MlConnector\Scheduler::action_ml_connector_drain();
+		}
+		$digest = (array) self::fresh_option( Notifier::OPTION_DIGEST );
+		$this->assertCount( 1, array_filter( $digest, static fn( $d ) => $bad1->get_id() === $d['woo_id'] ), 'a job that fails again is still one document' );
 		Notifier::action_ml_connector_failure_mail();
 		$mails = (array) self::fresh_option( 'ml_connector_test_mails' );
 		$this->assertCount( 1, $mails );
+		$this->assertStringContainsString( ': ' . count( $digest ) . ' documents could not be sent', $mails[0]['subject'] );
 		$this->assertStringContainsString( (string) $bad1->get_id(), $mails[0]['message'] );
 		$this->assertStringContainsString( (string) $bad2->get_id(), $mails[0]['message'] );
 		$this->assertFalse( self::fresh_option( Notifier::OPTION_DIGEST ) );
