@@ -133,12 +133,7 @@ fn demo(args: &DemoArgs) -> anyhow::Result<bool> {
     while started.elapsed() < Duration::from_secs(120) && idle_passes < 20 {
         let r = engine.drain(1000, None)?;
         let moved = r.posted + r.adopted + r.already_posted + r.skipped + r.edited_after_posting;
-        total.posted += r.posted;
-        total.adopted += r.adopted;
-        total.skipped += r.skipped;
-        total.retry += r.retry;
-        total.failed += r.failed;
-        total.dead += r.dead;
+        total.add(&r);
         let counts = engine.store().counts_by_state()?;
         if counts.pending + counts.running == 0 {
             break;

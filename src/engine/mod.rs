@@ -87,6 +87,23 @@ pub struct DrainReport {
 }
 
 impl DrainReport {
+    /// Adds the counts of a later drain (the demo and tests drain in passes).
+    pub fn add(&mut self, r: &DrainReport) {
+        self.posted += r.posted;
+        self.adopted += r.adopted;
+        self.already_posted += r.already_posted;
+        self.edited_after_posting += r.edited_after_posting;
+        self.skipped += r.skipped;
+        self.retry += r.retry;
+        self.failed += r.failed;
+        self.dead += r.dead;
+        self.lost_lease += r.lost_lease;
+        self.stopped |= r.stopped;
+        if r.stop_reason.is_some() {
+            self.stop_reason.clone_from(&r.stop_reason);
+        }
+    }
+
     /// True when no job ended in `failed` or `dead` and the drain was not stopped.
     pub fn is_clean(&self) -> bool {
         self.failed == 0 && self.dead == 0 && !self.stopped

@@ -285,16 +285,7 @@ pub fn engine(
 
 /// Adds `r` into `total`.
 pub fn add(total: &mut DrainReport, r: &DrainReport) {
-    total.posted += r.posted;
-    total.adopted += r.adopted;
-    total.already_posted += r.already_posted;
-    total.edited_after_posting += r.edited_after_posting;
-    total.skipped += r.skipped;
-    total.retry += r.retry;
-    total.failed += r.failed;
-    total.dead += r.dead;
-    total.lost_lease += r.lost_lease;
-    total.stopped |= r.stopped;
+    total.add(r);
 }
 
 /// Drains until no job is pending or running, moving the manual clock past every backoff (and past the lease
