@@ -258,16 +258,27 @@ class Cli {
 				$sums['woo'] += $minor;
 				$state        = Core::order_state( (int) $order->get_id() );
 				$state        = is_array( $state ) ? $state : array( 'state' => 'unknown' );
+				$reason       = (string) ( $state['last_error'] ?? '' );
 				if ( 'done' === ( $state['state'] ?? '' ) && ! empty( $state['visma_number'] ) ) {
-					$sums['visma'] += $minor;
-					continue;
+					// Compare with what Visma holds, not with our own records.
+					$visma = Core::visma_totals( (int) $order->get_id() );
+					if ( is_array( $visma ) && is_int( $visma['amount_minor'] ?? null ) ) {
+						$sums['visma'] += $visma['amount_minor'];
+						if ( $visma['amount_minor'] === $minor ) {
+							continue;
+						}
+						/* translators: 1: invoice number, 2: Visma amount */
+						$reason = sprintf( __( 'Visma invoice %1$s totals %2$s', 'ml-connector' ), (string) $visma['visma_number'], number_format( $visma['amount_minor'] / 100, 2, '.', '' ) );
+					} else {
+						$reason = is_wp_error( $visma ) ? $visma->get_error_message() : __( 'the invoice was not found in Visma', 'ml-connector' );
+					}
 				}
 				$rows[] = array(
 					'order'  => (int) $order->get_id(),
 					'status' => (string) $order->get_status(),
 					'total'  => (string) $order->get_total(),
 					'sync'   => (string) ( $state['state'] ?? '' ),
-					'reason' => (string) ( $state['last_error'] ?? '' ),
+					'reason' => $reason,
 				);
 			}
 			wp_cache_flush();

@@ -104,6 +104,16 @@ final class Core {
 	}
 
 	/**
+	 * The order's invoice as Visma holds it (read from Visma), for reconciliation.
+	 *
+	 * @param int $order_id Order id.
+	 * @return array{visma_number:?string,amount_minor:?int,vat_minor:?int,currency:?string}|WP_Error
+	 */
+	public static function visma_totals( int $order_id ): array|WP_Error {
+		return self::call( 'ml_connector_visma_totals', $order_id );
+	}
+
+	/**
 	 * Puts one job back in the queue.
 	 *
 	 * @param int $job_id Job id.

@@ -85,6 +85,13 @@ function ml_connector_audit(array $filter): mixed {}
 function ml_connector_order_state(int $order_id): mixed {}
 
 /**
+ * The order's invoice as Visma holds it (read from Visma), for reconciliation; nulls when not posted.
+ *
+ * @return array{visma_number: ?string, amount_minor: ?int, vat_minor: ?int, currency: ?string}
+ */
+function ml_connector_visma_totals(int $order_id): mixed {}
+
+/**
  * Queues a failed or dead job again.
  */
 function ml_connector_replay(int $job_id): void {}

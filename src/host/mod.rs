@@ -12,7 +12,7 @@ pub use plugin_settings::{
     client_config, parse_plugin_settings, Mode, PluginMapping, PluginSettings,
     DEFAULT_SIMULATOR_URL,
 };
-pub use views::{AuditRow, ConnectionReport, JobRow, OrderState, Status};
+pub use views::{AuditRow, ConnectionReport, JobRow, OrderState, Status, VismaTotals};
 
 use crate::clock::{Clock, SystemClock};
 use crate::engine::{self, DrainReport, Engine, IntakeError};
@@ -309,6 +309,44 @@ impl Host {
             ..AuditQuery::default()
         })?;
         Ok(rows.into_iter().map(views::audit_row).collect())
+    }
+
+    /// The invoice Visma holds for order `order_id` (read from Visma, not from our records), for
+    /// `wp ml-connector reconcile`. Orders not posted, or posted as sales orders, give no amounts.
+    ///
+    /// # Errors
+    /// Visma and store errors.
+    pub fn visma_totals(&mut self, order_id: u64) -> Result<VismaTotals, HostError> {
+        let store_id = self.settings.store_id.clone();
+        let number = self
+            .store()?
+            .lookup_mapping(&store_id, JobKind::Order, order_id)?
+            .map(|m| m.mapping.visma_number);
+        let mut totals = VismaTotals {
+            visma_number: number.clone(),
+            amount_minor: None,
+            vat_minor: None,
+            currency: None,
+        };
+        let Some(number) = number else {
+            return Ok(totals);
+        };
+        let Some(invoice) = self.engine()?.visma().get_invoice(&number)? else {
+            return Ok(totals);
+        };
+        let decimals = invoice
+            .currency_id
+            .as_deref()
+            .and_then(|c| self.settings.currency(c).ok())
+            .map_or(2, |c| c.decimals());
+        totals.amount_minor = invoice
+            .amount_in_currency
+            .and_then(|a| a.to_minor(decimals));
+        totals.vat_minor = invoice
+            .vat_total_in_currency
+            .and_then(|a| a.to_minor(decimals));
+        totals.currency = invoice.currency_id;
+        Ok(totals)
     }
 
     /// The sync state of order `order_id`.

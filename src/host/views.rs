@@ -78,6 +78,19 @@ pub struct OrderState {
     pub last_error: Option<String>,
 }
 
+/// What Visma holds for one order's invoice, for reconciliation against WooCommerce.
+#[derive(Debug, Serialize)]
+pub struct VismaTotals {
+    /// The invoice number, when the order was posted.
+    pub visma_number: Option<String>,
+    /// The invoice's gross amount in minor units of its currency, as Visma computed it.
+    pub amount_minor: Option<i64>,
+    /// The invoice's VAT in minor units.
+    pub vat_minor: Option<i64>,
+    /// The invoice's currency.
+    pub currency: Option<String>,
+}
+
 /// What a connection test found.
 #[derive(Debug, Serialize)]
 pub struct ConnectionReport {

@@ -204,6 +204,21 @@ pub fn ml_connector_order_state(order_id: i64) -> PhpResult<Zval> {
     })
 }
 
+/// `ml_connector_visma_totals(int $order_id): array` → visma_number, amount_minor, vat_minor, currency: the
+/// order's invoice as Visma holds it (for reconciliation).
+///
+/// # Errors
+/// `VismaException`, `ConfigException`, `StoreException`.
+#[php_function]
+#[php(name = "ml_connector_visma_totals")]
+pub fn ml_connector_visma_totals(order_id: i64) -> PhpResult<Zval> {
+    guard(|| {
+        let id = u64::try_from(order_id)
+            .map_err(|_| PhpError::new(ExceptionKind::Input, "order id must be positive"))?;
+        with_host(|host| to_php(&host.visma_totals(id)?))
+    })
+}
+
 /// `ml_connector_replay(int $job_id): void`.
 ///
 /// # Errors
@@ -296,6 +311,7 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(ml_connector_jobs))
         .function(wrap_function!(ml_connector_audit))
         .function(wrap_function!(ml_connector_order_state))
+        .function(wrap_function!(ml_connector_visma_totals))
         .function(wrap_function!(ml_connector_replay))
         .function(wrap_function!(ml_connector_replay_failed))
         .function(wrap_function!(ml_connector_map_preview))

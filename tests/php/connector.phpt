@@ -50,6 +50,9 @@ try {
 	$again = ml_connector_drain(10, 10000);
 	var_dump($again['posted'], $again['already_posted']);
 
+	$totals = ml_connector_visma_totals(117);
+	var_dump($totals['visma_number'] === $state['visma_number'], $totals['amount_minor'], $totals['currency']);
+
 	$status = ml_connector_status();
 	var_dump($status['counts']['done'], $status['counts']['pending']);
 
@@ -103,6 +106,9 @@ string(4) "done"
 bool(true)
 int(0)
 int(1)
+bool(true)
+int(426674)
+string(3) "NOK"
 int(2)
 int(0)
 bool(true)

@@ -41,4 +41,5 @@ ml_connector_save_secret(string $name, string $value): void
 ml_connector_status(): mixed
 ml_connector_test_connection(): mixed
 ml_connector_version(): string
+ml_connector_visma_totals(int $order_id): mixed
 bool(true)

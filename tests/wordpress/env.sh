@@ -14,7 +14,7 @@ CLI_BIN="$REPO/dist/ml-connector"
 # The real extension, never a stand-in: the one PHP already loads (build.sh installs it with phpenmod), else
 # dist/ml_connector.so with -d extension=. EXT_MISSING lists the contract functions (PHP-API.md) it does not
 # export; setup.sh and run.sh stop when it is not empty.
-CONTRACT="ml_connector_version ml_connector_configure ml_connector_enqueue ml_connector_drain ml_connector_status ml_connector_jobs ml_connector_audit ml_connector_order_state ml_connector_replay ml_connector_replay_failed ml_connector_map_preview ml_connector_test_connection ml_connector_lookups ml_connector_save_secret ml_connector_has_secret ml_connector_health_check"
+CONTRACT="ml_connector_version ml_connector_configure ml_connector_enqueue ml_connector_drain ml_connector_status ml_connector_jobs ml_connector_audit ml_connector_order_state ml_connector_visma_totals ml_connector_replay ml_connector_replay_failed ml_connector_map_preview ml_connector_test_connection ml_connector_lookups ml_connector_save_secret ml_connector_has_secret ml_connector_health_check"
 PHP_EXT_ARGS=()
 EXT_FILE="$(php -r 'echo ini_get("extension_dir");')/ml_connector.so"
 if ! php -r 'exit(extension_loaded("ml_connector") ? 0 : 1);' 2>/dev/null; then

@@ -104,6 +104,31 @@ final class CliTest extends TestCase {
 		$this->assertMatchesRegularExpression( '/^' . $order->get_id() . '\tprocessing\t' . preg_quote( $order->get_total(), '/' ) . '\tnone\t/m', implode( "\n", $out ) );
 	}
 
+	/**
+	 * @group fn:ml_connector_visma_totals
+	 */
+	public function test_reconcile_compares_with_the_amount_visma_holds(): void {
+		self::needs( 'ml_connector_drain', 'ml_connector_visma_totals' );
+		$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'BOK-SULT', 'qty' => 2 ) ) ) );
+		self::end_request();
+		self::run_command( 'drain', array(), array( 'limit' => 200 ) );
+		$this->assertSame( 'done', self::jobs_for( 'order', $order->get_id() )[0]['state'] );
+
+		$visma = \MlConnector\Core::visma_totals( $order->get_id() );
+		$this->assertIsArray( $visma );
+		$this->assertSame( Cli::minor( (string) $order->get_total() ), $visma['amount_minor'], 'Visma holds the WooCommerce total' );
+		$this->assertMatchesRegularExpression( '/^\d+$/', (string) $visma['visma_number'] );
+
+		// Other tests leave failed orders in this month, so only this order's absence from the list is checked.
+		[ $out ] = self::run_command( 'reconcile', array(), array( 'month' => wp_date( 'Y-m' ) ) );
+		$this->assertDoesNotMatchRegularExpression( '/^' . $order->get_id() . '\t/m', implode( "\n", $out ) );
+
+		$none = \MlConnector\Core::visma_totals( 999999 );
+		$this->assertIsArray( $none );
+		$this->assertNull( $none['visma_number'] );
+		$this->assertNull( $none['amount_minor'] );
+	}
+
 	public function test_minor_units_parse_without_floats(): void {
 		$this->assertSame( 123456, Cli::minor( '1234.56' ) );
 		$this->assertSame( 123450, Cli::minor( '1234.5' ) );
