@@ -100,6 +100,8 @@ pub struct Host {
     mode: Mode,
     key: Key,
     clock: Arc<dyn Clock>,
+    /// The secret the engine's client was built with: another worker may save a new one.
+    engine_secret: Option<Secret>,
 }
 
 impl Host {
@@ -134,6 +136,7 @@ impl Host {
             mode,
             key: Key::derive(key_material, KEY_CONTEXT),
             clock: Arc::new(SystemClock),
+            engine_secret: None,
         })
     }
 
@@ -180,8 +183,16 @@ impl Host {
 
     /// The engine, built on first use: the Visma client is made only when something must be sent.
     fn engine(&mut self) -> Result<&Engine, HostError> {
+        // The secret is read on every send (one small decrypt, never on the checkout path), so a secret saved by
+        // another PHP-FPM worker takes effect here too.
+        let secret = self.store()?.get_credential(VISMA_SECRET, &self.key)?;
+        if matches!(self.slot, Slot::Engine(_)) && secret != self.engine_secret {
+            if let Slot::Engine(engine) = std::mem::replace(&mut self.slot, Slot::Empty) {
+                self.slot = Slot::Store(engine.into_store());
+            }
+        }
         if let Slot::Store(_) = self.slot {
-            let secret = self.store()?.get_credential(VISMA_SECRET, &self.key)?;
+            self.engine_secret.clone_from(&secret);
             let client = Client::new(client_config(&self.mode, secret)?, self.clock.clone())?;
             let Slot::Store(store) = std::mem::replace(&mut self.slot, Slot::Empty) else {
                 return Err(HostError::Input("the queue is not open".to_owned()));
@@ -497,12 +508,7 @@ impl Host {
         let now = self.clock.now();
         self.store()?
             .put_credential(name, &Secret::new(value), &self.key, now)?;
-        // The next send builds its client with the new secret.
-        if let Slot::Engine(_) = self.slot {
-            if let Slot::Engine(engine) = std::mem::replace(&mut self.slot, Slot::Empty) {
-                self.slot = Slot::Store(engine.into_store());
-            }
-        }
+        // The next send sees the new secret and rebuilds its client (see `engine`).
         Ok(())
     }
 
