@@ -49,7 +49,24 @@ fn file_store_sets_and_reads_back_its_pragmas() {
     assert_eq!(s.pragma("busy_timeout").expect("pragma"), "5000");
     assert_eq!(s.pragma("foreign_keys").expect("pragma"), "1");
     assert_eq!(s.pragma("synchronous").expect("pragma"), "1");
+    assert_eq!(s.pragma("wal_autocheckpoint").expect("pragma"), "10000");
     assert_eq!(s.user_version().expect("version"), store::schema_version());
+}
+
+#[test]
+fn checkpoint_copies_the_wal_into_the_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.sqlite");
+    let s = Store::open(&path).expect("open");
+    let before = std::fs::metadata(&path).expect("db file").len();
+    for id in 1..=50 {
+        s.enqueue(&job(JobKind::Order, id, 1), t0())
+            .expect("enqueue");
+    }
+    // With the raised auto-checkpoint nothing has reached the database file yet; the checkpoint copies it all.
+    assert_eq!(std::fs::metadata(&path).expect("db file").len(), before);
+    assert_eq!(s.checkpoint().expect("checkpoint"), 0);
+    assert!(std::fs::metadata(&path).expect("db file").len() > before);
 }
 
 #[test]

@@ -284,11 +284,25 @@ impl Engine {
                     }
                     report.stopped = true;
                     report.stop_reason = Some(reason);
+                    self.checkpoint(handled);
                     return Ok(report);
                 }
             }
         }
+        self.checkpoint(handled);
         Ok(report)
+    }
+
+    /// After a drain that wrote something, move the WAL into the database here, in the background worker,
+    /// so a checkout's enqueue does not pay for the copy and fsync (see `StoreOptions::wal_autocheckpoint_pages`).
+    /// A failure only delays the copy to the next checkpoint, so it is logged, not returned.
+    fn checkpoint(&self, handled: u32) {
+        if handled == 0 {
+            return;
+        }
+        if let Err(e) = self.store.checkpoint() {
+            tracing::warn!(error = %e, "WAL checkpoint after drain failed; the next one retries");
+        }
     }
 
     /// Runs one claimed job and records its outcome. Returns the reason when the drain must stop.

@@ -7,6 +7,7 @@
 //! Must not: change a released document, or serve a field the GET DTO lacks (the contract test checks).
 
 use super::ar_build::build;
+use super::doc_index::DocIndex;
 use super::http::{Query, Reply};
 use super::listing;
 use super::routes::Ctx;
@@ -58,11 +59,40 @@ impl Kind {
             Kind::CreditNote => &ctx.state.store.credit_notes,
         }
     }
+    /// Mutable documents; the lookup index goes stale (an edit or removal may move keys or positions).
     fn items_mut<'a>(self, ctx: &'a mut Ctx<'_>) -> &'a mut Vec<Value> {
+        let store = &mut ctx.state.store;
         match self {
-            Kind::Invoice => &mut ctx.state.store.invoices,
-            Kind::CreditNote => &mut ctx.state.store.credit_notes,
+            Kind::Invoice => {
+                store.invoice_index.mark_stale();
+                &mut store.invoices
+            }
+            Kind::CreditNote => {
+                store.credit_note_index.mark_stale();
+                &mut store.credit_notes
+            }
         }
+    }
+    /// The documents with their lookup index brought up to date.
+    fn indexed<'a>(self, ctx: &'a mut Ctx<'_>) -> (&'a [Value], &'a DocIndex) {
+        let store = &mut ctx.state.store;
+        let (docs, index) = match self {
+            Kind::Invoice => (&store.invoices, &mut store.invoice_index),
+            Kind::CreditNote => (&store.credit_notes, &mut store.credit_note_index),
+        };
+        index.sync(docs);
+        (docs, index)
+    }
+    /// Appends a document; the index picks it up incrementally on its next sync.
+    fn push(self, ctx: &mut Ctx<'_>, doc: Value) {
+        match self {
+            Kind::Invoice => ctx.state.store.invoices.push(doc),
+            Kind::CreditNote => ctx.state.store.credit_notes.push(doc),
+        }
+    }
+    /// True when a document with this `referenceNumber` exists (ASCII case ignored, as `field_is`).
+    fn has_number(self, ctx: &mut Ctx<'_>, number: &str) -> bool {
+        !self.indexed(ctx).1.by_number(number).is_empty()
     }
 }
 
@@ -93,9 +123,18 @@ pub fn list(ctx: &mut Ctx<'_>, kind: Kind, q: &Query) -> Reply {
         ("paymentReference", &["paymentReference"]),
         ("financialPeriod", &["financialPeriod"]),
     ];
-    let matching: Vec<Value> = kind
-        .items(ctx)
-        .iter()
+    // With an external reference (the engine's search before every create) only its documents can match.
+    let (docs, index) = kind.indexed(ctx);
+    let candidates: Box<dyn Iterator<Item = &Value>> = match q.get("externalReference") {
+        Some(reference) => Box::new(
+            index
+                .by_external_ref(reference)
+                .iter()
+                .filter_map(|&i| docs.get(i)),
+        ),
+        None => Box::new(docs.iter()),
+    };
+    let matching: Vec<Value> = candidates
         .filter(|d| dates.iter().all(|(s, field)| s.matches(d, field)))
         .filter(|d| {
             filters.iter().all(|(name, path)| {
@@ -187,21 +226,13 @@ pub fn create(ctx: &mut Ctx<'_>, kind: Kind, body: &[u8]) -> Reply {
             let (series, first) = kind.series();
             loop {
                 let n = ctx.state.store.next(series, first).to_string();
-                if !kind
-                    .items(ctx)
-                    .iter()
-                    .any(|d| listing::field_is(d, &["referenceNumber"], &n))
-                {
+                if !kind.has_number(ctx, &n) {
                     break n;
                 }
             }
         }
     };
-    if kind
-        .items(ctx)
-        .iter()
-        .any(|d| listing::field_is(d, &["referenceNumber"], &number))
-    {
+    if kind.has_number(ctx, &number) {
         return ctx.error(
             400,
             &format!("{action} Error: Document with reference number '{number}' already exists."),
@@ -212,7 +243,7 @@ pub fn create(ctx: &mut Ctx<'_>, kind: Kind, body: &[u8]) -> Reply {
         Ok(d) => d,
         Err(m) => return ctx.error(400, &format!("{action} {m}")),
     };
-    kind.items_mut(ctx).push(doc);
+    kind.push(ctx, doc);
     ctx.state
         .store
         .requests

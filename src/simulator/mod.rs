@@ -12,6 +12,7 @@ mod ar_build;
 mod auth;
 mod customers;
 mod dates;
+mod doc_index;
 mod documents;
 mod faults;
 mod http;

@@ -43,6 +43,12 @@ pub struct Store {
     /// Last number handed out per series (`customer`, `supplier`, `invoice`, `creditNote`, `payment`, `salesOrder`,
     /// `internalId`).
     pub counters: HashMap<String, u64>,
+    /// Lookup cache over `invoices` (never saved; see [`super::doc_index`]).
+    #[serde(skip)]
+    pub(crate) invoice_index: super::doc_index::DocIndex,
+    /// Lookup cache over `credit_notes`.
+    #[serde(skip)]
+    pub(crate) credit_note_index: super::doc_index::DocIndex,
 }
 
 impl Store {

@@ -38,28 +38,33 @@ impl Store {
         let (now_s, expires_s) = (ts(now), ts(expires));
         let tx = self.begin()?;
         let fail = |e| self.classify("claim", e);
-        let candidates: Vec<Candidate> = tx
-            .prepare_cached(
-                "SELECT j.id, j.state, j.attempts, j.store_id, j.kind, j.woo_id, j.lease_owner FROM jobs j \
-                 WHERE ((j.state = 'pending' AND j.next_attempt_at <= ?1) \
-                        OR (j.state = 'running' AND j.lease_expires_at <= ?1)) \
-                   AND (j.depends_on_job IS NULL \
-                        OR EXISTS (SELECT 1 FROM jobs d WHERE d.id = j.depends_on_job AND d.state = 'done')) \
-                   AND (j.depends_on_kind IS NULL \
-                        OR EXISTS (SELECT 1 FROM id_map m WHERE m.store_id = j.store_id \
-                                   AND m.woo_kind = j.depends_on_kind AND m.woo_id = j.depends_on_woo_id)) \
-                   AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.store_id = j.store_id AND r.kind = j.kind \
-                                   AND r.woo_id = j.woo_id AND r.id <> j.id AND r.state = 'running' \
-                                   AND r.lease_expires_at > ?1) \
-                 ORDER BY CASE j.kind WHEN 'customer' THEN 0 WHEN 'order' THEN 1 ELSE 2 END, j.id LIMIT ?2",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![now_s, i64::from(limit).saturating_mul(4)], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-                })?
-                .collect()
-            })
-            .map_err(fail)?;
+        // Two searches instead of one `pending OR expired-running` query: that OR made SQLite sort every due
+        // job on each claim (60 ms per claim at 100,000 pending). Pending jobs walk `jobs_claim` (migration 0003)
+        // in claim order and stop at the limit; expired leases are few. Merged below in the same order.
+        let want = i64::from(limit).saturating_mul(4);
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for sql in [CLAIM_PENDING, CLAIM_EXPIRED] {
+            let found: Vec<Candidate> = tx
+                .prepare_cached(sql)
+                .and_then(|mut s| {
+                    s.query_map(params![now_s, want], |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                        ))
+                    })?
+                    .collect()
+                })
+                .map_err(fail)?;
+            candidates.extend(found);
+        }
+        candidates.sort_by_key(|c| (kind_priority(&c.4), c.0));
+        candidates.truncate(usize::try_from(want).unwrap_or(usize::MAX));
         let mut seen = HashSet::new();
         let mut claimed = Vec::new();
         for (id, state, attempts, store_id, kind, woo_id, old_owner) in candidates {
@@ -342,6 +347,45 @@ impl Store {
 /// A claimable row: id, state, attempts, store id, kind, woo id, previous lease owner.
 type Candidate = (i64, String, u32, String, String, i64, Option<String>);
 
+/// The conditions every claimable job meets besides its state: its dependency is posted and no other job of
+/// the same entity holds a live lease.
+macro_rules! claimable {
+    () => {
+        " AND (j.depends_on_job IS NULL \
+                OR EXISTS (SELECT 1 FROM jobs d WHERE d.id = j.depends_on_job AND d.state = 'done')) \
+           AND (j.depends_on_kind IS NULL \
+                OR EXISTS (SELECT 1 FROM id_map m WHERE m.store_id = j.store_id \
+                           AND m.woo_kind = j.depends_on_kind AND m.woo_id = j.depends_on_woo_id)) \
+           AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.store_id = j.store_id AND r.kind = j.kind \
+                           AND r.woo_id = j.woo_id AND r.id <> j.id AND r.state = 'running' \
+                           AND r.lease_expires_at > ?1) \
+         ORDER BY CASE j.kind WHEN 'customer' THEN 0 WHEN 'order' THEN 1 ELSE 2 END, j.id LIMIT ?2"
+    };
+}
+
+/// Due pending jobs in claim order. `INDEXED BY`: without statistics SQLite prefers `jobs_due` and sorts.
+const CLAIM_PENDING: &str = concat!(
+    "SELECT j.id, j.state, j.attempts, j.store_id, j.kind, j.woo_id, j.lease_owner FROM jobs j INDEXED BY jobs_claim \
+     WHERE j.state = 'pending' AND j.next_attempt_at <= ?1",
+    claimable!()
+);
+
+/// Running jobs whose lease expired (a crashed worker), in claim order.
+const CLAIM_EXPIRED: &str = concat!(
+    "SELECT j.id, j.state, j.attempts, j.store_id, j.kind, j.woo_id, j.lease_owner FROM jobs j \
+     WHERE j.state = 'running' AND j.lease_expires_at <= ?1",
+    claimable!()
+);
+
+/// The claim order of a kind, as the `ORDER BY CASE` above and the `jobs_claim` index.
+fn kind_priority(kind: &str) -> u8 {
+    match kind {
+        "customer" => 0,
+        "order" => 1,
+        _ => 2,
+    }
+}
+
 fn dead_message(attempts: u32) -> String {
     format!("lease expired after {attempts} attempts: the worker crashed or hung every time")
 }
@@ -356,5 +400,45 @@ fn check_lease(changed: usize, lease: &Lease, op: &'static str) -> Result<(), St
             attempt: lease.attempt,
             op,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(store: &Store, sql: &str) -> Vec<String> {
+        let conn = store.conn().expect("open");
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("the claim query compiles against the schema");
+        let rows = stmt
+            .query_map(params!["2026-01-01T00:00:00.000000Z", 20], |r| {
+                r.get::<_, String>(3)
+            })
+            .expect("plan");
+        rows.map(|r| r.expect("row")).collect()
+    }
+
+    // Issue #8: the pending claim walks `jobs_claim` in claim order instead of sorting every due job.
+    #[test]
+    fn the_pending_claim_reads_the_claim_index_in_order_without_sorting() {
+        let store = Store::open_in_memory().expect("store");
+        let steps = plan(&store, CLAIM_PENDING);
+        assert!(
+            steps.iter().any(|s| s.contains("USING INDEX jobs_claim")),
+            "{steps:?}"
+        );
+        assert!(
+            !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+            "{steps:?}"
+        );
+    }
+
+    #[test]
+    fn kind_priority_matches_the_sql_order() {
+        assert!(kind_priority("customer") < kind_priority("order"));
+        assert!(kind_priority("order") < kind_priority("refund"));
+        assert_eq!(kind_priority("refund"), kind_priority("payment"));
     }
 }

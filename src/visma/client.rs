@@ -143,8 +143,10 @@ impl Client {
             ..Policy::default()
         };
         Ok(Self {
-            erp_limiter: Limiter::new(config.max_limiter_wait),
-            salesorders_limiter: Limiter::new(config.max_limiter_wait),
+            erp_limiter: Limiter::new(config.max_limiter_wait)
+                .with_reserve(config.rate_limit_reserve),
+            salesorders_limiter: Limiter::new(config.max_limiter_wait)
+                .with_reserve(config.rate_limit_reserve),
             config,
             http,
             tokens,

@@ -66,6 +66,10 @@ pub struct Config {
     pub max_attempts: u32,
     /// Longest the rate limiter waits for a window reset before failing with a retryable error.
     pub max_limiter_wait: Duration,
+    /// Calls of each rate window left unused for the other workers drawing on the same budget (the limit is per
+    /// company and client id, and each worker only sees the `Remaining` of its own last answer). Set it to the
+    /// number of concurrent drain workers minus one; 0 for a single worker.
+    pub rate_limit_reserve: u64,
 }
 
 impl Config {
@@ -89,6 +93,7 @@ impl Config {
             timeout: Duration::from_secs(60),
             max_attempts: 5,
             max_limiter_wait: Duration::from_secs(300),
+            rate_limit_reserve: 0,
         }
     }
 

@@ -58,8 +58,14 @@ pub enum Gate {
 impl Budget {
     /// Pure decision: may a request go at `now`?
     pub fn gate(&self, now: DateTime<Utc>) -> Gate {
+        self.gate_keeping(now, 0)
+    }
+
+    /// Like [`Budget::gate`], but treats the window as used up while `reserve` calls or fewer remain (left
+    /// for other workers sharing the budget, whose calls in flight this worker cannot see).
+    pub fn gate_keeping(&self, now: DateTime<Utc>, reserve: u64) -> Gate {
         match (self.remaining, self.reset_at) {
-            (Some(0), Some(reset_at)) if reset_at > now => {
+            (Some(left), Some(reset_at)) if left <= reserve && reset_at > now => {
                 Gate::Wait((reset_at - now).to_std().unwrap_or(Duration::ZERO))
             }
             _ => Gate::Go,
@@ -72,6 +78,7 @@ impl Budget {
 pub struct Limiter {
     budget: Mutex<Budget>,
     max_wait: Duration,
+    reserve: u64,
 }
 
 impl Limiter {
@@ -81,7 +88,15 @@ impl Limiter {
         Self {
             budget: Mutex::new(Budget::default()),
             max_wait,
+            reserve: 0,
         }
+    }
+
+    /// Leaves `reserve` calls of each window to other workers on the same budget (see
+    /// [`crate::visma::Config::rate_limit_reserve`]).
+    pub fn with_reserve(mut self, reserve: u64) -> Self {
+        self.reserve = reserve;
+        self
     }
 
     /// The current budget (for tests and the status view).
@@ -109,7 +124,7 @@ impl Limiter {
     /// # Errors
     /// [`VismaError::BudgetExhausted`] when the reset is further away than the limiter may wait.
     pub fn acquire(&self, clock: &dyn Clock, endpoint: &'static str) -> Result<(), VismaError> {
-        let gate = self.lock().gate(clock.now());
+        let gate = self.lock().gate_keeping(clock.now(), self.reserve);
         if let Gate::Wait(wait) = gate {
             if wait > self.max_wait {
                 return Err(VismaError::BudgetExhausted {
@@ -266,5 +281,38 @@ mod tests {
             .acquire(&clock, "e")
             .expect("no reset known: send and let the server decide");
         assert_eq!(clock.now(), start());
+    }
+
+    // Issue #8: two drain workers sharing one budget each sent the last call of a window (one 429).
+    #[test]
+    fn a_reserve_leaves_the_last_calls_of_a_window_to_other_workers() {
+        let clock = ManualClock::new(start());
+        let limiter = Limiter::new(Duration::from_secs(300)).with_reserve(1);
+        limiter.observe(
+            RateHeaders {
+                limit: Some(10),
+                remaining: Some(2),
+                reset: Some(Duration::from_secs(30)),
+            },
+            clock.now(),
+        );
+        limiter
+            .acquire(&clock, "e")
+            .expect("two left, one reserved");
+        assert_eq!(clock.now(), start());
+        limiter
+            .acquire(&clock, "e")
+            .expect("waits for the reset, then goes");
+        assert_eq!(clock.now(), start() + chrono::Duration::seconds(30));
+        let budget = Budget {
+            limit: Some(10),
+            remaining: Some(1),
+            reset_at: Some(start() + chrono::Duration::seconds(30)),
+        };
+        assert_eq!(
+            budget.gate_keeping(start(), 1),
+            Gate::Wait(Duration::from_secs(30))
+        );
+        assert_eq!(budget.gate_keeping(start(), 0), Gate::Go);
     }
 }
