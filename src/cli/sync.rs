@@ -76,7 +76,7 @@ pub struct DrainArgs {
     #[arg(long)]
     simulator: Option<String>,
     /// Seconds a claimed job stays ours; a crashed worker's jobs come back after this.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = ml_connector::engine::DEFAULT_LEASE_SECS)]
     lease_secs: u64,
 }
 

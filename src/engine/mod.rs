@@ -30,10 +30,16 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The default lease: 15 minutes (see [`EngineOptions::lease`]).
+pub const DEFAULT_LEASE_SECS: u64 = 900;
+
 /// Tunables of the drain loop.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// How long a claimed job is ours before another worker may take it over (a crashed worker's jobs come back).
+    /// The lease is renewed before each search-and-create, but one `create_*_once` can itself take minutes
+    /// (the client's own retries: 5 attempts of up to 60 s plus backoff and Retry-After), so the default is
+    /// well above that worst case: a second worker must never start the same create.
     pub lease: Duration,
     /// Jobs claimed per transaction. Every claimed job is charged an attempt, so a worker killed mid-batch
     /// charges the jobs it never started too (ten such kills make an untried job `dead`); keep this at 1
@@ -48,7 +54,7 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         Self {
-            lease: Duration::from_secs(300),
+            lease: Duration::from_secs(DEFAULT_LEASE_SECS),
             // Issue #5: was 20. `ml-connector drain` killed 50 times made 658 reclaims of 200 jobs and one job
             // reached 10 claims (one short of `dead`) without ever being the one in flight (tests/engine_kill.rs).
             batch: 1,
