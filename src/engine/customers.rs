@@ -11,6 +11,7 @@ use crate::mapping::{CustomerRef, Party};
 use crate::visma::dto::CustomerUpdateDto;
 use crate::visma::CreateOutcome;
 use chrono::NaiveDateTime;
+use std::time::Duration;
 
 const DELTA_CURSOR: &str = "visma.customers.delta";
 
@@ -37,13 +38,29 @@ pub(crate) fn resolve(
             return Ok(number.clone());
         };
         // Two workers creating the same number: the second create would be rejected as a duplicate number.
-        with_claim(engine, &store_id, &format!("number:{number}"), || {
-            engine
-                .visma()
-                .create_customer_once(number, body)
-                .map_err(|e| JobFailure::visma("customer.create", &e))?;
-            remember(engine, &store_id, &cref.email_key, number)
-        })?;
+        let indexed_now = || -> Result<Option<()>, JobFailure> {
+            let now = if cref.email_key.is_empty() {
+                None
+            } else {
+                engine
+                    .store()
+                    .customer_by_email(&store_id, &cref.email_key)?
+            };
+            Ok((now.as_deref() == Some(number.as_str())).then_some(()))
+        };
+        with_claim(
+            engine,
+            &store_id,
+            &format!("number:{number}"),
+            indexed_now,
+            || {
+                engine
+                    .visma()
+                    .create_customer_once(number, body)
+                    .map_err(|e| JobFailure::visma("customer.create", &e))?;
+                remember(engine, &store_id, &cref.email_key, number)
+            },
+        )?;
         return Ok(number.clone());
     }
     if let Some(number) = indexed {
@@ -60,46 +77,70 @@ pub(crate) fn resolve(
              or prefix numbering",
         ));
     }
+    // Another worker may create it between our index miss and our claim: the index answers then.
+    let indexed_now = || -> Result<Option<String>, JobFailure> {
+        Ok(engine
+            .store()
+            .customer_by_email(&store_id, &cref.email_key)?)
+    };
     with_claim(
         engine,
         &store_id,
         &format!("email:{}", cref.email_key),
-        || {
-            // Another worker may have created it between our index miss and our claim.
-            if let Some(number) = engine
-                .store()
-                .customer_by_email(&store_id, &cref.email_key)?
-            {
-                return Ok(number);
-            }
-            create_by_email(engine, &store_id, &cref.email_key, body)
-        },
+        indexed_now,
+        || create_by_email(engine, &store_id, &cref.email_key, body),
     )
 }
 
+/// How long a job waits for another worker's customer creation before it gives up and is retried later.
+/// A creation is a search and a create (two calls), so the holder is usually done within milliseconds.
+const CLAIM_WAIT: Duration = Duration::from_secs(5);
+/// How often a waiting job looks again.
+const CLAIM_POLL: Duration = Duration::from_millis(20);
+
 /// Issue #5: runs `create` while holding the store's creation claim on `key`, so no two workers (in any
 /// process) search-then-create the same customer at once: with Visma's series numbering both found nothing and
-/// both created one (tests/engine_processes.rs). Without the claim the job waits and tries again; by then the
-/// holder has put the customer in the index.
+/// both created one (tests/engine_processes.rs). While another worker holds the claim, `done` is asked every
+/// [`CLAIM_POLL`] whether that worker has put the customer in the index; issue #8: failing at once put a burst
+/// of one new customer's orders into backoff (a backlog bench retried 100 jobs for one customer), each charged
+/// an attempt. After [`CLAIM_WAIT`] the job waits for its next attempt instead.
 fn with_claim<T>(
     engine: &Engine,
     store_id: &str,
     key: &str,
+    done: impl Fn() -> Result<Option<T>, JobFailure>,
     create: impl FnOnce() -> Result<T, JobFailure>,
 ) -> Result<T, JobFailure> {
     let store = engine.store();
-    if !store.claim_customer_creation(
-        store_id,
-        key,
-        &engine.owner,
-        engine.now(),
-        engine.options.lease,
-    )? {
-        return Err(JobFailure::later(
-            "another worker is creating this order's Visma customer; trying again shortly",
-        ));
+    // Counted, not timed: a test clock may not move while we sleep.
+    let mut polls_left = CLAIM_WAIT.as_millis() / CLAIM_POLL.as_millis();
+    loop {
+        if store.claim_customer_creation(
+            store_id,
+            key,
+            &engine.owner,
+            engine.now(),
+            engine.options.lease,
+        )? {
+            break;
+        }
+        if let Some(found) = done()? {
+            return Ok(found);
+        }
+        if polls_left == 0 {
+            return Err(JobFailure::later(
+                "another worker is creating this order's Visma customer; trying again shortly",
+            ));
+        }
+        polls_left -= 1;
+        engine.clock.sleep(CLAIM_POLL);
     }
-    let result = create();
+    // The holder may have finished between our last look and our claim.
+    let result = match done() {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => create(),
+        Err(e) => Err(e),
+    };
     if let Err(e) = store.release_customer_creation(store_id, key, &engine.owner) {
         // The claim expires with the lease; a failed release only delays the other workers.
         tracing::warn!(error = %e, "could not release a customer creation claim");

@@ -20,13 +20,14 @@ pub use intake::{enqueue, key_of, parse_kind, IntakeError, Keyed};
 
 use crate::clock::Clock;
 use crate::settings::Settings;
-use crate::store::audit::Attempt;
-use crate::store::queue::{ClaimedJob, Completion, Lease, RetryOutcome};
+use crate::store::audit::{Attempt, AuditEvent};
+use crate::store::queue::{ClaimedJob, Completion, RetryOutcome};
 use crate::store::{Store, StoreError};
 use crate::visma::retry::{self, Decision, Failure as RetryFailure, Policy};
 use crate::visma::{Client, VismaError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -317,10 +318,11 @@ impl Engine {
         claimed: &ClaimedJob,
         report: &mut DrainReport,
     ) -> Result<Option<String>, EngineError> {
+        let held = Held::new(claimed);
         // Issue #5: a job claimed in a batch waits behind the others; its lease may have run out and another
         // worker may have taken it over. Without this check both posted it (two invoices for one order in
         // tests/engine_processes.rs). Renewing also gives the job a full lease from the moment it starts.
-        match self.renew(&claimed.lease) {
+        match self.keep_lease(&held) {
             Ok(()) => {}
             Err(e) if is_lease_lost(&e) => {
                 report.lost_lease += 1;
@@ -328,11 +330,15 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         }
-        let outcome = post::process(self, claimed);
+        let outcome = post::process(self, &held);
         let now = self.clock.now();
+        let notes = held.notes.take();
         match outcome {
             Ok(completion) => {
-                match self.store.complete(&claimed.lease, now, &completion) {
+                match self
+                    .store
+                    .complete_with(&claimed.lease, now, &completion, &notes)
+                {
                     Ok(()) => match completion {
                         Completion::Posted { .. } => report.posted += 1,
                         Completion::Adopted { .. } => report.adopted += 1,
@@ -347,7 +353,7 @@ impl Engine {
             }
             Err(failure) => {
                 let stop = failure.stops_drain.then(|| failure.reason.clone());
-                self.record_failure(claimed, &failure, report)?;
+                self.record_failure(claimed, &failure, &notes, report)?;
                 Ok(stop)
             }
         }
@@ -357,6 +363,7 @@ impl Engine {
         &self,
         claimed: &ClaimedJob,
         failure: &JobFailure,
+        notes: &[AuditEvent],
         report: &mut DrainReport,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
@@ -364,14 +371,21 @@ impl Engine {
             let wait = self.backoff(claimed.job.attempts, failure.server_wait);
             let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
             self.store
-                .retry_later(&claimed.lease, now, next, &failure.reason, &failure.attempt)
+                .retry_later_with(
+                    &claimed.lease,
+                    now,
+                    next,
+                    &failure.reason,
+                    &failure.attempt,
+                    notes,
+                )
                 .map(|outcome| match outcome {
                     RetryOutcome::Scheduled(_) => report.retry += 1,
                     RetryOutcome::Dead => report.dead += 1,
                 })
         } else {
             self.store
-                .fail(&claimed.lease, now, &failure.reason, &failure.attempt)
+                .fail_with(&claimed.lease, now, &failure.reason, &failure.attempt, notes)
                 .map(|()| report.failed += 1)
         };
         match result {
@@ -392,7 +406,7 @@ impl Engine {
         report: &mut DrainReport,
     ) -> Result<(), EngineError> {
         let failure = JobFailure::later(format!("not sent: {reason}"));
-        self.record_failure(claimed, &failure, report)
+        self.record_failure(claimed, &failure, &[], report)
     }
 
     /// Wait before the next attempt of a job: exponential with full jitter, at least what the server asked.
@@ -418,15 +432,56 @@ impl Engine {
         }
     }
 
-    /// Extends `lease` to a full lease from now, or says that another worker has the job.
-    pub(crate) fn renew(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.store
-            .renew_lease(lease, self.clock.now(), self.options.lease)
-            .map(|_| ())
+    /// Makes sure `held` has nearly a full lease from now: renews it in the store unless it was claimed or
+    /// renewed less than [`renew_slack`] ago, or says that another worker has the job. Issue #8: renewing before
+    /// every create cost a WAL commit each (three per paid order) while the lease was seconds old; only the lease
+    /// owner or a claim after expiry changes a running job, so a lease this fresh cannot have been lost.
+    pub(crate) fn keep_lease(&self, held: &Held<'_>) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let lease = chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::MAX);
+        let slack = chrono::Duration::from_std(renew_slack(self.options.lease))
+            .unwrap_or(chrono::Duration::zero());
+        if held.expires_at.get() - now >= lease - slack {
+            return Ok(());
+        }
+        let renewed = self
+            .store
+            .renew_lease(&held.claimed.lease, now, self.options.lease)?;
+        held.expires_at.set(renewed.expires_at);
+        Ok(())
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+}
+
+/// How much of a lease may be used up before [`Engine::keep_lease`] renews it: a tenth, at most 30 s, so a
+/// create always starts with at least 90 % of its lease ahead.
+fn renew_slack(lease: Duration) -> Duration {
+    (lease / 10).min(Duration::from_secs(30))
+}
+
+/// A claimed job while this worker runs it: its lease's expiry as last written to the store, and the audit rows
+/// made along the way (a rounding line, a payment), written with the job's outcome in one transaction.
+pub(crate) struct Held<'a> {
+    pub claimed: &'a ClaimedJob,
+    expires_at: Cell<DateTime<Utc>>,
+    notes: RefCell<Vec<AuditEvent>>,
+}
+
+impl<'a> Held<'a> {
+    fn new(claimed: &'a ClaimedJob) -> Self {
+        Self {
+            claimed,
+            expires_at: Cell::new(claimed.lease.expires_at),
+            notes: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Adds an audit row to be written with the job's outcome.
+    pub fn note(&self, event: AuditEvent) {
+        self.notes.borrow_mut().push(event);
     }
 }
 

@@ -2,24 +2,24 @@
 //! customer exists, post the document exactly once, and say how it ended. No SQL here beyond the store's API;
 //! the outcome is recorded by the caller in the same transaction as the job change.
 
-use super::{Engine, JobFailure};
+use super::{Engine, Held, JobFailure};
 use crate::mapping::{self, SalesDocument};
 use crate::store::audit::{Attempt, AuditAction, AuditEvent};
 use crate::store::idmap::NewMapping;
-use crate::store::queue::{ClaimedJob, Completion, Job, JobKind};
+use crate::store::queue::{Completion, Job, JobKind};
 use crate::visma::dto::DtoValue;
-use crate::visma::CreateOutcome;
+use crate::visma::{CreateOutcome, Prior};
 use crate::woo::{Customer, Order, Refund};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 
 /// Runs a claimed job against Visma and returns how it completed, or why not.
-pub(crate) fn process(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure> {
-    let job = &claimed.job;
+pub(crate) fn process(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
+    let job = &held.claimed.job;
     match job.kind {
-        JobKind::Order => order(engine, claimed),
-        JobKind::Refund => refund(engine, claimed),
+        JobKind::Order => order(engine, held),
+        JobKind::Refund => refund(engine, held),
         JobKind::Customer => customer(engine, job),
         JobKind::Payment => Err(JobFailure::permanent(
             "payment jobs are not queued by this version; payments are posted with their order",
@@ -103,11 +103,11 @@ fn timed(endpoint: &'static str, started: Instant, status: u16) -> Attempt {
     }
 }
 
-/// Writes the rounding line's explanation to the audit trail: the accountant sees every correction.
-fn audit_rounding(engine: &Engine, job: &Job, rounding: Option<&mapping::Rounding>) {
+/// Notes the rounding line's explanation for the audit trail: the accountant sees every correction.
+fn audit_rounding(engine: &Engine, held: &Held<'_>, rounding: Option<&mapping::Rounding>) {
     if let Some(r) = rounding {
-        // The document carries the line either way; a failed audit write is logged, not fatal.
-        if let Err(e) = engine.store().audit(&AuditEvent {
+        let job = &held.claimed.job;
+        held.note(AuditEvent {
             at: engine.now(),
             job_id: Some(job.id),
             store_id: Some(job.store_id.clone()),
@@ -117,21 +117,19 @@ fn audit_rounding(engine: &Engine, job: &Job, rounding: Option<&mapping::Roundin
             attempt: Attempt::default(),
             visma_number: None,
             error: Some(r.explanation.clone()),
-        }) {
-            tracing::warn!(job = job.id.get(), error = %e, "could not audit the rounding line");
-        }
+        });
     }
 }
 
-/// Issue #5: the lease is renewed right before a document is searched for and created, so no other worker can
+/// Issue #5: the lease is fresh right before a document is searched for and created, so no other worker can
 /// take the job over between our search and our create (customer matching before it can take long). A lost
 /// lease ends the attempt here, before anything is sent.
-fn before_create(engine: &Engine, claimed: &ClaimedJob) -> Result<(), JobFailure> {
-    engine.renew(&claimed.lease).map_err(JobFailure::from)
+fn before_create(engine: &Engine, held: &Held<'_>) -> Result<(), JobFailure> {
+    engine.keep_lease(held).map_err(JobFailure::from)
 }
 
-fn order(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure> {
-    let job = &claimed.job;
+fn order(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
+    let job = &held.claimed.job;
     let order = Order::from_json(job.payload.as_bytes())
         .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     if !mapping::should_map(&order, engine.settings()) {
@@ -161,7 +159,7 @@ fn order(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure
         return Ok(done);
     }
     let customer = super::customers::resolve(engine, &docs.customer_ref, docs.customer.as_ref())?;
-    before_create(engine, claimed)?;
+    before_create(engine, held)?;
     let started = Instant::now();
     let outcome = match &mut docs.document {
         SalesDocument::Invoice(dto) => {
@@ -186,9 +184,16 @@ fn order(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure
             }
         }
     };
-    audit_rounding(engine, job, docs.rounding.as_ref());
+    audit_rounding(engine, held, docs.rounding.as_ref());
     if let (SalesDocument::Invoice(_), Some(payment)) = (&docs.document, docs.payment.as_mut()) {
-        post_payment(engine, claimed, &customer, outcome.number(), payment)?;
+        // An invoice this attempt created has no payment yet, so the search before the payment is skipped
+        // (one call less per paid order); an adopted one may carry an earlier attempt's payment.
+        let prior = if outcome.was_adopted() {
+            Prior::MayExist
+        } else {
+            Prior::CannotExist
+        };
+        post_payment(engine, held, &customer, outcome.number(), prior, payment)?;
     }
     let status = if outcome.was_adopted() { 200 } else { 201 };
     let endpoint = match docs.document {
@@ -210,21 +215,22 @@ fn order(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure
 /// fails the job; its retry adopts the invoice and tries the payment again.
 fn post_payment(
     engine: &Engine,
-    claimed: &ClaimedJob,
+    held: &Held<'_>,
     customer: &str,
     invoice: &str,
+    prior: Prior,
     payment: &mut crate::visma::dto::PaymentUpdateDto,
 ) -> Result<(), JobFailure> {
-    before_create(engine, claimed)?;
+    before_create(engine, held)?;
     payment.apply_to(customer, invoice);
     let started = Instant::now();
     let made = engine
         .visma()
-        .create_payment_once(invoice, payment)
+        .create_payment_once(invoice, prior, payment)
         .map_err(|e| JobFailure::visma("customerpayment.create", &e))?;
-    let job = &claimed.job;
+    let job = &held.claimed.job;
     // The job's own audit row names the invoice; this one records the payment beside it.
-    if let Err(e) = engine.store().audit(&AuditEvent {
+    held.note(AuditEvent {
         at: engine.now(),
         job_id: Some(job.id),
         store_id: Some(job.store_id.clone()),
@@ -246,9 +252,7 @@ fn post_payment(
                 "applied to"
             }
         )),
-    }) {
-        tracing::warn!(job = job.id.get(), error = %e, "could not audit the payment");
-    }
+    });
     Ok(())
 }
 
@@ -258,8 +262,8 @@ struct RefundEnvelope {
     refund: serde_json::Value,
 }
 
-fn refund(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailure> {
-    let job = &claimed.job;
+fn refund(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
+    let job = &held.claimed.job;
     let env: RefundEnvelope = serde_json::from_str(&job.payload)
         .map_err(|e| JobFailure::permanent(format!("refund payload: {e}")))?;
     let order = serde_json::from_value::<Order>(env.order)
@@ -286,13 +290,13 @@ fn refund(engine: &Engine, claimed: &ClaimedJob) -> Result<Completion, JobFailur
     }
     let customer = super::customers::resolve(engine, &note.customer_ref, None)?;
     note.credit_note.customer_number = Some(DtoValue { value: customer });
-    before_create(engine, claimed)?;
+    before_create(engine, held)?;
     let started = Instant::now();
     let outcome = engine
         .visma()
         .create_credit_note_once(&note.key, &note.credit_note)
         .map_err(|e| JobFailure::visma("customercreditnote.create", &e))?;
-    audit_rounding(engine, job, note.rounding.as_ref());
+    audit_rounding(engine, held, note.rounding.as_ref());
     let status = if outcome.was_adopted() { 200 } else { 201 };
     Ok(completion(
         engine,

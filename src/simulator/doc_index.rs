@@ -1,5 +1,5 @@
-//! A lookup cache over the stored invoices or credit notes: positions by `referenceNumber` and by
-//! `externalReference`, compared ASCII-case-insensitively like [`super::listing::field_is`]. Without it every
+//! Lookup caches over the stored invoices or credit notes (positions by `referenceNumber` and by
+//! `externalReference`) and over the customer payments (by `refNbr` and by the document each pays), compared ASCII-case-insensitively like [`super::listing::field_is`]. Without it every
 //! create and every search by external reference scanned all documents, which made a long run quadratic
 //! (a 5,000-order backlog spent most of its time in these scans).
 //!
@@ -75,6 +75,63 @@ impl DocIndex {
     }
 }
 
+/// A lookup cache over the stored customer payments: positions by `refNbr` and by the `refNbr` of every document
+/// a payment line applies to (`GET /v1/customerPayment?invoiceRefNbr=`, the engine's search before each payment).
+/// Payments are only ever appended, so the index extends incrementally; a shorter list than indexed rebuilds it.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentIndex {
+    indexed: usize,
+    by_number: HashMap<String, Vec<usize>>,
+    by_applied: HashMap<String, Vec<usize>>,
+}
+
+/// Never part of the simulator state's equality, like [`DocIndex`].
+impl PartialEq for PaymentIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl PaymentIndex {
+    /// Brings the index up to date with `payments`.
+    pub fn sync(&mut self, payments: &[Value]) {
+        if self.indexed > payments.len() {
+            *self = Self::default();
+        }
+        for (i, p) in payments.iter().enumerate().skip(self.indexed) {
+            if let Some(k) = key(p, "refNbr") {
+                self.by_number.entry(k).or_default().push(i);
+            }
+            let applied = p.get("paymentLines").and_then(Value::as_array);
+            for line in applied.into_iter().flatten() {
+                if let Some(k) = key(line, "refNbr") {
+                    let at = self.by_applied.entry(k).or_default();
+                    // Two lines of one payment on the same document list the payment once.
+                    if at.last() != Some(&i) {
+                        at.push(i);
+                    }
+                }
+            }
+        }
+        self.indexed = payments.len();
+    }
+
+    /// Positions (ascending) of payments numbered `number`, ignoring ASCII case. Call [`PaymentIndex::sync`] first.
+    pub fn by_number(&self, number: &str) -> &[usize] {
+        self.by_number
+            .get(&number.to_ascii_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Positions (ascending) of payments with a line applied to document `refnbr`, ignoring ASCII case.
+    /// Call [`PaymentIndex::sync`] first.
+    pub fn by_applied(&self, refnbr: &str) -> &[usize] {
+        self.by_applied
+            .get(&refnbr.to_ascii_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +162,28 @@ mod tests {
         index.sync(&docs);
         assert_eq!(index.by_number("100003"), &[1]);
         assert!(index.by_number("100001").is_empty());
+    }
+
+    #[test]
+    fn payments_are_found_by_number_and_by_the_documents_they_pay() {
+        let mut payments = vec![
+            json!({"refNbr": "300001", "paymentLines": [{"refNbr": "100001"}, {"refNbr": "100001"}]}),
+            json!({"refNbr": "300002", "paymentLines": [{"refNbr": "100002"}, {"refNbr": "100001"}]}),
+            json!({"refNbr": "300003"}),
+        ];
+        let mut index = PaymentIndex::default();
+        index.sync(&payments);
+        assert_eq!(index.by_applied("100001"), &[0, 1]);
+        assert_eq!(index.by_applied("100002"), &[1]);
+        assert!(index.by_applied("100003").is_empty());
+        assert_eq!(index.by_number("300003"), &[2]);
+        payments.push(json!({"refNbr": "300004", "paymentLines": [{"refNbr": "100003"}]}));
+        index.sync(&payments);
+        assert_eq!(index.by_applied("100003"), &[3]);
+        payments.truncate(1);
+        index.sync(&payments);
+        assert_eq!(index.by_applied("100001"), &[0]);
+        assert!(index.by_applied("100002").is_empty());
+        assert!(index.by_number("300004").is_empty());
     }
 }

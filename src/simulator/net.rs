@@ -202,7 +202,7 @@ pub(crate) fn start(config: SimConfig) -> Result<RunningSimulator, SimError> {
         },
         rng: StdRng::seed_from_u64(config.seed ^ 0x05ee_d1d5),
         fault_rng: StdRng::seed_from_u64(config.seed),
-        log: Vec::new(),
+        log: std::collections::VecDeque::new(),
         requests_seen: 0,
     };
     let shared = Arc::new(Shared {

@@ -26,11 +26,21 @@ pub fn list(ctx: &mut Ctx<'_>, q: &Query) -> Reply {
         ("status", &["status"]),
         ("paymentRef", &["paymentRef"]),
     ];
-    let items: Vec<Value> = ctx
-        .state
-        .store
-        .payments
-        .iter()
+    // With `invoiceRefNbr` (the engine's search before each payment) only that document's payments can match.
+    let store = &mut ctx.state.store;
+    store.payment_index.sync(&store.payments);
+    let payments = &store.payments;
+    let candidates: Box<dyn Iterator<Item = &Value>> = match q.get("invoiceRefNbr") {
+        Some(refnbr) => Box::new(
+            store
+                .payment_index
+                .by_applied(refnbr)
+                .iter()
+                .filter_map(|&i| payments.get(i)),
+        ),
+        None => Box::new(payments.iter()),
+    };
+    let items: Vec<Value> = candidates
         .filter(|p| since.is_none_or(|s| s.matches(p, "lastModifiedDateTime")))
         .filter(|p| {
             filters.iter().all(|(name, path)| {
@@ -38,7 +48,7 @@ pub fn list(ctx: &mut Ctx<'_>, q: &Query) -> Reply {
                     .is_none_or(|want| listing::field_is(p, path, want))
             })
         })
-        // SPEC25 `invoiceRefNbr`: payments with a line applied to that document.
+        // SPEC25 `invoiceRefNbr`: payments with a line applied to that document (the index's answer, checked).
         .filter(|p| {
             q.get("invoiceRefNbr").is_none_or(|want| {
                 p.get("paymentLines")
@@ -57,14 +67,15 @@ pub fn list(ctx: &mut Ctx<'_>, q: &Query) -> Reply {
 
 /// `GET /v1/customerPayment/{number}`.
 pub fn get(ctx: &mut Ctx<'_>, number: &str) -> Reply {
-    match ctx
-        .state
-        .store
-        .payments
-        .iter()
-        .find(|p| listing::field_is(p, &["refNbr"], number))
-        .cloned()
-    {
+    let store = &mut ctx.state.store;
+    store.payment_index.sync(&store.payments);
+    let found = store
+        .payment_index
+        .by_number(number)
+        .first()
+        .and_then(|&i| store.payments.get(i))
+        .cloned();
+    match found {
         Some(p) => Reply::ok(p),
         None => ctx.not_found("Payment", number),
     }
@@ -139,13 +150,13 @@ pub fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
                 .get("documentType")
                 .and_then(Value::as_str)
                 .unwrap_or("Invoice");
-            let target = match doc_type {
-                "CreditNote" => &ctx.state.store.credit_notes,
-                _ => &ctx.state.store.invoices,
+            let store = &mut ctx.state.store;
+            let (target, index) = match doc_type {
+                "CreditNote" => (&store.credit_notes, &mut store.credit_note_index),
+                _ => (&store.invoices, &mut store.invoice_index),
             };
-            let found = target
-                .iter()
-                .find(|d| listing::field_is(d, &["referenceNumber"], refnbr));
+            index.sync(target);
+            let found = index.by_number(refnbr).first().and_then(|&i| target.get(i));
             let found = found.ok_or(format!(
                 "Error: Line {}: Document '{refnbr}' does not exist.",
                 i + 1
@@ -171,19 +182,15 @@ pub fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
         Ok(d) => d,
         Err(m) => return ctx.error(400, &format!("{action} {m}")),
     };
+    let store = &mut ctx.state.store;
+    store.payment_index.sync(&store.payments);
     let number = loop {
-        let n = ctx.state.store.next("payment", 300_001).to_string();
-        if !ctx
-            .state
-            .store
-            .payments
-            .iter()
-            .any(|p| listing::field_is(p, &["refNbr"], &n))
-        {
+        let n = store.next("payment", 300_001).to_string();
+        if store.payment_index.by_number(&n).is_empty() {
             break n;
         }
     };
     doc["refNbr"] = json!(number);
-    ctx.state.store.payments.push(doc);
+    store.payments.push(doc);
     Reply::created(format!("{}/v1/customerPayment/{number}", ctx.base))
 }

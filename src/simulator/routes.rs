@@ -29,6 +29,9 @@ pub(crate) struct Ctx<'a> {
     pub config: &'a SimConfig,
     /// The `If-Match` header of the request, if any (optimistic concurrency on PUT, NOTES §5.4).
     pub if_match: Option<String>,
+    /// The request body as [`Ctx::erp_body`] parsed it, kept for the request log (issue #8: parsing it a second
+    /// time for the log was a visible share of the simulator's time).
+    pub parsed_body: Option<Value>,
 }
 
 impl Ctx<'_> {
@@ -66,7 +69,9 @@ impl Ctx<'_> {
                 ))
             }
         };
-        match schema::validate_request(Spec::Erp, root, &parsed) {
+        let checked = schema::validate_request(Spec::Erp, root, &parsed);
+        self.parsed_body = Some(parsed);
+        match checked {
             Ok(Value::Object(map)) => Ok(map),
             Ok(_) => Err(self.error(
                 400,
@@ -157,6 +162,7 @@ async fn handle(
         base: &shared.base_url,
         config: &shared.config,
         if_match: header(&headers, "if-match").map(str::to_string),
+        parsed_body: None,
     };
     let mut verdict = None;
     let mut lose = false;
@@ -197,15 +203,18 @@ async fn handle(
     };
     let logged_body = match kind {
         Kind::Token => Some(auth::redact_form(&body)),
-        _ => serde_json::from_slice::<Value>(&body).ok(),
+        _ => ctx
+            .parsed_body
+            .take()
+            .or_else(|| serde_json::from_slice::<Value>(&body).ok()),
     };
     st.requests_seen = st.requests_seen.saturating_add(1);
     let seq = st.requests_seen;
     if st.log.len() >= MAX_LOGGED_REQUESTS {
         // A long-running `ml-connector simulate` keeps the newest requests only.
-        st.log.remove(0);
+        st.log.pop_front();
     }
-    st.log.push(LoggedRequest {
+    st.log.push_back(LoggedRequest {
         seq,
         at: now,
         method: method.to_string(),

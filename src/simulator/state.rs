@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 /// Largest page the list endpoints serve (ONIT asks for 1000; the real number is not published, NOTES §8.5).
@@ -49,6 +49,9 @@ pub struct Store {
     /// Lookup cache over `credit_notes`.
     #[serde(skip)]
     pub(crate) credit_note_index: super::doc_index::DocIndex,
+    /// Lookup cache over `payments`.
+    #[serde(skip)]
+    pub(crate) payment_index: super::doc_index::PaymentIndex,
 }
 
 impl Store {
@@ -154,8 +157,9 @@ pub struct State {
     pub rng: StdRng,
     /// Seeded RNG for faults only, so the fault sequence depends on the seed and the number of API calls alone.
     pub fault_rng: StdRng,
-    /// Request log (newest [`MAX_LOGGED_REQUESTS`]).
-    pub log: Vec<LoggedRequest>,
+    /// Request log (newest [`MAX_LOGGED_REQUESTS`]). A ring: issue #8 found `Vec::remove(0)` moving the whole
+    /// full log (megabytes) on every request of a long run, most of the simulator's time.
+    pub log: VecDeque<LoggedRequest>,
     /// Requests seen since start (the log's `seq`).
     pub requests_seen: u64,
 }
@@ -165,7 +169,7 @@ impl State {
     pub fn inspect(&self) -> Inspection {
         Inspection {
             store: self.store.clone(),
-            requests: self.log.clone(),
+            requests: self.log.iter().cloned().collect(),
             tokens_issued: self.tokens_issued,
             rate_window: self.window.clone(),
             faults: self.faults.clone(),

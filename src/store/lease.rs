@@ -2,7 +2,7 @@
 //! `retry_later` and `fail` change a job only while the caller still holds its lease (owner + attempt number).
 //! Each change writes its audit row (and, on completion, the id map row) in the same transaction.
 
-use super::audit::{self, Attempt, AuditAction};
+use super::audit::{self, Attempt, AuditAction, AuditEvent};
 use super::idmap;
 use super::jobs::{expect_one, job_event, select_job, to_i64};
 use super::queue::{ClaimedJob, Completion, Job, JobId, JobKind, JobState, Lease, RetryOutcome};
@@ -178,7 +178,23 @@ impl Store {
         now: DateTime<Utc>,
         completion: &Completion,
     ) -> Result<(), StoreError> {
+        self.complete_with(lease, now, completion, &[])
+    }
+
+    /// [`Store::complete`], writing `notes` (audit rows the worker made along the way: a rounding line, a
+    /// payment) in the same transaction, before the job's own row.
+    ///
+    /// # Errors
+    /// As [`Store::complete`].
+    pub fn complete_with(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        completion: &Completion,
+        notes: &[AuditEvent],
+    ) -> Result<(), StoreError> {
         let tx = self.begin()?;
+        self.note(&tx, notes, "complete")?;
         let job = self.finish(&tx, lease, now, JobState::Done, None, None, "complete")?;
         let (action, attempt, visma_number) = match completion {
             Completion::Posted { mapping, attempt } | Completion::Adopted { mapping, attempt } => {
@@ -254,7 +270,24 @@ impl Store {
         error: &str,
         attempt: &Attempt,
     ) -> Result<RetryOutcome, StoreError> {
+        self.retry_later_with(lease, now, next_attempt_at, error, attempt, &[])
+    }
+
+    /// [`Store::retry_later`], writing `notes` in the same transaction (see [`Store::complete_with`]).
+    ///
+    /// # Errors
+    /// As [`Store::retry_later`].
+    pub fn retry_later_with(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+        attempt: &Attempt,
+        notes: &[AuditEvent],
+    ) -> Result<RetryOutcome, StoreError> {
         let tx = self.begin()?;
+        self.note(&tx, notes, "retry_later")?;
         let dead = lease.attempt >= self.max_attempts;
         let (state, action, outcome) = if dead {
             (JobState::Dead, AuditAction::Dead, RetryOutcome::Dead)
@@ -293,7 +326,23 @@ impl Store {
         error: &str,
         attempt: &Attempt,
     ) -> Result<(), StoreError> {
+        self.fail_with(lease, now, error, attempt, &[])
+    }
+
+    /// [`Store::fail`], writing `notes` in the same transaction (see [`Store::complete_with`]).
+    ///
+    /// # Errors
+    /// As [`Store::fail`].
+    pub fn fail_with(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        error: &str,
+        attempt: &Attempt,
+        notes: &[AuditEvent],
+    ) -> Result<(), StoreError> {
         let tx = self.begin()?;
+        self.note(&tx, notes, "fail")?;
         let job = self.finish(&tx, lease, now, JobState::Failed, Some(error), None, "fail")?;
         let mut ev = job_event(
             job.id,
@@ -307,6 +356,14 @@ impl Store {
         ev.error = Some(error.to_string());
         audit::insert(&tx, &ev).map_err(|e| self.classify("fail", e))?;
         self.commit(tx, "fail")
+    }
+
+    /// Writes a worker's notes inside `tx`. Issue #8: each was its own transaction (a WAL commit) before.
+    fn note(&self, tx: &Connection, notes: &[AuditEvent], op: &'static str) -> Result<(), StoreError> {
+        for ev in notes {
+            audit::insert(tx, ev).map_err(|e| self.classify(op, e))?;
+        }
+        Ok(())
     }
 
     /// Moves a held job out of `running`, checked against the lease (owner + attempt).

@@ -15,6 +15,7 @@
 //! `wp-content/../ml-connector/queue.sqlite` or `/var/lib/ml-connector/` — since the web server must never serve it.
 
 pub mod audit;
+mod busy;
 pub mod credentials;
 pub mod crypto;
 pub mod cursors;
@@ -121,6 +122,8 @@ pub struct Store {
     pid: u32,
     path: Option<PathBuf>,
     max_attempts: u32,
+    /// How long a write waits for another connection's lock (`StoreOptions::busy_timeout`).
+    busy_wait: Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -198,14 +201,21 @@ impl Store {
         path: Option<PathBuf>,
         options: &StoreOptions,
     ) -> Result<Self, StoreError> {
-        let store = Self {
+        let mut store = Self {
             conn: Some(conn),
             pid: std::process::id(),
             path,
             max_attempts: options.max_attempts.max(1),
+            busy_wait: options.busy_timeout,
         };
         store.conn()?.set_prepared_statement_cache_capacity(64);
         store.apply_pragmas(options)?;
+        // After the pragmas (setting `busy_timeout` replaces any handler): the same limit with finer pauses (see
+        // `busy`). The `busy_timeout` pragma reads 0 from here on; [`Store::busy_wait`] holds the limit.
+        let path = store.path_text();
+        if let Some(conn) = store.conn.as_mut() {
+            busy::install(conn).map_err(|e| error::classify("busy handler", &path, e))?;
+        }
         store.migrate()?;
         Ok(store)
     }
@@ -218,6 +228,11 @@ impl Store {
     /// Claims a job may use before it is declared dead.
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// How long a write waits for another connection's lock before failing with [`StoreError::Busy`].
+    pub fn busy_wait(&self) -> Duration {
+        self.busy_wait
     }
 
     fn apply_pragmas(&self, options: &StoreOptions) -> Result<(), StoreError> {
@@ -442,6 +457,7 @@ impl Store {
                 current,
             });
         }
+        busy::set_limit(self.busy_wait);
         self.conn.as_ref().ok_or(StoreError::Closed)
     }
 

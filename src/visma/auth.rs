@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::secret::Secret;
 use crate::visma::config::{ClientAuth, Config};
 use crate::visma::error::{parse_error_body, AuthFailure, VismaError, VismaMessage};
+use crate::visma::transport::Http;
 use chrono::{DateTime, Utc};
 use oauth2::basic::BasicClient;
 use oauth2::{AuthType, ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, TokenUrl};
@@ -68,9 +69,9 @@ impl TokenCache {
     /// [`VismaError::Auth`] for rejected credentials; [`VismaError::Throttled`], [`VismaError::Server`],
     /// [`VismaError::Timeout`] or [`VismaError::Transport`] (retryable) when the token endpoint is unavailable;
     /// [`VismaError::Config`] for a bad token URL.
-    pub fn token(
+    pub(crate) fn token(
         &self,
-        http: &reqwest::blocking::Client,
+        http: &Http,
         config: &Config,
         scopes: &[String],
         clock: &dyn Clock,
@@ -126,7 +127,7 @@ struct Seen {
 
 /// One `client_credentials` request. Returns the token and its lifetime.
 fn fetch(
-    http: &reqwest::blocking::Client,
+    http: &Http,
     config: &Config,
     scopes: &[String],
 ) -> Result<(Secret, Duration), VismaError> {
@@ -143,12 +144,13 @@ fn fetch(
         });
     let seen = RefCell::new(Seen::default());
     let send = |request: oauth2::HttpRequest| -> Result<oauth2::HttpResponse, reqwest::Error> {
-        let response = http.execute(reqwest::blocking::Request::try_from(request)?)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes()?.to_vec();
+        let answer = http.execute(reqwest::Request::try_from(request)?)?;
+        let status =
+            reqwest::StatusCode::from_u16(answer.status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+        let headers = answer.headers;
+        let body = answer.body?;
         let mut s = seen.borrow_mut();
-        s.status = Some(status.as_u16());
+        s.status = Some(answer.status);
         s.retry_after = retry_after_header(&headers);
         s.body.clone_from(&body);
         let mut out = oauth2::HttpResponse::new(body);

@@ -14,6 +14,7 @@ use crate::visma::error::{
 use crate::visma::limiter::{Limiter, RateHeaders};
 use crate::visma::read::MetadataDto;
 use crate::visma::retry::{self, Decision, Policy};
+use crate::visma::transport::Http;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
@@ -91,7 +92,7 @@ pub(crate) struct Reply {
 /// A Visma.net ERP + SalesOrders v3 client. Cheap to share by reference; all methods take `&self`.
 pub struct Client {
     pub(crate) config: Config,
-    http: reqwest::blocking::Client,
+    http: Http,
     tokens: Arc<TokenCache>,
     erp_limiter: Limiter,
     salesorders_limiter: Limiter,
@@ -127,17 +128,10 @@ impl Client {
         tokens: Arc<TokenCache>,
     ) -> Result<Self, VismaError> {
         config.validate()?;
-        // No redirects: a redirect would carry the bearer token (or the client secret) to another host.
-        let http = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .user_agent(concat!("ml-connector/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| VismaError::Config {
-                field: "http_client",
-                reason: e.to_string(),
-            })?;
+        let http = Http::new(config.timeout).map_err(|reason| VismaError::Config {
+            field: "http_client",
+            reason,
+        })?;
         let policy = Policy {
             max_attempts: config.max_attempts,
             ..Policy::default()
@@ -262,6 +256,7 @@ impl Client {
         let url = self.url(call)?;
         let mut request = self
             .http
+            .client()
             .request(call.method.clone(), url.clone())
             .header(ACCEPT, "application/json")
             .header(AUTHORIZATION, bearer(token.expose(), call.endpoint)?);
@@ -278,9 +273,10 @@ impl Client {
                 .body(body.clone());
         }
         let unsafe_write = call.kind == Kind::Create;
-        let transport = |source: reqwest::Error| {
-            // A refused connection never reached Visma; anything later may have been applied.
-            let outcome_unknown = unsafe_write && !source.is_connect();
+        let transport = |source: reqwest::Error, sent: bool| {
+            // A request never sent, or a refused connection, never reached Visma; anything later may have been
+            // applied.
+            let outcome_unknown = unsafe_write && sent && !source.is_connect();
             if source.is_timeout() {
                 VismaError::Timeout {
                     endpoint: call.endpoint,
@@ -295,16 +291,16 @@ impl Client {
                 }
             }
         };
-        let response = request.send().map_err(transport)?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let request = request.build().map_err(|e| transport(e, false))?;
+        let answer = self.http.execute(request).map_err(|e| transport(e, true))?;
         self.limiter(call.service)
-            .observe(RateHeaders::from_headers(&headers), self.clock.now());
-        let body = response.bytes().map_err(transport)?.to_vec();
+            .observe(RateHeaders::from_headers(&answer.headers), self.clock.now());
+        let body = answer.body.map_err(|e| transport(e, true))?;
+        let status = answer.status;
         tracing::debug!(endpoint = call.endpoint, status, "visma answered");
         Ok(Reply {
             status,
-            headers,
+            headers: answer.headers,
             body,
             url,
         })

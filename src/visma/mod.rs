@@ -33,11 +33,12 @@ pub mod ping;
 pub mod read;
 pub mod retry;
 pub mod sales_orders;
+mod transport;
 
 pub use client::Client;
 pub use config::{ClientAuth, Config};
 pub use endpoints::PAGE_SIZE;
 pub use error::{AuthFailure, VismaError, VismaMessage};
-pub use once::CreateOutcome;
+pub use once::{CreateOutcome, Prior};
 pub use ping::PingReport;
 pub use sales_orders::{SalesOrderKey, SalesOrderQuery};

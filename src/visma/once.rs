@@ -35,16 +35,29 @@ impl<N> CreateOutcome<N> {
     }
 }
 
+/// What the caller knows about the document before the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prior {
+    /// An earlier attempt (or run, or another installation) may have created it: search before creating.
+    MayExist,
+    /// It cannot exist yet: its parent was created by this very attempt (a payment for an invoice whose create
+    /// just answered). The first search is skipped; after an unknown outcome the search still runs.
+    CannotExist,
+}
+
 impl Client {
     /// Search → create → (on unknown outcome) search again → create again, at most `max_attempts` creates.
     fn create_once<N>(
         &self,
         what: &'static str,
+        prior: Prior,
         find: impl Fn() -> Result<Option<N>, VismaError>,
         create: impl Fn() -> Result<N, VismaError>,
     ) -> Result<CreateOutcome<N>, VismaError> {
-        if let Some(existing) = find()? {
-            return Ok(CreateOutcome::Adopted(existing));
+        if prior == Prior::MayExist {
+            if let Some(existing) = find()? {
+                return Ok(CreateOutcome::Adopted(existing));
+            }
         }
         let mut attempt = 0u32;
         loop {
@@ -89,6 +102,7 @@ impl Client {
     ) -> Result<CreateOutcome<String>, VismaError> {
         self.create_once(
             "customerinvoice",
+            Prior::MayExist,
             || {
                 Ok(self
                     .find_invoices_by_external_reference(key)?
@@ -110,6 +124,7 @@ impl Client {
     ) -> Result<CreateOutcome<String>, VismaError> {
         self.create_once(
             "customercreditnote",
+            Prior::MayExist,
             || {
                 Ok(self
                     .find_credit_notes_by_external_reference(key)?
@@ -131,6 +146,7 @@ impl Client {
     ) -> Result<CreateOutcome<String>, VismaError> {
         self.create_once(
             "customer",
+            Prior::MayExist,
             || {
                 Ok(self
                     .get_customer(number)?
@@ -140,17 +156,20 @@ impl Client {
         )
     }
 
-    /// Creates the payment unless one applied to `invoice` exists (then adopts it).
+    /// Creates the payment unless one applied to `invoice` exists (then adopts it). With
+    /// [`Prior::CannotExist`] (the invoice was created by this attempt) the first search is skipped.
     ///
     /// # Errors
     /// As [`Client::create_invoice_once`].
     pub fn create_payment_once(
         &self,
         invoice: &str,
+        prior: Prior,
         body: &impl Serialize,
     ) -> Result<CreateOutcome<String>, VismaError> {
         self.create_once(
             "customerpayment",
+            prior,
             || Ok(self.find_payments_for_invoice(invoice)?.into_iter().next()),
             || self.create_customer_payment(body),
         )
@@ -168,6 +187,7 @@ impl Client {
     ) -> Result<CreateOutcome<SalesOrderKey>, VismaError> {
         self.create_once(
             "salesorder",
+            Prior::MayExist,
             || {
                 Ok(self
                     .find_sales_orders_by_ref(Some(customer_id), ref_no)?
