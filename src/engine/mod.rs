@@ -385,7 +385,13 @@ impl Engine {
                 })
         } else {
             self.store
-                .fail_with(&claimed.lease, now, &failure.reason, &failure.attempt, notes)
+                .fail_with(
+                    &claimed.lease,
+                    now,
+                    &failure.reason,
+                    &failure.attempt,
+                    notes,
+                )
                 .map(|()| report.failed += 1)
         };
         match result {

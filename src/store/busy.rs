@@ -42,7 +42,9 @@ fn waited_before(n: u32) -> Duration {
     let fine = n.min(10);
     let medium = n.clamp(10, 30) - 10;
     let coarse = n.saturating_sub(30);
-    Duration::from_micros(50) * fine + Duration::from_micros(250) * medium + Duration::from_millis(1) * coarse
+    Duration::from_micros(50) * fine
+        + Duration::from_micros(250) * medium
+        + Duration::from_millis(1) * coarse
 }
 
 /// SQLite's busy callback: true = try again, false = give up with `SQLITE_BUSY`.
@@ -69,7 +71,9 @@ mod tests {
         let sum: Duration = (0..200).map(step).sum();
         assert_eq!(sum, waited_before(200));
         set_limit(Duration::from_millis(3));
-        let tries = (0..).take_while(|&n| waited_before(n) < Duration::from_millis(3)).count();
+        let tries = (0..)
+            .take_while(|&n| waited_before(n) < Duration::from_millis(3))
+            .count();
         assert_eq!(tries, 20, "50 µs × 10 + 250 µs × 10 = 3 ms");
         assert!(wait(0));
         assert!(!wait(20));

@@ -359,7 +359,12 @@ impl Store {
     }
 
     /// Writes a worker's notes inside `tx`. Issue #8: each was its own transaction (a WAL commit) before.
-    fn note(&self, tx: &Connection, notes: &[AuditEvent], op: &'static str) -> Result<(), StoreError> {
+    fn note(
+        &self,
+        tx: &Connection,
+        notes: &[AuditEvent],
+        op: &'static str,
+    ) -> Result<(), StoreError> {
         for ev in notes {
             audit::insert(tx, ev).map_err(|e| self.classify(op, e))?;
         }

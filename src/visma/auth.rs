@@ -145,8 +145,8 @@ fn fetch(
     let seen = RefCell::new(Seen::default());
     let send = |request: oauth2::HttpRequest| -> Result<oauth2::HttpResponse, reqwest::Error> {
         let answer = http.execute(reqwest::Request::try_from(request)?)?;
-        let status =
-            reqwest::StatusCode::from_u16(answer.status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+        let status = reqwest::StatusCode::from_u16(answer.status)
+            .unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
         let headers = answer.headers;
         let body = answer.body?;
         let mut s = seen.borrow_mut();
