@@ -26,6 +26,7 @@ fn each_migration_applies_in_order_on_memory() {
             "customer_claims",
             "customer_index",
             "id_map",
+            "job_payloads",
             "jobs",
             "schema_migrations"
         ]

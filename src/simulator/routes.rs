@@ -10,7 +10,7 @@ use super::http::{self, Body, Query, Reply};
 use super::net::{Conn, Shared};
 use super::ratelimit::{Verdict, POLICY};
 use super::schema::{self, Spec};
-use super::state::{LoggedRequest, State, MAX_LOGGED_REQUESTS};
+use super::state::{LogEntry, LoggedRequest, State, MAX_LOGGED_REQUESTS};
 use super::{customers, documents, lookups, payments, salesorders, SimConfig};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State as AxState};
@@ -29,9 +29,6 @@ pub(crate) struct Ctx<'a> {
     pub config: &'a SimConfig,
     /// The `If-Match` header of the request, if any (optimistic concurrency on PUT, NOTES §5.4).
     pub if_match: Option<String>,
-    /// The request body as [`Ctx::erp_body`] parsed it, kept for the request log (issue #8: parsing it a second
-    /// time for the log was a visible share of the simulator's time).
-    pub parsed_body: Option<Value>,
 }
 
 impl Ctx<'_> {
@@ -69,9 +66,7 @@ impl Ctx<'_> {
                 ))
             }
         };
-        let checked = schema::validate_request(Spec::Erp, root, &parsed);
-        self.parsed_body = Some(parsed);
-        match checked {
+        match schema::validate_request(Spec::Erp, root, &parsed) {
             Ok(Value::Object(map)) => Ok(map),
             Ok(_) => Err(self.error(
                 400,
@@ -162,7 +157,6 @@ async fn handle(
         base: &shared.base_url,
         config: &shared.config,
         if_match: header(&headers, "if-match").map(str::to_string),
-        parsed_body: None,
     };
     let mut verdict = None;
     let mut lose = false;
@@ -201,12 +195,11 @@ async fn handle(
             (r, outcome)
         }
     };
-    let logged_body = match kind {
-        Kind::Token => Some(auth::redact_form(&body)),
-        _ => ctx
-            .parsed_body
-            .take()
-            .or_else(|| serde_json::from_slice::<Value>(&body).ok()),
+    // Token forms are redacted now; API bodies are kept as received and parsed only if inspected.
+    let (logged_body, raw_json) = match kind {
+        Kind::Token => (Some(auth::redact_form(&body)), None),
+        _ if body.is_empty() => (None, None),
+        _ => (None, Some(body.clone())),
     };
     st.requests_seen = st.requests_seen.saturating_add(1);
     let seq = st.requests_seen;
@@ -214,20 +207,23 @@ async fn handle(
         // A long-running `ml-connector simulate` keeps the newest requests only.
         st.log.pop_front();
     }
-    st.log.push_back(LoggedRequest {
-        seq,
-        at: now,
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        query: uri.query().unwrap_or("").to_string(),
-        authorization: auth::redact_authorization(authorization),
-        company_id: header(&headers, "ipp-company-id").map(str::to_string),
-        body: logged_body,
-        status: if lose { 0 } else { reply.status },
-        outcome: if lose {
-            "lost".to_string()
-        } else {
-            outcome.to_string()
+    st.log.push_back(LogEntry {
+        raw_json,
+        request: LoggedRequest {
+            seq,
+            at: now,
+            method: method.to_string(),
+            path: uri.path().to_string(),
+            query: uri.query().unwrap_or("").to_string(),
+            authorization: auth::redact_authorization(authorization),
+            company_id: header(&headers, "ipp-company-id").map(str::to_string),
+            body: logged_body,
+            status: if lose { 0 } else { reply.status },
+            outcome: if lose {
+                "lost".to_string()
+            } else {
+                outcome.to_string()
+            },
         },
     });
     if reply.mutated {

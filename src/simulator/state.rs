@@ -115,6 +115,31 @@ pub struct LoggedRequest {
     pub outcome: String,
 }
 
+/// A request as the server keeps it between inspections: the body as received (issue #8: a parsed copy of every
+/// body in a 10,000-entry log was most of the simulator's allocations), turned into a [`LoggedRequest`] only when
+/// inspected.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    /// The request, with `body` left empty.
+    pub request: LoggedRequest,
+    /// The body: JSON bytes of an API call, to parse on inspection.
+    pub raw_json: Option<axum::body::Bytes>,
+}
+
+impl LogEntry {
+    /// The request with its body parsed (`None` when the body is empty or not JSON, as it was logged before).
+    pub fn to_logged(&self) -> LoggedRequest {
+        let mut r = self.request.clone();
+        if r.body.is_none() {
+            r.body = self
+                .raw_json
+                .as_ref()
+                .and_then(|b| serde_json::from_slice::<Value>(b).ok());
+        }
+        r
+    }
+}
+
 /// A snapshot for tests and the demo (`RunningSimulator::inspect`, `GET /_simulator/state`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -159,7 +184,7 @@ pub struct State {
     pub fault_rng: StdRng,
     /// Request log (newest [`MAX_LOGGED_REQUESTS`]). A ring: issue #8 found `Vec::remove(0)` moving the whole
     /// full log (megabytes) on every request of a long run, most of the simulator's time.
-    pub log: VecDeque<LoggedRequest>,
+    pub log: VecDeque<LogEntry>,
     /// Requests seen since start (the log's `seq`).
     pub requests_seen: u64,
 }
@@ -169,7 +194,7 @@ impl State {
     pub fn inspect(&self) -> Inspection {
         Inspection {
             store: self.store.clone(),
-            requests: self.log.iter().cloned().collect(),
+            requests: self.log.iter().map(LogEntry::to_logged).collect(),
             tokens_issued: self.tokens_issued,
             rate_window: self.window.clone(),
             faults: self.faults.clone(),

@@ -73,7 +73,7 @@ impl Store {
                 // A failed or dead job that gets a newer revision (the merchant fixed the order) starts over.
                 let changed = tx
                     .prepare_cached(
-                        "UPDATE jobs SET source = ?2, revision = ?3, payload = ?4, payload_hash = ?5, \
+                        "UPDATE jobs SET source = ?2, revision = ?3, payload_hash = ?5, \
                          depends_on_job = ?6, depends_on_kind = ?7, depends_on_woo_id = ?8, next_attempt_at = ?9, \
                          updated_at = ?9, attempts = CASE WHEN state = 'pending' THEN attempts ELSE 0 END, \
                          state = 'pending' WHERE id = ?1 AND state = ?10",
@@ -101,13 +101,16 @@ impl Store {
                     &tx,
                     self,
                 )?;
+                tx.prepare_cached("UPDATE job_payloads SET payload = ?2 WHERE job_id = ?1")
+                    .and_then(|mut s| s.execute(params![id, job.payload]))
+                    .map_err(fail)?;
                 EnqueueOutcome::Replaced(JobId(id))
             }
             _ => {
                 tx.prepare_cached(
-                    "INSERT INTO jobs (source, store_id, kind, woo_id, revision, payload, payload_hash, state, \
+                    "INSERT INTO jobs (source, store_id, kind, woo_id, revision, payload_hash, state, \
                      attempts, next_attempt_at, depends_on_job, depends_on_kind, depends_on_woo_id, created_at, \
-                     updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?9, ?10, ?11, ?8, ?8)",
+                     updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?8, ?9, ?10, ?7, ?7)",
                 )
                 .and_then(|mut s| {
                     s.execute(params![
@@ -116,7 +119,6 @@ impl Store {
                         job.kind.as_str(),
                         woo_id,
                         job.revision,
-                        job.payload,
                         hash,
                         now_s,
                         dep_job,
@@ -125,7 +127,11 @@ impl Store {
                     ])
                 })
                 .map_err(fail)?;
-                EnqueueOutcome::Inserted(JobId(tx.last_insert_rowid()))
+                let id = tx.last_insert_rowid();
+                tx.prepare_cached("INSERT INTO job_payloads (job_id, payload) VALUES (?1, ?2)")
+                    .and_then(|mut s| s.execute(params![id, job.payload]))
+                    .map_err(fail)?;
+                EnqueueOutcome::Inserted(JobId(id))
             }
         };
         let action = match outcome {

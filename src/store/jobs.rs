@@ -14,9 +14,12 @@ pub fn payload_hash(payload: &str) -> String {
     hex::encode(Sha256::digest(payload.as_bytes()))
 }
 
-pub(super) const JOB_COLUMNS: &str = "id, source, store_id, kind, woo_id, revision, payload, payload_hash, state, attempts, \
-     next_attempt_at, lease_owner, lease_expires_at, last_error, depends_on_job, depends_on_kind, depends_on_woo_id, \
-     created_at, updated_at";
+pub(super) const JOB_COLUMNS: &str = "id, source, store_id, kind, woo_id, revision, job_payloads.payload, payload_hash, \
+     state, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, depends_on_job, depends_on_kind, \
+     depends_on_woo_id, created_at, updated_at";
+
+/// The jobs table with each job's payload (migration 0005 keeps payloads in a table of their own).
+pub(super) const JOBS_WITH_PAYLOAD: &str = "jobs JOIN job_payloads ON job_payloads.job_id = jobs.id";
 
 pub(super) fn to_i64(field: &'static str, v: u64) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Invalid {
@@ -45,7 +48,7 @@ impl Store {
             n => n.min(1000),
         };
         let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE (?1 IS NULL OR store_id = ?1) AND (?2 IS NULL OR state = ?2) \
+            "SELECT {JOB_COLUMNS} FROM {JOBS_WITH_PAYLOAD} WHERE (?1 IS NULL OR store_id = ?1) AND (?2 IS NULL OR state = ?2) \
              AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR woo_id = ?4) AND (?5 IS NULL OR id < ?5) \
              ORDER BY id DESC LIMIT ?6"
         );
@@ -99,7 +102,9 @@ impl Store {
     /// # Errors
     /// SQLite failures, [`StoreError::BadRow`].
     pub fn oldest_pending(&self) -> Result<Option<Job>, StoreError> {
-        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'pending' ORDER BY created_at, id LIMIT 1");
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM {JOBS_WITH_PAYLOAD} WHERE state = 'pending' ORDER BY created_at, id LIMIT 1"
+        );
         let raw = self
             .conn()?
             .prepare_cached(&sql)
@@ -158,12 +163,48 @@ pub(super) fn select_job(
     conn: &Connection,
     id: JobId,
 ) -> Result<Option<Job>, StoreError> {
-    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
+    let sql = format!("SELECT {JOB_COLUMNS} FROM {JOBS_WITH_PAYLOAD} WHERE id = ?1");
     let raw = conn
         .prepare_cached(&sql)
         .and_then(|mut s| s.query_row(params![id.0], RawJob::read).optional())
         .map_err(|e| store.classify("get job", e))?;
     raw.map(RawJob::into_job).transpose()
+}
+
+/// What a job change needs to name the job in its audit row and id map row: no payload, no times.
+pub(super) struct JobHead {
+    pub id: JobId,
+    pub store_id: String,
+    pub kind: JobKind,
+    pub woo_id: u64,
+}
+
+/// The head of job `id` (issue #8: the whole row with its payload was read after every state change).
+pub(super) fn select_head(
+    store: &Store,
+    conn: &Connection,
+    id: JobId,
+) -> Result<Option<JobHead>, StoreError> {
+    let raw: Option<(String, String, i64)> = conn
+        .prepare_cached("SELECT store_id, kind, woo_id FROM jobs WHERE id = ?1")
+        .and_then(|mut s| {
+            s.query_row(params![id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+        })
+        .map_err(|e| store.classify("get job", e))?;
+    raw.map(|(store_id, kind, woo_id)| {
+        Ok(JobHead {
+            id,
+            store_id,
+            kind: JobKind::parse(&kind)?,
+            woo_id: u64::try_from(woo_id).map_err(|_| StoreError::BadRow {
+                table: "jobs",
+                column: "woo_id",
+                value: woo_id.to_string(),
+            })?,
+        })
+    })
+    .transpose()
 }
 
 /// A row as SQLite returns it, before the enums and times are checked.

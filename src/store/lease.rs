@@ -4,8 +4,8 @@
 
 use super::audit::{self, Attempt, AuditAction, AuditEvent};
 use super::idmap;
-use super::jobs::{expect_one, job_event, select_job, to_i64};
-use super::queue::{ClaimedJob, Completion, Job, JobId, JobKind, JobState, Lease, RetryOutcome};
+use super::jobs::{expect_one, job_event, select_head, select_job, to_i64, JobHead};
+use super::queue::{ClaimedJob, Completion, JobId, JobKind, JobState, Lease, RetryOutcome};
 use super::{bounded, ts, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -232,7 +232,7 @@ impl Store {
     fn expect_mapping(
         &self,
         tx: &Connection,
-        job: &Job,
+        job: &JobHead,
         visma_number: &str,
     ) -> Result<(), StoreError> {
         let recorded: Option<String> = tx
@@ -382,7 +382,7 @@ impl Store {
         error: Option<&str>,
         next_attempt_at: Option<DateTime<Utc>>,
         op: &'static str,
-    ) -> Result<Job, StoreError> {
+    ) -> Result<JobHead, StoreError> {
         let n = tx
             .prepare_cached(
                 "UPDATE jobs SET state = ?4, lease_owner = NULL, lease_expires_at = NULL, \
@@ -402,7 +402,7 @@ impl Store {
             })
             .map_err(|e| self.classify(op, e))?;
         check_lease(n, lease, op)?;
-        select_job(self, tx, lease.job_id)?.ok_or(StoreError::NotFound { job: lease.job_id })
+        select_head(self, tx, lease.job_id)?.ok_or(StoreError::NotFound { job: lease.job_id })
     }
 }
 

@@ -65,6 +65,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "0004_claim_index",
         sql: include_str!("migrations/0004_claim_index.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_job_payloads",
+        sql: include_str!("migrations/0005_job_payloads.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "0006_partial_job_indexes",
+        sql: include_str!("migrations/0006_partial_job_indexes.sql"),
+    },
 ];
 
 /// One schema change, embedded in the binary.
