@@ -126,6 +126,63 @@ fn reopening_keeps_rows_and_does_not_migrate_twice() {
     );
 }
 
+/// Issue #8: a queue written by a build before migration 0005 (payload inside the jobs row) keeps every job and
+/// its payload, and the lean schema works on it: the claim still walks the (now partial) claim index.
+#[test]
+fn a_version_4_queue_keeps_its_payloads_through_the_payload_and_index_migrations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.sqlite");
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    for m in store::migrations().iter().filter(|m| m.version <= 4) {
+        conn.execute_batch(m.sql).expect("old migration");
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, '2026-05-01T10:00:00Z')",
+            rusqlite::params![m.version, m.name],
+        )
+        .expect("record");
+    }
+    conn.pragma_update(None, "user_version", 4)
+        .expect("version");
+    for (id, state) in [(1, "pending"), (2, "done"), (3, "failed")] {
+        conn.execute(
+            "INSERT INTO jobs (source, store_id, kind, woo_id, revision, payload, payload_hash, state, attempts, \
+             next_attempt_at, created_at, updated_at) VALUES ('hook', 'default', 'order', ?1, 1, ?2, ?3, ?4, 0, \
+             '2026-05-01T10:00:00.000000Z', '2026-05-01T10:00:00.000000Z', '2026-05-01T10:00:00.000000Z')",
+            rusqlite::params![
+                id,
+                format!(r#"{{"id":{id},"note":"written by schema 4"}}"#),
+                format!("{id:064}"),
+                state
+            ],
+        )
+        .expect("old job");
+    }
+    drop(conn);
+    let s = Store::open(&path).expect("migrates");
+    assert_eq!(s.user_version().expect("version"), store::schema_version());
+    for id in 1..=3 {
+        let job = s
+            .get(ml_connector::store::JobId::new(id))
+            .expect("get")
+            .expect("kept");
+        assert_eq!(
+            job.payload,
+            format!(r#"{{"id":{id},"note":"written by schema 4"}}"#)
+        );
+    }
+    let counts = s.counts_by_state().expect("counts");
+    assert_eq!((counts.pending, counts.done, counts.failed), (1, 1, 1));
+    let claimed = s
+        .claim("w1", t0(), std::time::Duration::from_secs(60), 5)
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(
+        claimed[0].job.payload,
+        r#"{"id":1,"note":"written by schema 4"}"#
+    );
+    assert_eq!(s.replay_failed(None, t0()).expect("replay").len(), 1);
+}
+
 #[test]
 fn a_database_from_a_newer_build_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");

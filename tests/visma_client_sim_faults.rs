@@ -249,3 +249,76 @@ fn under_random_faults_and_lost_responses_every_invoice_lands_exactly_once() {
     );
     assert!(adopted > 0, "some lost creates were adopted");
 }
+
+/// Issue #8: a payment for an invoice this attempt has just created cannot exist yet, so
+/// `Prior::CannotExist` sends no search before the create (one call less per paid order). An adopted invoice
+/// (`Prior::MayExist`) is searched first and its earlier payment adopted; and even without the first search, a
+/// lost answer is followed by a search, so the payment is never made twice.
+#[test]
+fn a_payment_for_a_new_invoice_skips_the_first_search_but_never_pays_twice() {
+    use ml_connector::visma::{CreateOutcome, Prior};
+    let Rig { sim, client, .. } = rig();
+    client
+        .create_customer(&customer_body("20001", "Kari Nordmann"))
+        .expect("customer");
+    let payment = |invoice: &str| {
+        serde_json::json!({
+            "type": {"value": "Payment"},
+            "customer": {"value": "20001"},
+            "paymentMethod": {"value": "BANK"},
+            "cashAccount": {"value": "1920"},
+            "currency": {"value": "NOK"},
+            "paymentAmount": {"value": 230.0},
+            "paymentLines": [{"operation": "Insert", "documentType": {"value": "Invoice"},
+                              "refNbr": {"value": invoice}, "amountPaid": {"value": 230.0}}]
+        })
+    };
+    let payment_calls = |method: &str| {
+        sim.inspect()
+            .requests
+            .iter()
+            .filter(|r| r.method == method && r.path.eq_ignore_ascii_case("/v1/customerPayment"))
+            .count()
+    };
+    let invoice = |key: &str| match client
+        .create_invoice_once(key, &invoice_body("20001", key))
+        .expect("invoice")
+    {
+        CreateOutcome::Created(n) => n,
+        other => panic!("expected a new invoice, got {other:?}"),
+    };
+
+    let first = invoice("woo:default:4001");
+    let made = client
+        .create_payment_once(&first, Prior::CannotExist, &payment(&first))
+        .expect("payment");
+    assert!(matches!(made, CreateOutcome::Created(_)), "{made:?}");
+    assert_eq!((payment_calls("GET"), payment_calls("POST")), (0, 1));
+
+    let again = client
+        .create_payment_once(&first, Prior::MayExist, &payment(&first))
+        .expect("adopted");
+    assert_eq!(again, CreateOutcome::Adopted(made.number().clone()));
+    assert_eq!((payment_calls("GET"), payment_calls("POST")), (1, 1));
+
+    let second = invoice("woo:default:4002");
+    sim.push_fault(ScriptedFault::LoseResponse);
+    let lost = client
+        .create_payment_once(&second, Prior::CannotExist, &payment(&second))
+        .expect("found after the lost answer");
+    assert!(lost.was_adopted(), "{lost:?}");
+    assert_eq!((payment_calls("GET"), payment_calls("POST")), (2, 2));
+    let paid: Vec<_> = sim
+        .inspect()
+        .store
+        .payments
+        .iter()
+        .filter(|p| p["paymentLines"][0]["refNbr"] == serde_json::json!(second))
+        .cloned()
+        .collect();
+    assert_eq!(
+        paid.len(),
+        1,
+        "one payment for the invoice whose answer was lost"
+    );
+}

@@ -19,7 +19,8 @@ pub(super) const JOB_COLUMNS: &str = "id, source, store_id, kind, woo_id, revisi
      depends_on_woo_id, created_at, updated_at";
 
 /// The jobs table with each job's payload (migration 0005 keeps payloads in a table of their own).
-pub(super) const JOBS_WITH_PAYLOAD: &str = "jobs JOIN job_payloads ON job_payloads.job_id = jobs.id";
+pub(super) const JOBS_WITH_PAYLOAD: &str =
+    "jobs JOIN job_payloads ON job_payloads.job_id = jobs.id";
 
 pub(super) fn to_i64(field: &'static str, v: u64) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Invalid {
