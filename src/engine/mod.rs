@@ -21,7 +21,8 @@ pub use intake::{enqueue, key_of, parse_kind, IntakeError, Keyed};
 use crate::clock::Clock;
 use crate::settings::Settings;
 use crate::store::audit::{Attempt, AuditEvent};
-use crate::store::queue::{ClaimedJob, Completion, RetryOutcome};
+use crate::store::queue::{ClaimedJob, Completion};
+use crate::store::{Finished, Outcome, Recorded};
 use crate::store::{Store, StoreError};
 use crate::visma::retry::{self, Decision, Failure as RetryFailure, Policy};
 use crate::visma::{Client, VismaError};
@@ -281,19 +282,31 @@ impl Engine {
             if batch.is_empty() {
                 break;
             }
-            let mut jobs = batch.into_iter();
-            while let Some(claimed) = jobs.next() {
+            // The batch's outcomes are recorded together, in one transaction (`Store::record`).
+            let mut ended: Vec<Ended<'_>> = Vec::with_capacity(batch.len());
+            let mut stop: Option<String> = None;
+            for claimed in &batch {
                 handled += 1;
-                if let Some(reason) = self.run(&claimed, &mut report)? {
+                match &stop {
                     // Every job would fail the same way: give the rest of the batch back untouched by Visma.
-                    for rest in jobs {
-                        self.give_back(&rest, &reason, &mut report)?;
+                    Some(reason) => ended.push(self.given_back(claimed, reason)),
+                    None => {
+                        let Some(end) = self.run(claimed, &mut report)? else {
+                            continue;
+                        };
+                        if let Err(failure) = &end.result {
+                            stop = failure.stops_drain.then(|| failure.reason.clone());
+                        }
+                        ended.push(end);
                     }
-                    report.stopped = true;
-                    report.stop_reason = Some(reason);
-                    self.checkpoint(handled);
-                    return Ok(report);
                 }
+            }
+            self.record(&ended, &mut report)?;
+            if let Some(reason) = stop {
+                report.stopped = true;
+                report.stop_reason = Some(reason);
+                self.checkpoint(handled);
+                return Ok(report);
             }
         }
         self.checkpoint(handled);
@@ -312,12 +325,12 @@ impl Engine {
         }
     }
 
-    /// Runs one claimed job and records its outcome. Returns the reason when the drain must stop.
-    fn run(
+    /// Runs one claimed job; `None` when another worker had already taken it over.
+    fn run<'a>(
         &self,
-        claimed: &ClaimedJob,
+        claimed: &'a ClaimedJob,
         report: &mut DrainReport,
-    ) -> Result<Option<String>, EngineError> {
+    ) -> Result<Option<Ended<'a>>, EngineError> {
         let held = Held::new(claimed);
         // Issue #5: a job claimed in a batch waits behind the others; its lease may have run out and another
         // worker may have taken it over. Without this check both posted it (two invoices for one order in
@@ -330,89 +343,91 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         }
-        let outcome = post::process(self, &held);
+        let result = post::process(self, &held);
         let now = self.clock.now();
-        let notes = held.notes.take();
-        match outcome {
-            Ok(completion) => {
-                match self
-                    .store
-                    .complete_with(&claimed.lease, now, &completion, &notes)
-                {
-                    Ok(()) => match completion {
-                        Completion::Posted { .. } => report.posted += 1,
-                        Completion::Adopted { .. } => report.adopted += 1,
-                        Completion::AlreadyPosted { .. } => report.already_posted += 1,
-                        Completion::EditedAfterPosting { .. } => report.edited_after_posting += 1,
-                        Completion::Skipped { .. } => report.skipped += 1,
-                    },
-                    Err(e) if is_lease_lost(&e) => report.lost_lease += 1,
-                    Err(e) => return Err(e.into()),
-                }
-                Ok(None)
+        let next_attempt_at = match &result {
+            Err(failure) if failure.retryable => {
+                let wait = self.backoff(claimed.job.attempts, failure.server_wait);
+                now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
             }
-            Err(failure) => {
-                let stop = failure.stops_drain.then(|| failure.reason.clone());
-                self.record_failure(claimed, &failure, &notes, report)?;
-                Ok(stop)
-            }
-        }
-    }
-
-    fn record_failure(
-        &self,
-        claimed: &ClaimedJob,
-        failure: &JobFailure,
-        notes: &[AuditEvent],
-        report: &mut DrainReport,
-    ) -> Result<(), EngineError> {
-        let now = self.clock.now();
-        let result = if failure.retryable {
-            let wait = self.backoff(claimed.job.attempts, failure.server_wait);
-            let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
-            self.store
-                .retry_later_with(
-                    &claimed.lease,
-                    now,
-                    next,
-                    &failure.reason,
-                    &failure.attempt,
-                    notes,
-                )
-                .map(|outcome| match outcome {
-                    RetryOutcome::Scheduled(_) => report.retry += 1,
-                    RetryOutcome::Dead => report.dead += 1,
-                })
-        } else {
-            self.store
-                .fail_with(
-                    &claimed.lease,
-                    now,
-                    &failure.reason,
-                    &failure.attempt,
-                    notes,
-                )
-                .map(|()| report.failed += 1)
+            _ => now,
         };
-        match result {
-            Ok(()) => Ok(()),
-            Err(e) if is_lease_lost(&e) => {
-                report.lost_lease += 1;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
+        Ok(Some(Ended {
+            claimed,
+            now,
+            next_attempt_at,
+            result,
+            notes: held.notes.take(),
+        }))
+    }
+
+    /// A claimed job put back untried after the drain stopped.
+    fn given_back<'a>(&self, claimed: &'a ClaimedJob, reason: &str) -> Ended<'a> {
+        let now = self.clock.now();
+        let failure = JobFailure::later(format!("not sent: {reason}"));
+        let wait = self.backoff(claimed.job.attempts, None);
+        Ended {
+            claimed,
+            now,
+            next_attempt_at: now
+                + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1)),
+            result: Err(failure),
+            notes: Vec::new(),
         }
     }
 
-    /// Puts a claimed job back untried after the drain stopped.
-    fn give_back(
-        &self,
-        claimed: &ClaimedJob,
-        reason: &str,
-        report: &mut DrainReport,
-    ) -> Result<(), EngineError> {
-        let failure = JobFailure::later(format!("not sent: {reason}"));
-        self.record_failure(claimed, &failure, &[], report)
+    /// Writes how the jobs of a batch ended, in one transaction, and counts them. A job whose lease another worker
+    /// took over is counted as such (that worker adopts its document); any other store error ends the drain once
+    /// the rest are written.
+    fn record(&self, ended: &[Ended<'_>], report: &mut DrainReport) -> Result<(), EngineError> {
+        if ended.is_empty() {
+            return Ok(());
+        }
+        let finished: Vec<Finished<'_>> = ended
+            .iter()
+            .map(|e| Finished {
+                lease: &e.claimed.lease,
+                now: e.now,
+                outcome: match &e.result {
+                    Ok(completion) => Outcome::Complete(completion),
+                    Err(f) if f.retryable => Outcome::Retry {
+                        next_attempt_at: e.next_attempt_at,
+                        error: &f.reason,
+                        attempt: &f.attempt,
+                    },
+                    Err(f) => Outcome::Fail {
+                        error: &f.reason,
+                        attempt: &f.attempt,
+                    },
+                },
+                notes: &e.notes,
+            })
+            .collect();
+        let mut first_error = None;
+        for (e, recorded) in ended.iter().zip(self.store.record(&finished)?) {
+            match recorded {
+                Ok(Recorded::Done) => match &e.result {
+                    Ok(Completion::Posted { .. }) => report.posted += 1,
+                    Ok(Completion::Adopted { .. }) => report.adopted += 1,
+                    Ok(Completion::AlreadyPosted { .. }) => report.already_posted += 1,
+                    Ok(Completion::EditedAfterPosting { .. }) => report.edited_after_posting += 1,
+                    Ok(Completion::Skipped { .. }) => report.skipped += 1,
+                    // A failure is recorded as retry, dead or failed, never as done.
+                    Err(_) => {}
+                },
+                Ok(Recorded::Scheduled(_)) => report.retry += 1,
+                Ok(Recorded::Dead) => report.dead += 1,
+                Ok(Recorded::Failed) => report.failed += 1,
+                Err(err) if is_lease_lost(&err) => report.lost_lease += 1,
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        match first_error {
+            Some(err) => Err(err.into()),
+            None => Ok(()),
+        }
     }
 
     /// Wait before the next attempt of a job: exponential with full jitter, at least what the server asked.
@@ -460,6 +475,16 @@ impl Engine {
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+}
+
+/// A job this worker ran, waiting to be recorded with the rest of its batch.
+struct Ended<'a> {
+    claimed: &'a ClaimedJob,
+    now: DateTime<Utc>,
+    /// When a retryable failure may run again (unused otherwise).
+    next_attempt_at: DateTime<Utc>,
+    result: Result<Completion, JobFailure>,
+    notes: Vec<AuditEvent>,
 }
 
 /// How much of a lease may be used up before [`Engine::keep_lease`] renews it: a tenth, at most 30 s, so a
