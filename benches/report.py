@@ -26,7 +26,7 @@ for line in open(path, encoding="utf-8"):
             if name in ("drain_rate",):
                 key = f"{name}_{kv.get('limit_per_window')}"
             if name.startswith("ceiling"):
-                key = f"{name}_{cmd.split()[-1]}"
+                key = f"{name}_{kv.get('threads')}_{kv.get('batch', '1')}"
             results[key] = (kv, cmd)
         else:
             samples.setdefault(name, []).append(kv)
@@ -117,12 +117,18 @@ for key in sorted(k for k in results if k.startswith("drain_rate_")):
     ))
 
 # 3. Overhead ceiling.
-for key in sorted(k for k in results if k.startswith("ceiling_") and not k.startswith("ceiling_cpu")):
-    threads = key.rsplit("_", 1)[-1]
-    cpu = results.get(f"ceiling_cpu_{threads}", ({}, None))[0]
+def ceiling_order(k):
+    _, threads, batch = k.rsplit("_", 2)
+    return (int(batch), int(threads))
+
+
+for key in sorted((k for k in results if k.startswith("ceiling_") and not k.startswith("ceiling_cpu")), key=ceiling_order):
+    _, threads, batch = key.rsplit("_", 2)
+    cpu = results.get(f"ceiling_cpu_{threads}_{batch}", ({}, None))[0]
     ops = get(key, "orders_per_s")
+    setting = "the default batch of 1 (kill-safe)" if batch == "1" else f"batch {batch} (`drain --batch {batch}`, backfills)"
     rows.append((
-        f"3 Overhead ceiling: {get(key, 'orders'):.0f} orders, {threads} engines, zero-latency simulator process, no limit",
+        f"3 Overhead ceiling: {get(key, 'orders'):.0f} paid orders, {threads} engines, {setting}, zero-latency simulator process, no limit",
         command(key),
         f"bare HTTP round trips to the same simulator, {threads} threads: {get(key, 'http_floor_calls_per_s'):.0f}/s "
         f"(an order needs {get(key, 'calls_per_order')} API calls)",
@@ -171,7 +177,7 @@ if "backfill" in results:
     b = results["backfill"][0]
     start, hi, lo = float(b["rss_start_kib"]), float(b["rss_drain_max_kib"]), float(b["rss_drain_min_kib"])
     rows.append((
-        f"5 Backfill: {float(b['orders']):,.0f} orders enqueued then drained (4 engines, zero-latency simulator process)",
+        f"5 Backfill: {float(b['orders']):,.0f} orders enqueued then drained ({b['threads']} engines, batch {b.get('batch', '1')}, zero-latency simulator process)",
         command("backfill"),
         f"RSS of the bench process before the backlog: {start / 1024:.1f} MB (min during the drain {lo / 1024:.1f} MB)",
         f"max RSS during the drain {hi / 1024:.1f} MB; {float(b['done']):,.0f} posted in {b['drain_s']} s "

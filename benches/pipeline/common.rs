@@ -145,18 +145,26 @@ pub fn fifty_line_order() -> String {
     o.to_string()
 }
 
-/// Tunables for a bench engine: long lease (a scaled clock must not expire it mid-call), small claim batches.
-pub fn options() -> EngineOptions {
+/// Engine tunables for the benches: a lease longer than any run, short backoff, and `batch` jobs claimed and
+/// recorded per transaction (1 is the product's kill-safe default; `ml-connector drain --batch 20` is the
+/// backfill setting).
+pub fn options(batch: u32) -> EngineOptions {
     EngineOptions {
         lease: Duration::from_secs(7 * 24 * 3600),
-        batch: 5,
+        batch,
         retry_base: Duration::from_secs(1),
         retry_cap: Duration::from_secs(60),
     }
 }
 
 /// An engine of its own (store connection, client, limiter) on `db`, talking to the simulator at `urls`.
-pub fn engine(db: &Path, urls: &SimUrls, clock: Arc<dyn Clock>, workers: u64) -> Engine {
+pub fn engine(
+    db: &Path,
+    urls: &SimUrls,
+    clock: Arc<dyn Clock>,
+    workers: u64,
+    batch: u32,
+) -> Engine {
     let store = Store::open(db).expect("open store");
     let mut config = engine::simulator_config(&urls.token, &urls.base, &urls.salesorders);
     config.timeout = Duration::from_secs(30);
@@ -166,7 +174,7 @@ pub fn engine(db: &Path, urls: &SimUrls, clock: Arc<dyn Clock>, workers: u64) ->
     config.rate_limit_reserve = workers.saturating_sub(1);
     let client = Client::new(config, clock.clone()).expect("client");
     Engine::new(store, Settings::example().expect("settings"), client, clock)
-        .with_options(options())
+        .with_options(options(batch))
 }
 
 /// Where the simulator answers.

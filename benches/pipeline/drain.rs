@@ -70,6 +70,8 @@ struct Pool {
     tally: Arc<Tally>,
     /// Clock seconds per real second (1 = real time).
     speedup: u64,
+    /// Jobs claimed and recorded per transaction.
+    batch: u32,
 }
 
 /// Starts the pool's engine threads.
@@ -83,9 +85,10 @@ fn workers(pool: &Pool) -> Vec<std::thread::JoinHandle<()>> {
                 pool.stop.clone(),
                 pool.tally.clone(),
             );
-            let (until_empty, speedup, threads) = (pool.until_empty, pool.speedup, pool.threads);
+            let (until_empty, speedup, threads, batch) =
+                (pool.until_empty, pool.speedup, pool.threads, pool.batch);
             std::thread::spawn(move || {
-                let engine = engine(&db, &urls, clock.clone(), threads);
+                let engine = engine(&db, &urls, clock.clone(), threads, batch);
                 while !stop.load(Ordering::Relaxed) {
                     // Up to 100 jobs per drain call (as `ml-connector drain` and the plugin's background action
                     // do), but back within a real second so a stop request is seen.
@@ -144,6 +147,7 @@ pub fn rate(limit: u64, threads: u64, speedup: u64) {
         until_empty: false,
         tally: tally.clone(),
         speedup,
+        batch: 5,
     });
     let end = boundary + chrono::Duration::seconds(3601);
     while clock.now() < end {
@@ -276,8 +280,9 @@ fn api_calls(base: &str) -> Option<(usize, usize)> {
     Some((api, posts))
 }
 
-/// Overhead ceiling: `orders` queued, drained by `threads` engines against a zero-latency simulator process.
-pub fn ceiling(orders: u64, threads: u64) {
+/// Overhead ceiling: `orders` queued, drained by `threads` engines (claiming `batch` jobs at a time) against a
+/// zero-latency simulator process.
+pub fn ceiling(orders: u64, threads: u64, batch: u32) {
     let (mut sim, base) = spawn_simulator();
     let urls = SimUrls::from_base(&base);
     let floor = http_floor(&base, threads, 3);
@@ -298,6 +303,7 @@ pub fn ceiling(orders: u64, threads: u64) {
         until_empty: true,
         tally: tally.clone(),
         speedup: 1,
+        batch,
     });
     for h in handles {
         h.join().expect("worker");
@@ -309,7 +315,7 @@ pub fn ceiling(orders: u64, threads: u64) {
     // which does not run on the shop's cores).
     let cpu_ms_per_order = cpu * 1000.0 / done.max(1) as f64;
     println!(
-        "RESULT ceiling_cpu connector_cpu_ms_per_order={cpu_ms_per_order:.3} simulator_cpu_ms_per_order={:.3} \
+        "RESULT ceiling_cpu threads={threads} batch={batch} connector_cpu_ms_per_order={cpu_ms_per_order:.3} simulator_cpu_ms_per_order={:.3} \
          connector_only_orders_per_s_2_cores={:.0}",
         sim_cpu * 1000.0 / done.max(1) as f64,
         2000.0 / cpu_ms_per_order.max(1e-9),
@@ -317,7 +323,7 @@ pub fn ceiling(orders: u64, threads: u64) {
     let (calls, posts) = api_calls(&base).unwrap_or((0, 0));
     let per_order = calls as f64 / posts.max(1) as f64;
     println!(
-        "RESULT ceiling orders={orders} threads={threads} done={done} not_done={} secs={secs:.2} \
+        "RESULT ceiling orders={orders} threads={threads} batch={batch} done={done} not_done={} secs={secs:.2} \
          orders_per_s={:.0} http_floor_calls_per_s={floor:.0} logged_api_calls={calls} calls_per_order={per_order:.2} \
          ratio_orders_vs_floor_calls={:.3} ideal_ratio={:.3}",
         tally.not_done.load(Ordering::Relaxed),
@@ -333,9 +339,10 @@ fn file_len(p: &Path) -> u64 {
     std::fs::metadata(p).map_or(0, |m| m.len())
 }
 
-/// Backfill: `orders` enqueued then drained by `threads` engines against a zero-latency simulator process,
-/// RSS of this process sampled every 2 s; then the database size after a WAL checkpoint.
-pub fn backfill(orders: u64, threads: u64) {
+/// Backfill: `orders` enqueued then drained by `threads` engines (claiming `batch` jobs at a time) against a
+/// zero-latency simulator process, RSS of this process sampled every 2 s; then the database size after a WAL
+/// checkpoint.
+pub fn backfill(orders: u64, threads: u64, batch: u32) {
     let (mut sim, base) = spawn_simulator();
     let urls = SimUrls::from_base(&base);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -371,6 +378,7 @@ pub fn backfill(orders: u64, threads: u64) {
         until_empty: true,
         tally: tally.clone(),
         speedup: 1,
+        batch,
     });
     for h in handles {
         h.join().expect("worker");
@@ -398,7 +406,7 @@ pub fn backfill(orders: u64, threads: u64) {
     let bytes = file_len(&db) + file_len(Path::new(&wal));
     let done = tally.done.load(Ordering::Relaxed);
     println!(
-        "RESULT backfill orders={orders} threads={threads} done={done} not_done={} enqueue_s={enqueue_secs:.1} \
+        "RESULT backfill orders={orders} threads={threads} batch={batch} done={done} not_done={} enqueue_s={enqueue_secs:.1} \
          drain_s={secs:.1} orders_per_s={:.0} rss_start_kib={rss_start} rss_after_enqueue_kib={rss_after_enqueue} \
          rss_drain_min_kib={rss_min} rss_drain_max_kib={rss_max} db_bytes={bytes} audit_rows={audit_rows} \
          db_bytes_per_order={:.0} db_gb_per_million={:.2}",

@@ -6,8 +6,8 @@
 //!   cargo bench --bench pipeline -- mapping            map 3-line / 50-line order vs parsing its JSON
 //!   cargo bench --bench pipeline -- drain-rate R N K   5,000-order backlog, 150 ms latency, R calls/window,
 //!                                                      N engines, clocks K× compressed (one window measured)
-//!   cargo bench --bench pipeline -- ceiling ORDERS N   zero-latency simulator process, no limit: orders/s
-//!   cargo bench --bench pipeline -- backfill ORDERS N  enqueue + drain with RSS samples and database size
+//!   cargo bench --bench pipeline -- ceiling ORDERS N [BATCH]   zero-latency simulator process, no limit: orders/s
+//!   cargo bench --bench pipeline -- backfill ORDERS N [BATCH]  enqueue + drain with RSS samples and database size
 //!
 //! `ML_CONNECTOR_BIN` names the CLI used to start the external simulator (default `dist/ml-connector`).
 
@@ -22,12 +22,13 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let num = |i: usize, d: u64| -> u64 { args.get(i).and_then(|v| v.parse().ok()).unwrap_or(d) };
+    let batch = |i: usize| u32::try_from(num(i, 1)).unwrap_or(1).max(1);
     match args.first().map(String::as_str) {
         Some("enqueue") => micro::enqueue(num(1, 2000)),
         Some("mapping") => micro::mapping(num(1, 2000)),
         Some("drain-rate") => drain::rate(num(1, 500), num(2, 2), num(3, 60)),
-        Some("ceiling") => drain::ceiling(num(1, 5000), num(2, 4)),
-        Some("backfill") => drain::backfill(num(1, 100_000), num(2, 4)),
+        Some("ceiling") => drain::ceiling(num(1, 5000), num(2, 4), batch(3)),
+        Some("backfill") => drain::backfill(num(1, 100_000), num(2, 4), batch(3)),
         other => {
             eprintln!(
                 "unknown mode {other:?}: enqueue | mapping | drain-rate | ceiling | backfill"

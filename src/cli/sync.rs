@@ -78,6 +78,11 @@ pub struct DrainArgs {
     /// Seconds a claimed job stays ours; a crashed worker's jobs come back after this.
     #[arg(long, default_value_t = ml_connector::engine::DEFAULT_LEASE_SECS)]
     lease_secs: u64,
+    /// Jobs claimed, and recorded, per transaction: 20 or so for a backfill (about twice the orders per second,
+    /// BENCHMARKS.md). A worker killed mid-batch charges every claimed job an attempt; their documents are
+    /// adopted, never doubled, when the jobs come back after the lease.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=500))]
+    batch: u32,
 }
 
 /// `audit` arguments.
@@ -216,6 +221,7 @@ fn drain(a: &DrainArgs) -> anyhow::Result<ExitCode> {
     });
     let engine = Engine::new(store, settings, client, clock).with_options(EngineOptions {
         lease: std::time::Duration::from_secs(a.lease_secs.max(1)),
+        batch: a.batch,
         ..EngineOptions::default()
     });
     let report = engine.drain(a.limit, deadline)?;
