@@ -53,6 +53,7 @@ fn file_store_sets_and_reads_back_its_pragmas() {
     assert_eq!(s.pragma("foreign_keys").expect("pragma"), "1");
     assert_eq!(s.pragma("synchronous").expect("pragma"), "1");
     assert_eq!(s.pragma("wal_autocheckpoint").expect("pragma"), "10000");
+    assert_eq!(s.pragma("cache_size").expect("pragma"), "-1024");
     assert_eq!(s.user_version().expect("version"), store::schema_version());
 }
 

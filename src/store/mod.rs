@@ -113,6 +113,10 @@ pub struct StoreOptions {
     /// (p99 ≈ 10 ms in `benches/pipeline` on this machine); [`Store::checkpoint`] after each drain does the
     /// work in the background, and this is only the cap on WAL growth (≈ 40 MB) when nothing drains.
     pub wal_autocheckpoint_pages: u32,
+    /// SQLite's page cache per connection, in KiB (`PRAGMA cache_size = -N`). Issue #8: SQLite's 2 MiB filled up in
+    /// a PHP-FPM worker that only enqueues, and that was a quarter of the extension's memory per worker; with
+    /// several workers writing, each transaction starts on a reset cache anyway, so 1 MiB costs no speed.
+    pub cache_kib: u32,
 }
 
 impl Default for StoreOptions {
@@ -122,6 +126,7 @@ impl Default for StoreOptions {
             max_attempts: 10,
             max_page_count: None,
             wal_autocheckpoint_pages: 10_000,
+            cache_kib: 1024,
         }
     }
 }
@@ -291,6 +296,14 @@ impl Store {
             &options.wal_autocheckpoint_pages.to_string(),
             &checkpoint.to_string(),
         )?;
+
+        let cache = -i64::from(options.cache_kib.max(64));
+        conn.pragma_update(None, "cache_size", cache)
+            .map_err(|e| self.classify("pragma cache_size", e))?;
+        let got: i64 = conn
+            .pragma_query_value(None, "cache_size", |r| r.get(0))
+            .map_err(|e| self.classify("pragma cache_size", e))?;
+        expect_pragma("cache_size", &cache.to_string(), &got.to_string())?;
 
         if let Some(pages) = options.max_page_count {
             let got: i64 = conn
