@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::settings::Settings;
 use crate::store::audit::{Attempt, AuditEvent};
 use crate::store::queue::{ClaimedJob, Completion};
-use crate::store::{Finished, Outcome, Recorded};
+use crate::store::{Finished, NextClaim, Outcome, Recorded};
 use crate::store::{Store, StoreError};
 use crate::visma::retry::{self, Decision, Failure as RetryFailure, Policy};
 use crate::visma::{Client, VismaError};
@@ -274,15 +274,16 @@ impl Engine {
     ) -> Result<DrainReport, EngineError> {
         let mut report = DrainReport::default();
         let mut handled = 0u32;
-        while handled < limit && deadline.is_none_or(|d| self.clock.now() < d) {
-            let want = self.options.batch.min(limit - handled).max(1);
-            let batch =
-                self.store
-                    .claim(&self.owner, self.clock.now(), self.options.lease, want)?;
-            if batch.is_empty() {
-                break;
-            }
-            // The batch's outcomes are recorded together, in one transaction (`Store::record`).
+        let want = |handled: u32| self.options.batch.min(limit - handled).max(1);
+        let mut batch = if limit > 0 && deadline.is_none_or(|d| self.clock.now() < d) {
+            self.store
+                .claim(&self.owner, self.clock.now(), self.options.lease, want(0))?
+        } else {
+            Vec::new()
+        };
+        while !batch.is_empty() {
+            // The batch's outcomes are recorded together, in one transaction with the next claim
+            // (`Store::record_and_claim`).
             let mut ended: Vec<Ended<'_>> = Vec::with_capacity(batch.len());
             let mut stop: Option<String> = None;
             for claimed in &batch {
@@ -301,13 +302,21 @@ impl Engine {
                     }
                 }
             }
-            self.record(&ended, &mut report)?;
+            let now = self.clock.now();
+            let more = stop.is_none() && handled < limit && deadline.is_none_or(|d| now < d);
+            let next = more.then(|| NextClaim {
+                owner: &self.owner,
+                now,
+                lease: self.options.lease,
+                limit: want(handled),
+            });
+            let next_batch = self.record(&ended, next, &mut report)?;
             if let Some(reason) = stop {
                 report.stopped = true;
                 report.stop_reason = Some(reason);
-                self.checkpoint(handled);
-                return Ok(report);
+                break;
             }
+            batch = next_batch;
         }
         self.checkpoint(handled);
         Ok(report)
@@ -379,9 +388,17 @@ impl Engine {
     /// Writes how the jobs of a batch ended, in one transaction, and counts them. A job whose lease another worker
     /// took over is counted as such (that worker adopts its document); any other store error ends the drain once
     /// the rest are written.
-    fn record(&self, ended: &[Ended<'_>], report: &mut DrainReport) -> Result<(), EngineError> {
+    fn record(
+        &self,
+        ended: &[Ended<'_>],
+        next: Option<NextClaim<'_>>,
+        report: &mut DrainReport,
+    ) -> Result<Vec<ClaimedJob>, EngineError> {
         if ended.is_empty() {
-            return Ok(());
+            return Ok(match next {
+                Some(n) => self.store.claim(n.owner, n.now, n.lease, n.limit)?,
+                None => Vec::new(),
+            });
         }
         let finished: Vec<Finished<'_>> = ended
             .iter()
@@ -404,7 +421,8 @@ impl Engine {
             })
             .collect();
         let mut first_error = None;
-        for (e, recorded) in ended.iter().zip(self.store.record(&finished)?) {
+        let (recorded, claimed) = self.store.record_and_claim(&finished, next)?;
+        for (e, recorded) in ended.iter().zip(recorded) {
             match recorded {
                 Ok(Recorded::Done) => match &e.result {
                     Ok(Completion::Posted { .. }) => report.posted += 1,
@@ -424,10 +442,22 @@ impl Engine {
                 }
             }
         }
-        match first_error {
-            Some(err) => Err(err.into()),
-            None => Ok(()),
+        let Some(err) = first_error else {
+            return Ok(claimed?);
+        };
+        // The drain ends on this error: the jobs claimed with the records go back untried.
+        if let Ok(claimed) = claimed {
+            let reason = format!("the drain stopped on a local store error: {err}");
+            let back: Vec<Ended<'_>> = claimed
+                .iter()
+                .map(|c| self.given_back(c, &reason))
+                .collect();
+            let mut ignored = DrainReport::default();
+            if let Err(e) = self.record(&back, None, &mut ignored) {
+                tracing::warn!(error = %e, "could not give claimed jobs back; they return after their lease");
+            }
         }
+        Err(err.into())
     }
 
     /// Wait before the next attempt of a job: exponential with full jitter, at least what the server asked.

@@ -28,6 +28,20 @@ impl Store {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
+        let tx = self.begin()?;
+        let claimed = self.claim_in(&tx, owner, now, lease, limit)?;
+        self.commit(tx, "claim")?;
+        Ok(claimed)
+    }
+
+    fn claim_in(
+        &self,
+        tx: &Connection,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
         if owner.is_empty() {
             return Err(StoreError::Invalid {
                 field: "owner",
@@ -36,7 +50,6 @@ impl Store {
         }
         let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::days(1));
         let (now_s, expires_s) = (ts(now), ts(expires));
-        let tx = self.begin()?;
         let fail = |e| self.classify("claim", e);
         // Two searches instead of one `pending OR expired-running` query: that OR made SQLite sort every due
         // job on each claim (60 ms per claim at 100,000 pending). Pending jobs walk `jobs_claim` (migration 0003)
@@ -90,10 +103,10 @@ impl Store {
                     )
                     .and_then(|mut s| s.execute(params![id, now_s, dead_message(attempts)]))
                     .map_err(fail)?;
-                expect_one(n, JobId(id), "claim (dead)", "running", &tx, self)?;
+                expect_one(n, JobId(id), "claim (dead)", "running", tx, self)?;
                 let mut ev = job_event(JobId(id), &store_id, kind, woo, AuditAction::Dead, now);
                 ev.error = Some(dead_message(attempts));
-                audit::insert(&tx, &ev).map_err(fail)?;
+                audit::insert(tx, &ev).map_err(fail)?;
                 continue;
             }
             let n = tx
@@ -104,7 +117,7 @@ impl Store {
                 )
                 .and_then(|mut s| s.execute(params![id, owner, expires_s, now_s, state.as_str()]))
                 .map_err(fail)?;
-            expect_one(n, JobId(id), "claim", state.as_str(), &tx, self)?;
+            expect_one(n, JobId(id), "claim", state.as_str(), tx, self)?;
             let mut ev = job_event(JobId(id), &store_id, kind, woo, AuditAction::Claimed, now);
             if reclaim {
                 ev.action = AuditAction::Reclaimed;
@@ -113,9 +126,9 @@ impl Store {
                     old_owner.unwrap_or_default()
                 ));
             }
-            audit::insert(&tx, &ev).map_err(fail)?;
+            audit::insert(tx, &ev).map_err(fail)?;
             let job =
-                select_job(self, &tx, JobId(id))?.ok_or(StoreError::NotFound { job: JobId(id) })?;
+                select_job(self, tx, JobId(id))?.ok_or(StoreError::NotFound { job: JobId(id) })?;
             let lease = Lease {
                 job_id: job.id,
                 owner: owner.to_string(),
@@ -124,7 +137,6 @@ impl Store {
             };
             claimed.push(ClaimedJob { lease, job });
         }
-        self.commit(tx, "claim")?;
         Ok(claimed)
     }
 
@@ -178,23 +190,8 @@ impl Store {
         now: DateTime<Utc>,
         completion: &Completion,
     ) -> Result<(), StoreError> {
-        self.complete_with(lease, now, completion, &[])
-    }
-
-    /// [`Store::complete`], writing `notes` (audit rows the worker made along the way: a rounding line, a
-    /// payment) in the same transaction, before the job's own row.
-    ///
-    /// # Errors
-    /// As [`Store::complete`].
-    pub fn complete_with(
-        &self,
-        lease: &Lease,
-        now: DateTime<Utc>,
-        completion: &Completion,
-        notes: &[AuditEvent],
-    ) -> Result<(), StoreError> {
         let tx = self.begin()?;
-        self.complete_in(&tx, lease, now, completion, notes)?;
+        self.complete_in(&tx, lease, now, completion, &[])?;
         self.commit(tx, "complete")
     }
 
@@ -251,6 +248,28 @@ impl Store {
         &self,
         jobs: &[Finished<'_>],
     ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+        self.record_and_claim(jobs, None)
+            .map(|(recorded, _)| recorded)
+    }
+
+    /// [`Store::record`], then [`Store::claim`] of the worker's next batch in the same transaction: a worker that
+    /// claims one job at a time (the default) commits once per job instead of twice. A failed claim (under its own
+    /// savepoint) leaves the records written and is returned in the second slot.
+    ///
+    /// # Errors
+    /// As [`Store::record`].
+    #[allow(clippy::type_complexity)]
+    pub fn record_and_claim(
+        &self,
+        jobs: &[Finished<'_>],
+        next: Option<NextClaim<'_>>,
+    ) -> Result<
+        (
+            Vec<Result<Recorded, StoreError>>,
+            Result<Vec<ClaimedJob>, StoreError>,
+        ),
+        StoreError,
+    > {
         let tx = self.begin()?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -291,8 +310,24 @@ impl Store {
                 .map_err(|e| self.classify("record", e))?;
             results.push(result);
         }
+        let claimed = match next {
+            None => Ok(Vec::new()),
+            Some(n) => {
+                tx.execute_batch("SAVEPOINT claim")
+                    .map_err(|e| self.classify("claim", e))?;
+                let claimed = self.claim_in(&tx, n.owner, n.now, n.lease, n.limit);
+                let end = if claimed.is_ok() {
+                    "RELEASE claim"
+                } else {
+                    "ROLLBACK TO claim; RELEASE claim"
+                };
+                tx.execute_batch(end)
+                    .map_err(|e| self.classify("claim", e))?;
+                claimed
+            }
+        };
         self.commit(tx, "record")?;
-        Ok(results)
+        Ok((results, claimed))
     }
 
     /// "Already posted" must be backed by the id map, or the job would be done with no document on record.
@@ -337,24 +372,8 @@ impl Store {
         error: &str,
         attempt: &Attempt,
     ) -> Result<RetryOutcome, StoreError> {
-        self.retry_later_with(lease, now, next_attempt_at, error, attempt, &[])
-    }
-
-    /// [`Store::retry_later`], writing `notes` in the same transaction (see [`Store::complete_with`]).
-    ///
-    /// # Errors
-    /// As [`Store::retry_later`].
-    pub fn retry_later_with(
-        &self,
-        lease: &Lease,
-        now: DateTime<Utc>,
-        next_attempt_at: DateTime<Utc>,
-        error: &str,
-        attempt: &Attempt,
-        notes: &[AuditEvent],
-    ) -> Result<RetryOutcome, StoreError> {
         let tx = self.begin()?;
-        let outcome = self.retry_in(&tx, lease, now, next_attempt_at, error, attempt, notes)?;
+        let outcome = self.retry_in(&tx, lease, now, next_attempt_at, error, attempt, &[])?;
         self.commit(tx, "retry_later")?;
         Ok(outcome)
     }
@@ -408,23 +427,8 @@ impl Store {
         error: &str,
         attempt: &Attempt,
     ) -> Result<(), StoreError> {
-        self.fail_with(lease, now, error, attempt, &[])
-    }
-
-    /// [`Store::fail`], writing `notes` in the same transaction (see [`Store::complete_with`]).
-    ///
-    /// # Errors
-    /// As [`Store::fail`].
-    pub fn fail_with(
-        &self,
-        lease: &Lease,
-        now: DateTime<Utc>,
-        error: &str,
-        attempt: &Attempt,
-        notes: &[AuditEvent],
-    ) -> Result<(), StoreError> {
         let tx = self.begin()?;
-        self.fail_in(&tx, lease, now, error, attempt, notes)?;
+        self.fail_in(&tx, lease, now, error, attempt, &[])?;
         self.commit(tx, "fail")
     }
 
@@ -534,6 +538,19 @@ pub struct Finished<'a> {
     pub outcome: Outcome<'a>,
     /// Audit rows written before the job's own row.
     pub notes: &'a [AuditEvent],
+}
+
+/// The claim [`Store::record_and_claim`] makes after recording: as [`Store::claim`]'s arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct NextClaim<'a> {
+    /// The worker.
+    pub owner: &'a str,
+    /// The claim's time.
+    pub now: DateTime<Utc>,
+    /// How long the claimed jobs are the worker's.
+    pub lease: Duration,
+    /// At most this many jobs.
+    pub limit: u32,
 }
 
 /// What [`Store::record`] did with one job.

@@ -25,7 +25,7 @@ mod error;
 pub mod idmap;
 mod jobs;
 mod lease;
-pub use lease::{Finished, Outcome, Recorded};
+pub use lease::{Finished, NextClaim, Outcome, Recorded};
 pub mod queue;
 
 pub use audit::{Attempt, AuditAction, AuditEntry, AuditEvent, AuditQuery};
