@@ -373,3 +373,80 @@ fn a_second_document_for_the_same_order_is_refused_and_the_job_stays_running() {
         Some(("already_posted", Some("100007")))
     );
 }
+
+/// Issue #8: a batch's outcomes are recorded in one transaction with the next claim. Each job under its own
+/// savepoint: a lost lease leaves out only that job; a failed claim leaves the records written.
+#[test]
+fn records_and_the_next_claim_share_a_transaction_and_fail_apart() {
+    use ml_connector::store::{Finished, NextClaim, Outcome, Recorded};
+    let s = Store::open_in_memory().expect("open");
+    for id in 1..=4 {
+        s.enqueue(&job(JobKind::Order, id, 1), t0()).expect("e");
+    }
+    let first = s.claim("w1", t0(), LEASE, 2).expect("claim");
+    assert_eq!(first.len(), 2);
+    // Both leases run out and another worker takes the first job over.
+    let taken = s.claim("w2", at(61), LEASE, 1).expect("takeover");
+    assert_eq!(taken.first().map(|c| c.job.id), Some(first[0].job.id));
+    let done = posted(JobKind::Order, first[0].job.woo_id, "100001");
+    let also = posted(JobKind::Order, first[1].job.woo_id, "100002");
+    let finished = [
+        Finished {
+            lease: &first[0].lease,
+            now: at(62),
+            outcome: Outcome::Complete(&done),
+            notes: &[],
+        },
+        Finished {
+            lease: &first[1].lease,
+            now: at(62),
+            outcome: Outcome::Complete(&also),
+            notes: &[],
+        },
+    ];
+    let next = NextClaim {
+        owner: "w1",
+        now: at(62),
+        lease: LEASE,
+        limit: 1,
+    };
+    let (recorded, claimed) = s
+        .record_and_claim(&finished, Some(next))
+        .expect("one transaction");
+    assert!(matches!(recorded[0], Err(StoreError::LeaseLost { .. })));
+    assert_eq!(recorded[1].as_ref().ok(), Some(&Recorded::Done));
+    let claimed = claimed.expect("next claim");
+    assert_eq!(claimed.len(), 1);
+    assert_ne!(
+        claimed[0].job.id, first[0].job.id,
+        "w2's job is not claimed again"
+    );
+    let states = |id| s.get(id).expect("get").map(|j| j.state);
+    assert_eq!(states(first[0].job.id), Some(JobState::Running));
+    assert_eq!(states(first[1].job.id), Some(JobState::Done));
+
+    // A claim that fails (no worker name) leaves the record written.
+    let skipped = Completion::Skipped {
+        reason: "status pending".into(),
+    };
+    let (recorded, claimed) = s
+        .record_and_claim(
+            &[Finished {
+                lease: &claimed[0].lease,
+                now: at(63),
+                outcome: Outcome::Complete(&skipped),
+                notes: &[],
+            }],
+            Some(NextClaim { owner: "", ..next }),
+        )
+        .expect("records written");
+    assert_eq!(recorded[0].as_ref().ok(), Some(&Recorded::Done));
+    assert!(matches!(claimed, Err(StoreError::Invalid { .. })));
+    // Job 3 done (skipped), job 4 still pending: the failed claim took nothing.
+    let counts = s.counts_by_state().expect("counts");
+    assert_eq!(
+        (counts.done, counts.running, counts.pending),
+        (2, 1, 1),
+        "{counts:?}"
+    );
+}
