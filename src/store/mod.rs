@@ -25,6 +25,7 @@ mod error;
 pub mod idmap;
 mod jobs;
 mod lease;
+mod outcome;
 pub mod queue;
 
 pub use audit::{Attempt, AuditAction, AuditEntry, AuditEvent, AuditQuery};
@@ -33,7 +34,7 @@ pub use cursors::Cursor;
 pub use error::StoreError;
 pub use idmap::{Mapping, NewMapping};
 pub use jobs::payload_hash;
-pub use lease::{Finished, NextClaim, Outcome, Recorded};
+pub use outcome::{Finished, NextClaim, Outcome, Recorded};
 pub use queue::{
     ClaimedJob, Completion, Dependency, EnqueueOutcome, Job, JobFilter, JobId, JobKind, JobSource,
     JobState, Lease, NewJob, RetryOutcome, StateCounts,
