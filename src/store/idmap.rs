@@ -172,11 +172,7 @@ impl Store {
             mapping: NewMapping {
                 store_id,
                 kind: JobKind::parse(&kind)?,
-                woo_id: u64::try_from(woo_id).map_err(|_| StoreError::BadRow {
-                    table: "id_map",
-                    column: "woo_id",
-                    value: woo_id.to_string(),
-                })?,
+                woo_id: super::stored_woo_id("id_map", woo_id)?,
                 visma_number,
                 external_ref,
                 payload_hash,

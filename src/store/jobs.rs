@@ -198,11 +198,7 @@ pub(super) fn select_head(
             id,
             store_id,
             kind: JobKind::parse(&kind)?,
-            woo_id: u64::try_from(woo_id).map_err(|_| StoreError::BadRow {
-                table: "jobs",
-                column: "woo_id",
-                value: woo_id.to_string(),
-            })?,
+            woo_id: super::stored_woo_id("jobs", woo_id)?,
         })
     })
     .transpose()

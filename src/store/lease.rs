@@ -87,11 +87,7 @@ impl Store {
             }
             let state = JobState::parse(&state)?;
             let kind = JobKind::parse(&kind)?;
-            let woo = u64::try_from(woo_id).map_err(|_| StoreError::BadRow {
-                table: "jobs",
-                column: "woo_id",
-                value: woo_id.to_string(),
-            })?;
+            let woo = super::stored_woo_id("jobs", woo_id)?;
             let reclaim = state == JobState::Running;
             if reclaim && attempts >= self.max_attempts {
                 let n = tx

@@ -541,6 +541,15 @@ pub(crate) fn parse_ts(
         })
 }
 
+/// A WooCommerce id read back from `table`: never negative, or the row is bad.
+pub(crate) fn stored_woo_id(table: &'static str, woo_id: i64) -> Result<u64, StoreError> {
+    u64::try_from(woo_id).map_err(|_| StoreError::BadRow {
+        table,
+        column: "woo_id",
+        value: woo_id.to_string(),
+    })
+}
+
 /// Error text kept in rows: bounded, so a careless caller cannot store a whole response body.
 pub(crate) fn bounded(text: &str) -> String {
     const MAX_CHARS: usize = 500;
