@@ -292,8 +292,17 @@ impl Engine {
                     // Every job would fail the same way: give the rest of the batch back untouched by Visma.
                     Some(reason) => ended.push(self.given_back(claimed, reason)),
                     None => {
-                        let Some(end) = self.run(claimed, &mut report)? else {
-                            continue;
+                        let end = match self.run(claimed, &mut report) {
+                            Ok(Some(end)) => end,
+                            Ok(None) => continue,
+                            Err(e) => {
+                                // The store failed: still record what this batch posted, so those jobs do not
+                                // wait out their lease to be adopted.
+                                if let Err(also) = self.record(&ended, None, &mut report) {
+                                    tracing::warn!(error = %also, "could not record the batch before stopping");
+                                }
+                                return Err(e);
+                            }
                         };
                         if let Err(failure) = &end.result {
                             stop = failure.stops_drain.then(|| failure.reason.clone());
@@ -355,10 +364,7 @@ impl Engine {
         let result = post::process(self, &held);
         let now = self.clock.now();
         let next_attempt_at = match &result {
-            Err(failure) if failure.retryable => {
-                let wait = self.backoff(claimed.job.attempts, failure.server_wait);
-                now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
-            }
+            Err(failure) if failure.retryable => self.retry_at(claimed, failure.server_wait, now),
             _ => now,
         };
         Ok(Some(Ended {
@@ -374,15 +380,24 @@ impl Engine {
     fn given_back<'a>(&self, claimed: &'a ClaimedJob, reason: &str) -> Ended<'a> {
         let now = self.clock.now();
         let failure = JobFailure::later(format!("not sent: {reason}"));
-        let wait = self.backoff(claimed.job.attempts, None);
         Ended {
             claimed,
             now,
-            next_attempt_at: now
-                + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1)),
+            next_attempt_at: self.retry_at(claimed, None, now),
             result: Err(failure),
             notes: Vec::new(),
         }
+    }
+
+    /// When a job that failed retryably may run again: `now` plus its backoff.
+    fn retry_at(
+        &self,
+        claimed: &ClaimedJob,
+        server_wait: Option<Duration>,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        let wait = self.backoff(claimed.job.attempts, server_wait);
+        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
     }
 
     /// Writes how the jobs of a batch ended, in one transaction, and counts them. A job whose lease another worker
