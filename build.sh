@@ -174,7 +174,21 @@ case "${1:-}" in
         step "benches/run.sh"
         "$ROOT/benches/run.sh"
         ;;
+    test-woo)
+        # The real-shop suite against the WordPress + WooCommerce tree the caller gives (tests/realshop/run.sh).
+        [ -n "${2:-}" ] || die "usage: ./build.sh test-woo DIR (WordPress core with wp-content/plugins/woocommerce)"
+        build_all
+        step "tests/realshop/run.sh $2"
+        "$ROOT/tests/realshop/run.sh" "$2"
+        ;;
+    bench-woo)
+        # A real checkout's time with the plugin active and deactivated, in the real shop (tests/realshop/run.sh).
+        [ -n "${2:-}" ] || die "usage: ./build.sh bench-woo DIR (WordPress core with wp-content/plugins/woocommerce)"
+        build_all
+        step "tests/realshop/run.sh $2 (benchmark)"
+        BENCH_ROUNDS="${BENCH_ROUNDS:-10}" "$ROOT/tests/realshop/run.sh" "$2"
+        ;;
     *)
-        die "unknown command '$1' (use: ./build.sh [test|demo|bench])"
+        die "unknown command '$1' (use: ./build.sh [test|demo|bench|test-woo DIR|bench-woo DIR])"
         ;;
 esac

@@ -14,7 +14,9 @@ defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 $ml_connector_settings = get_option( 'ml_connector_settings', array() );
 $ml_connector_delete   = is_array( $ml_connector_settings ) && 'yes' === ( $ml_connector_settings['delete_data_on_uninstall'] ?? 'no' );
 
-foreach ( array( 'ml_connector_settings', 'ml_connector_scheduled_for', 'ml_connector_last_sweep', 'ml_connector_failure_digest', 'ml_connector_secret_version' ) as $ml_connector_option ) {
+/** The folder chosen on first use (php/Core.php data_dir()), read before the options go. */
+$ml_connector_chosen = (string) get_option( 'ml_connector_data_dir', '' );
+foreach ( array( 'ml_connector_runner_token', 'ml_connector_data_dir', 'ml_connector_pause_mailed', 'ml_connector_settings', 'ml_connector_scheduled_for', 'ml_connector_last_sweep', 'ml_connector_failure_digest', 'ml_connector_secret_version' ) as $ml_connector_option ) {
 	delete_option( $ml_connector_option );
 }
 
@@ -27,7 +29,7 @@ wp_clear_scheduled_hook( 'ml_connector_cron_drain' );
 
 if ( $ml_connector_delete ) {
 	/** This filter is documented in php/Core.php */
-	$ml_connector_dir = untrailingslashit( (string) apply_filters( 'ml_connector_data_dir', WP_CONTENT_DIR . '/ml-connector-data' ) );
+	$ml_connector_dir = untrailingslashit( (string) apply_filters( 'ml_connector_data_dir', '' !== $ml_connector_chosen ? $ml_connector_chosen : WP_CONTENT_DIR . '/ml-connector-data' ) );
 	// Only the files the plugin and the extension create; anything else the merchant put there stays.
 	foreach ( array( 'ml-connector.sqlite', 'ml-connector.sqlite-wal', 'ml-connector.sqlite-shm', 'index.php', '.htaccess' ) as $ml_connector_file ) {
 		if ( is_file( $ml_connector_dir . '/' . $ml_connector_file ) ) {

@@ -213,6 +213,12 @@ print("| what | command | baseline | measurement | ratio | target | met? |")
 print("|---|---|---|---|---|---|---|")
 for r in rows:
     print("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
+# What a shopper feels, measured in a real WordPress + WooCommerce shop by `./build.sh bench-woo DIR`
+# (tests/realshop/run.sh writes benches/REALSHOP.md; it needs a WordPress tree this script cannot fetch).
+realshop = os.path.join(os.path.dirname(os.path.abspath(__file__)), "REALSHOP.md")
+if os.path.exists(realshop):
+    print()
+    print(open(realshop, encoding="utf-8").read().rstrip())
 print()
 print("## Samples")
 print()

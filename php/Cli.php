@@ -70,6 +70,7 @@ class Cli {
 	 */
 	public function drain( array $args, array $assoc_args ): void {
 		$started = gmdate( 'Y-m-d\TH:i:s\Z' );
+		OrderEvents::enqueue_notes();
 		$result  = self::ok( Core::drain( absint( $assoc_args['limit'] ?? 100 ), absint( $assoc_args['deadline-ms'] ?? 60000 ) ) );
 		Notifier::after_drain( $started );
 		$line = array();

@@ -45,12 +45,48 @@ final class Core {
 	 * @param string $source  hook|webhook|poll|cli|backfill.
 	 * @return array{job_id:int,outcome:string}|WP_Error
 	 */
-	public static function enqueue( string $kind, array $payload, string $source ): array|WP_Error {
+	public static function enqueue( string $kind, array $payload, string $source, ?int $note_seq = null ): array|WP_Error {
 		$json = wp_json_encode( $payload );
 		if ( false === $json ) {
 			return new WP_Error( 'ml_connector_input', __( 'The object could not be encoded as JSON.', 'ml-connector' ) );
 		}
-		return self::call( 'ml_connector_enqueue', $kind, $json, $source );
+		return self::call( 'ml_connector_enqueue', $kind, $json, $source, $note_seq );
+	}
+
+	/**
+	 * The only call on a shopper's request: notes that an object changed (one small upsert, no JSON, no network).
+	 * The background runner builds its REST JSON later (OrderEvents::enqueue_notes), outside the Store API request
+	 * where WooCommerce does not load its wc/v3 routes (issue #13).
+	 *
+	 * @param string $kind      order|refund|customer.
+	 * @param int    $woo_id    Id.
+	 * @param int    $parent_id A refund's order id, else 0.
+	 * @return bool|WP_Error True when newly noted.
+	 */
+	public static function note( string $kind, int $woo_id, int $parent_id ): bool|WP_Error {
+		return self::call( 'ml_connector_note', $kind, $woo_id, $parent_id );
+	}
+
+	/**
+	 * The oldest noted objects.
+	 *
+	 * @param int $limit Maximum.
+	 * @return array|WP_Error list of {kind, woo_id, parent_id, noted_at, seq}.
+	 */
+	public static function notes( int $limit ): array|WP_Error {
+		return self::call( 'ml_connector_notes', $limit );
+	}
+
+	/**
+	 * A noted object could not be read: drops the note and audits the reason.
+	 *
+	 * @param string $kind   Kind.
+	 * @param int    $woo_id Id.
+	 * @param string $reason Why.
+	 * @return mixed|WP_Error
+	 */
+	public static function note_failed( string $kind, int $woo_id, string $reason ): mixed {
+		return self::call( 'ml_connector_note_failed', $kind, $woo_id, $reason );
 	}
 
 	/**
@@ -94,6 +130,17 @@ final class Core {
 	}
 
 	/**
+	 * The invoices and credit notes Visma holds for this store dated in [$from, $to] (read from Visma).
+	 *
+	 * @param string $from YYYY-MM-DD.
+	 * @param string $to   YYYY-MM-DD.
+	 * @return array|WP_Error
+	 */
+	public static function visma_documents( string $from, string $to ): array|WP_Error {
+		return self::call( 'ml_connector_visma_documents', $from, $to );
+	}
+
+	/**
 	 * Sync state of one order for the list column and meta box.
 	 *
 	 * @param int $order_id WooCommerce order id.
@@ -121,7 +168,12 @@ final class Core {
 	 */
 	public static function replay( int $job_id ): bool|WP_Error {
 		$result = self::call( 'ml_connector_replay', $job_id );
-		return is_wp_error( $result ) ? $result : true;
+		if ( is_wp_error( $result ) ) {
+			return $result;
+		}
+		// The job is back in the queue: it no longer belongs in the failure notice (issue #13 item 7).
+		Notifier::forget( $job_id );
+		return true;
 	}
 
 	/**
@@ -131,7 +183,11 @@ final class Core {
 	 * @return int|WP_Error Number of jobs replayed.
 	 */
 	public static function replay_failed( string $since ): int|WP_Error {
-		return self::call( 'ml_connector_replay_failed', $since );
+		$result = self::call( 'ml_connector_replay_failed', $since );
+		if ( is_int( $result ) && '' === $since ) {
+			Notifier::forget( null );
+		}
+		return $result;
 	}
 
 	/**
@@ -185,6 +241,21 @@ final class Core {
 	}
 
 	/**
+	 * Deletes a stored secret (the settings page's "Clear the saved secret").
+	 *
+	 * @param string $name Secret name.
+	 * @return true|WP_Error
+	 */
+	public static function delete_secret( string $name ): bool|WP_Error {
+		$result = self::call( 'ml_connector_delete_secret', $name );
+		if ( is_wp_error( $result ) ) {
+			return $result;
+		}
+		update_option( self::OPTION_SECRET_VERSION, wp_generate_uuid4(), true );
+		return true;
+	}
+
+	/**
 	 * Whether a secret is stored (for the "saved" display).
 	 *
 	 * @param string $name Secret name.
@@ -222,16 +293,23 @@ final class Core {
 		return false === $json ? '{}' : $json;
 	}
 
+	/** Option holding the data folder chosen on first use, so every process (FPM, WP-CLI) uses the same queue. */
+	public const OPTION_DATA_DIR = 'ml_connector_data_dir';
+
 	/**
-	 * Directory for ml-connector.sqlite: outside the uploads folder, filterable, created with deny files.
+	 * Directory for ml-connector.sqlite (customers' names, addresses and e-mails): the constant
+	 * ML_CONNECTOR_DATA_DIR, else a queue that already exists where it is, else beside the WordPress folder (outside
+	 * the web root) when PHP may create it there, else a folder under wp-content with an unguessable name (as
+	 * WooCommerce names its log files): nginx ignores .htaccess, so wp-content/ml-connector-data was downloadable
+	 * (issue #13 item 10). Filterable, created with deny files.
 	 */
 	public static function data_dir(): string {
 		/**
-		 * Filters the data directory (default wp-content/ml-connector-data). Keep it outside the web root if you can.
+		 * Filters the data directory. Keep it outside the web root if you can.
 		 *
 		 * @param string $dir Absolute path.
 		 */
-		$dir = (string) apply_filters( 'ml_connector_data_dir', WP_CONTENT_DIR . '/ml-connector-data' );
+		$dir = (string) apply_filters( 'ml_connector_data_dir', self::default_data_dir() );
 		$dir = untrailingslashit( $dir );
 		if ( ! is_dir( $dir ) ) {
 			wp_mkdir_p( $dir );
@@ -248,6 +326,48 @@ final class Core {
 	}
 
 	/**
+	 * Where the data lives unless the site says otherwise (see data_dir()).
+	 */
+	private static function default_data_dir(): string {
+		if ( defined( 'ML_CONNECTOR_DATA_DIR' ) && is_string( ML_CONNECTOR_DATA_DIR ) && '' !== ML_CONNECTOR_DATA_DIR ) {
+			return ML_CONNECTOR_DATA_DIR;
+		}
+		$chosen = (string) get_option( self::OPTION_DATA_DIR, '' );
+		if ( '' !== $chosen && is_dir( $chosen ) ) {
+			return $chosen;
+		}
+		$legacy  = WP_CONTENT_DIR . '/ml-connector-data';
+		$outside = dirname( untrailingslashit( ABSPATH ) ) . '/ml-connector-data';
+		if ( file_exists( $legacy . '/ml-connector.sqlite' ) ) {
+			$chosen = $legacy; // an existing queue is never left behind; the admin notice says to move it
+		} elseif ( is_dir( $outside ) ? wp_is_writable( $outside ) : wp_is_writable( dirname( $outside ) ) ) {
+			$chosen = $outside;
+		} else {
+			$chosen = WP_CONTENT_DIR . '/ml-connector-data-' . bin2hex( random_bytes( 16 ) );
+		}
+		update_option( self::OPTION_DATA_DIR, $chosen, true );
+		return $chosen;
+	}
+
+	/**
+	 * Whether the database can be fetched from the guessable legacy URL (cached for a day): the admin notice's
+	 * probe, so a merchant learns it without opening Site Health.
+	 */
+	public static function data_is_downloadable(): bool {
+		$dir = self::data_dir();
+		if ( untrailingslashit( $dir ) !== WP_CONTENT_DIR . '/ml-connector-data' ) {
+			return false;
+		}
+		$cached = get_transient( 'ml_connector_data_probe' );
+		if ( false === $cached ) {
+			$response = wp_remote_get( content_url( '/ml-connector-data/ml-connector.sqlite' ), array( 'timeout' => 3, 'redirection' => 0, 'sslverify' => false ) );
+			$cached   = ! is_wp_error( $response ) && 200 === (int) wp_remote_retrieve_response_code( $response ) ? 'yes' : 'no';
+			set_transient( 'ml_connector_data_probe', $cached, DAY_IN_SECONDS );
+		}
+		return 'yes' === $cached;
+	}
+
+	/**
 	 * Configures on every admin screen, so a bad setting is reported wherever the manager is.
 	 */
 	public static function action_admin_init(): void {
@@ -258,7 +378,22 @@ final class Core {
 	 * Shows a configuration error (bad setting named by the extension) to shop managers.
 	 */
 	public static function action_admin_notices(): void {
-		if ( null === self::$config_error || ! current_user_can( 'manage_woocommerce' ) ) {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			return;
+		}
+		if ( self::data_is_downloadable() ) {
+			printf(
+				'<div class="notice notice-error" id="ml-connector-data-public"><p>%s</p></div>',
+				esc_html(
+					sprintf(
+						/* translators: %s: URL of the database file */
+						__( 'The ml-connector queue database (customers\' names, addresses and e-mails) can be downloaded from %s. Define ML_CONNECTOR_DATA_DIR in wp-config.php as a folder outside the web root and move the folder\'s files there, or deny the folder in your web server.', 'ml-connector' ),
+						content_url( '/ml-connector-data/ml-connector.sqlite' )
+					)
+				)
+			);
+		}
+		if ( null === self::$config_error ) {
 			return;
 		}
 		printf(

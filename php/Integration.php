@@ -25,25 +25,15 @@ class Integration extends \WC_Integration {
 
 	public const SECRET = 'visma_client_secret';
 
-	/** Tax classes of a default WooCommerce shop ('' = standard); others come from WC_Tax when present. */
-	private const DEFAULT_TAX_CLASSES = array( 'reduced-rate', 'low-rate', 'zero-rate' );
-
-	/** Non-mapping defaults (PHP-API.md "Settings JSON"). Empty endpoints mean "the extension's default". */
+	/** Defaults of the keys the form does not fill from lookups. */
 	private const DEFAULTS = array(
-		'mode'                       => 'simulator',
-		'visma_client_id'            => '',
-		'visma_tenant_id'            => '',
-		'visma_company_id'           => '',
-		'visma_token_url'            => '',
-		'visma_api_base_url'         => '',
-		'visma_salesorders_base_url' => '',
-		'business_model'             => 'customers',
-		'document_type'              => 'invoice',
-		'trigger'                    => 'placed',
-		'sync_timing'                => 'per_order',
-		'sync_daily_at'              => '02:00',
-		'store_id'                   => 'default',
-	);
+		'store_id'       => 'default',
+		'business_model' => 'customers',
+		'document_type'  => 'invoice',
+		'release'        => 'auto',
+		'post_payments'  => 'yes',
+		'on_cancel'      => 'credit',
+	) + SettingsDocument::CONTRACT;
 
 	/**
 	 * Registers the form. WooCommerce instantiates integrations itself, so the save hook is added here as
@@ -72,171 +62,59 @@ class Integration extends \WC_Integration {
 	}
 
 	/**
-	 * The settings document for ml_connector_configure(): contract keys at the top, the mapping in "mapping".
+	 * The settings document for ml_connector_configure() (SettingsDocument).
 	 *
 	 * @return array<string,mixed>
 	 */
 	public static function settings_document(): array {
 		$stored = get_option( self::OPTION, array() );
-		$stored = is_array( $stored ) ? $stored : array();
-		$doc    = array();
-		foreach ( self::DEFAULTS as $key => $default ) {
-			$value = isset( $stored[ $key ] ) && is_scalar( $stored[ $key ] ) ? (string) $stored[ $key ] : $default;
-			if ( '' === $value && str_ends_with( $key, '_url' ) ) {
-				continue;
-			}
-			$doc[ $key ] = $value;
-		}
-		$mapping = array(
-			'receivable_account' => (string) ( $stored['map_receivable_account'] ?? '' ),
-			'shipping_account'   => (string) ( $stored['map_shipping_account'] ?? '' ),
-			'fee_account'        => (string) ( $stored['map_fee_account'] ?? '' ),
-			'rounding_account'   => (string) ( $stored['map_rounding_account'] ?? '' ),
-			'tax_classes'        => array(),
-			'payment_methods'    => array(),
-			'subaccount'         => array(),
-		);
-		foreach ( $stored as $key => $value ) {
-			if ( ! is_string( $key ) || ! is_scalar( $value ) || '' === (string) $value ) {
-				continue;
-			}
-			if ( preg_match( '/^map_(account|vat)_(.+)$/', $key, $m ) ) {
-				$field = 'account' === $m[1] ? 'sales_account' : 'vat_category';
-				$mapping['tax_classes'][ $m[2] ][ $field ] = (string) $value;
-			} elseif ( preg_match( '/^map_payment_(.+)$/', $key, $m ) ) {
-				$mapping['payment_methods'][ $m[1] ] = (string) $value;
-			} elseif ( preg_match( '/^map_segment_(.+)$/', $key, $m ) ) {
-				$mapping['subaccount'][ $m[1] ] = (string) $value;
-			}
-		}
-		$doc['mapping'] = $mapping;
-		return $doc;
+		return SettingsDocument::build( is_array( $stored ) ? $stored : array() );
 	}
 
 	/**
-	 * The tax class slugs of the shop, with 'standard' for WooCommerce's '' class.
+	 * Reads the company's lists and keeps what the settings document needs from them (the rate of each VAT
+	 * category, the subaccount segments), then configures again with the completed document.
 	 *
-	 * @return list<string>
+	 * @return array|\WP_Error The lookups.
 	 */
-	public static function tax_class_slugs(): array {
-		$slugs = class_exists( 'WC_Tax' ) && method_exists( 'WC_Tax', 'get_tax_class_slugs' ) ? \WC_Tax::get_tax_class_slugs() : self::DEFAULT_TAX_CLASSES;
-		return array_merge( array( 'standard' ), array_values( array_map( 'strval', (array) $slugs ) ) );
+	public static function refresh_lookups(): array|\WP_Error {
+		$lookups = Core::lookups();
+		if ( is_wp_error( $lookups ) ) {
+			return $lookups;
+		}
+		$stored = get_option( self::OPTION, array() );
+		$stored = is_array( $stored ) ? $stored : array();
+		$rates  = array();
+		foreach ( (array) ( $lookups['vat_categories'] ?? array() ) as $category ) {
+			if ( is_array( $category ) && isset( $category['id'], $category['rate'] ) && is_scalar( $category['rate'] ) ) {
+				$rates[ (string) $category['id'] ] = (string) $category['rate'];
+			}
+		}
+		$segments = array();
+		foreach ( (array) ( $lookups['subaccount_segments'] ?? array() ) as $segment ) {
+			list( $id, $description ) = self::pair( $segment );
+			if ( '' !== $id && is_array( $segment ) ) {
+				$segments[ $id ] = $description;
+			}
+		}
+		if ( ( $stored['vat_category_rates'] ?? null ) !== $rates || ( $stored['subaccount_segments'] ?? null ) !== $segments ) {
+			$stored['vat_category_rates']  = $rates;
+			$stored['subaccount_segments'] = $segments;
+			update_option( self::OPTION, $stored );
+			Core::configure();
+		}
+		return $lookups;
 	}
 
 	/**
-	 * The form. Mapping selects get their options in admin_options(), so no request but the settings page asks
-	 * the extension (and through it Visma) for lookups.
+	 * The form (Admin\SettingsFields). Lookup selects get their options in admin_options(), so no request but the
+	 * settings page asks the extension (and through it Visma) for lists.
 	 */
 	public function init_form_fields(): void {
-		$fields = array(
-			'connection_title'           => array(
-				'title' => __( 'Connection', 'ml-connector' ),
-				'type'  => 'title',
-			),
-			'mode'                       => array(
-				'title'   => __( 'Mode', 'ml-connector' ),
-				'type'    => 'select',
-				'options' => array(
-					'simulator' => __( 'Built-in Visma.net simulator (try it out)', 'ml-connector' ),
-					'visma'     => __( 'Visma.net', 'ml-connector' ),
-				),
-				'default' => self::DEFAULTS['mode'],
-			),
-			'visma_client_id'            => array( 'title' => __( 'Client ID', 'ml-connector' ) ),
-			self::SECRET                 => array(
-				'title'       => __( 'Client secret', 'ml-connector' ),
-				'type'        => 'password',
-				'description' => __( 'Stored encrypted by the extension. Leave empty to keep the saved secret.', 'ml-connector' ),
-			),
-			'visma_tenant_id'            => array( 'title' => __( 'Tenant ID (company tenant)', 'ml-connector' ) ),
-			'visma_company_id'           => array( 'title' => __( 'Company ID', 'ml-connector' ) ),
-			'visma_token_url'            => array(
-				'title'       => __( 'Token URL', 'ml-connector' ),
-				'placeholder' => 'https://connect.visma.com/connect/token',
-				'description' => __( 'Leave empty for the default.', 'ml-connector' ),
-			),
-			'visma_api_base_url'         => array(
-				'title'       => __( 'API base URL', 'ml-connector' ),
-				'placeholder' => 'https://api.finance.visma.net',
-				'description' => __( 'Leave empty for the default.', 'ml-connector' ),
-			),
-			'visma_salesorders_base_url' => array(
-				'title'       => __( 'Sales orders API base URL', 'ml-connector' ),
-				'placeholder' => 'https://salesorder.visma.net',
-				'description' => __( 'Leave empty for the default.', 'ml-connector' ),
-			),
-			'documents_title'            => array(
-				'title' => __( 'Documents', 'ml-connector' ),
-				'type'  => 'title',
-			),
-			'store_id'                   => array(
-				'title'       => __( 'Store ID', 'ml-connector' ),
-				'description' => __( 'Part of every document key (woo:STORE:ORDER). Change it only before the first sync.', 'ml-connector' ),
-			),
-			'business_model'             => array(
-				'title'   => __( 'Business model', 'ml-connector' ),
-				'type'    => 'select',
-				'options' => array(
-					'customers' => __( 'Sell to customers (Accounts Receivable)', 'ml-connector' ),
-					'suppliers' => __( 'Buy from suppliers (Accounts Payable)', 'ml-connector' ),
-				),
-			),
-			'document_type'              => array(
-				'title'   => __( 'Document type', 'ml-connector' ),
-				'type'    => 'select',
-				'options' => array(
-					'invoice'     => __( 'Customer invoice', 'ml-connector' ),
-					'sales_order' => __( 'Sales order', 'ml-connector' ),
-				),
-			),
-			'trigger'                    => array(
-				'title'   => __( 'Send orders when', 'ml-connector' ),
-				'type'    => 'select',
-				'options' => array(
-					'placed'     => __( 'the order is placed', 'ml-connector' ),
-					'processing' => __( 'the order is processing (paid)', 'ml-connector' ),
-					'completed'  => __( 'the order is completed', 'ml-connector' ),
-				),
-			),
-			'sync_timing'                => array(
-				'title'   => __( 'Sync timing', 'ml-connector' ),
-				'type'    => 'select',
-				'options' => array(
-					'per_order' => __( 'Per order (within a minute)', 'ml-connector' ),
-					'hourly'    => __( 'Hourly batch', 'ml-connector' ),
-					'daily'     => __( 'Daily batch', 'ml-connector' ),
-				),
-			),
-			'sync_daily_at'              => array(
-				'title'       => __( 'Daily batch at (HH:MM, site time)', 'ml-connector' ),
-				'placeholder' => '02:00',
-			),
-			'mapping_title'              => array(
-				'title'       => __( 'Mapping', 'ml-connector' ),
-				'type'        => 'title',
-				'description' => __( 'Lists are read live from Visma.net (or the simulator). Save the connection first.', 'ml-connector' ),
-			),
-			'map_receivable_account'     => $this->lookup_field( __( 'Receivable account', 'ml-connector' ), 'accounts' ),
-			'map_shipping_account'       => $this->lookup_field( __( 'Shipping income account', 'ml-connector' ), 'accounts' ),
-			'map_fee_account'            => $this->lookup_field( __( 'Fee income account', 'ml-connector' ), 'accounts' ),
-			'map_rounding_account'       => $this->lookup_field( __( 'Rounding account', 'ml-connector' ), 'accounts' ),
-		);
-		foreach ( self::tax_class_slugs() as $slug ) {
-			/* translators: %s: WooCommerce tax class slug */
-			$fields[ 'map_account_' . $slug ] = $this->lookup_field( sprintf( __( 'Sales account for tax class "%s"', 'ml-connector' ), $slug ), 'accounts' );
-			/* translators: %s: WooCommerce tax class slug */
-			$fields[ 'map_vat_' . $slug ] = $this->lookup_field( sprintf( __( 'VAT category for tax class "%s"', 'ml-connector' ), $slug ), 'vat_categories' );
-		}
-		foreach ( $this->gateways() as $gateway_id => $title ) {
-			/* translators: %s: payment gateway title */
-			$fields[ 'map_payment_' . $gateway_id ] = $this->lookup_field( sprintf( __( 'Payment method for "%s"', 'ml-connector' ), $title ), 'payment_methods' );
-		}
-		$fields['delete_data_on_uninstall'] = array(
-			'title'   => __( 'On uninstall', 'ml-connector' ),
-			'type'    => 'checkbox',
-			'label'   => __( 'Also delete the queue, audit log and stored secret', 'ml-connector' ),
-			'default' => 'no',
-		);
+		$stored   = get_option( self::OPTION, array() );
+		$segments = is_array( $stored ) && is_array( $stored['subaccount_segments'] ?? null ) ? $stored['subaccount_segments'] : array();
+		$fields   = Admin\SettingsFields::all( $segments );
+		$fields[ self::SECRET ]['description'] = __( 'Stored encrypted by the extension. Leave empty to keep the saved secret.', 'ml-connector' );
 		foreach ( self::DEFAULTS as $key => $default ) {
 			if ( isset( $fields[ $key ] ) && ! isset( $fields[ $key ]['default'] ) ) {
 				$fields[ $key ]['default'] = $default;
@@ -284,6 +162,27 @@ class Integration extends \WC_Integration {
 	}
 
 	/**
+	 * "Clear the secret" deletes the saved secret (issue #13: a saved secret could not be cleared); the box is never
+	 * stored ticked. A secret typed in the same save wins (it was saved first, fields go in form order).
+	 *
+	 * @param string $key   Field key.
+	 * @param mixed  $value Posted value.
+	 * @return string Always 'no'.
+	 * @throws \Exception When the extension refused.
+	 */
+	public function validate_clear_secret_field( $key, $value ) {
+		$posted = $this->get_post_data();
+		$typed  = trim( (string) ( $posted[ $this->get_field_key( self::SECRET ) ] ?? '' ) );
+		if ( in_array( (string) $value, array( '1', 'yes', 'on' ), true ) && '' === $typed ) {
+			$deleted = Core::delete_secret( self::SECRET );
+			if ( is_wp_error( $deleted ) ) {
+				throw new \Exception( esc_html( $deleted->get_error_message() ) );
+			}
+		}
+		return 'no';
+	}
+
+	/**
 	 * Selects accept only their listed options (an allow-list; WC_Settings_API only sanitizes). Mapping selects
 	 * get their options from Visma when the page is shown, so on save they take any sanitized id.
 	 *
@@ -295,7 +194,7 @@ class Integration extends \WC_Integration {
 	public function validate_select_field( $key, $value ) {
 		$value = is_string( $value ) ? sanitize_text_field( wp_unslash( $value ) ) : '';
 		$field = $this->form_fields[ $key ] ?? array();
-		if ( ! empty( $field['lookup'] ) || str_starts_with( (string) $key, 'map_' ) ) {
+		if ( ! empty( $field['lookup'] ) ) {
 			return $value;
 		}
 		if ( ! array_key_exists( $value, (array) ( $field['options'] ?? array() ) ) ) {
@@ -354,26 +253,10 @@ class Integration extends \WC_Integration {
 	}
 
 	/**
-	 * A mapping select; options come later from the lookups.
-	 *
-	 * @param string $title  Label.
-	 * @param string $lookup Key in ml_connector_lookups().
-	 * @return array
-	 */
-	private function lookup_field( string $title, string $lookup ): array {
-		return array(
-			'title'   => $title,
-			'type'    => 'select',
-			'options' => array( '' => __( '— not set —', 'ml-connector' ) ),
-			'lookup'  => $lookup,
-		);
-	}
-
-	/**
 	 * Fills every lookup select; when the lookups fail the selects become text inputs and the reason is shown.
 	 */
 	private function fill_lookup_options(): void {
-		$lookups = Core::lookups();
+		$lookups = self::refresh_lookups();
 		if ( is_wp_error( $lookups ) ) {
 			$this->add_error(
 				sprintf(
@@ -383,6 +266,8 @@ class Integration extends \WC_Integration {
 				)
 			);
 		}
+		// The segments may have changed with this lookup: rebuild the fields from the refreshed option.
+		$this->init_form_fields();
 		foreach ( $this->form_fields as $key => $field ) {
 			if ( empty( $field['lookup'] ) ) {
 				continue;
@@ -392,10 +277,11 @@ class Integration extends \WC_Integration {
 				continue;
 			}
 			$options = array( '' => __( '— not set —', 'ml-connector' ) );
-			foreach ( (array) ( $lookups[ $field['lookup'] ] ?? array() ) as $row ) {
+			foreach ( self::rows( $lookups, $field ) as $row ) {
 				list( $id, $label ) = self::pair( $row );
 				if ( '' !== $id ) {
-					$options[ $id ] = '' === $label ? $id : $id . ' — ' . $label;
+					$rate            = is_array( $row ) && isset( $row['rate'] ) && is_scalar( $row['rate'] ) ? ' (' . $row['rate'] . ' %)' : '';
+					$options[ $id ] = html_entity_decode( '' === $label ? $id : $id . ' — ' . $label, ENT_QUOTES, 'UTF-8' ) . $rate;
 				}
 			}
 			$current = (string) $this->get_option( $key );
@@ -405,40 +291,25 @@ class Integration extends \WC_Integration {
 			}
 			$this->form_fields[ $key ]['options'] = $options;
 		}
-		if ( ! is_wp_error( $lookups ) ) {
-			$this->add_segment_fields( (array) ( $lookups['subaccount_segments'] ?? array() ) );
-		}
 	}
 
 	/**
-	 * One select per subaccount segment.
+	 * The lookup rows a select offers (a subaccount select: its segment's values).
 	 *
-	 * @param array $segments [[segment_id, description, values => [[id, description]]]].
+	 * @param array $lookups Lookups.
+	 * @param array $field   Field.
+	 * @return array
 	 */
-	private function add_segment_fields( array $segments ): void {
-		$segment_fields = array();
-		foreach ( $segments as $segment ) {
-			list( $segment_id, $description ) = self::pair( $segment );
-			if ( '' === $segment_id || ! is_array( $segment ) ) {
-				continue;
-			}
-			$options = array( '' => __( '— not set —', 'ml-connector' ) );
-			foreach ( (array) ( $segment['values'] ?? $segment[2] ?? array() ) as $row ) {
-				list( $id, $label ) = self::pair( $row );
-				if ( '' !== $id ) {
-					$options[ $id ] = $id . ' — ' . $label;
-				}
-			}
-			$segment_fields[ 'map_segment_' . sanitize_key( $segment_id ) ] = array(
-				/* translators: 1: segment id, 2: segment description */
-				'title'   => sprintf( __( 'Subaccount segment %1$s (%2$s)', 'ml-connector' ), $segment_id, $description ),
-				'type'    => 'select',
-				'options' => $options,
-			);
+	private static function rows( array $lookups, array $field ): array {
+		if ( 'subaccount_segments' !== $field['lookup'] ) {
+			return (array) ( $lookups[ $field['lookup'] ] ?? array() );
 		}
-		// Before the uninstall checkbox, with the other mapping fields.
-		$position          = (int) array_search( 'delete_data_on_uninstall', array_keys( $this->form_fields ), true );
-		$this->form_fields = array_slice( $this->form_fields, 0, $position, true ) + $segment_fields + array_slice( $this->form_fields, $position, null, true );
+		foreach ( (array) ( $lookups['subaccount_segments'] ?? array() ) as $segment ) {
+			if ( is_array( $segment ) && (string) ( $segment['segment_id'] ?? '' ) === (string) ( $field['segment'] ?? '' ) ) {
+				return (array) ( $segment['values'] ?? array() );
+			}
+		}
+		return array();
 	}
 
 	/**
@@ -454,20 +325,5 @@ class Integration extends \WC_Integration {
 		$id    = $row['id'] ?? $row['segment_id'] ?? $row[0] ?? '';
 		$label = $row['description'] ?? $row[1] ?? '';
 		return array( is_scalar( $id ) ? (string) $id : '', is_scalar( $label ) ? (string) $label : '' );
-	}
-
-	/**
-	 * Payment gateways of the shop, id => title.
-	 *
-	 * @return array<string,string>
-	 */
-	private function gateways(): array {
-		$gateways = array();
-		if ( function_exists( 'WC' ) && is_object( WC() ) && method_exists( WC(), 'payment_gateways' ) ) {
-			foreach ( (array) WC()->payment_gateways()->payment_gateways() as $id => $gateway ) {
-				$gateways[ sanitize_key( (string) $id ) ] = is_object( $gateway ) && isset( $gateway->title ) ? (string) $gateway->title : (string) $id;
-			}
-		}
-		return $gateways;
 	}
 }

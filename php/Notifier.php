@@ -20,6 +20,7 @@ final class Notifier {
 
 	public const HOOK_FAILURE_MAIL = 'ml_connector_failure_mail';
 	public const OPTION_DIGEST     = 'ml_connector_failure_digest';
+	public const OPTION_PAUSE_MAIL = 'ml_connector_pause_mailed';
 
 	/** Audit actions (PHP-API.md ml_connector_audit rows) that end a job well, and for good badly. */
 	private const SUCCESS_ACTIONS   = array( 'posted', 'adopted' );
@@ -40,6 +41,7 @@ final class Notifier {
 		if ( is_wp_error( $rows ) ) {
 			return;
 		}
+		self::mail_pause();
 		$digest = get_option( self::OPTION_DIGEST, array() );
 		$digest = is_array( $digest ) ? $digest : array();
 		foreach ( $rows as $row ) {
@@ -66,6 +68,74 @@ final class Notifier {
 				as_schedule_single_action( time() + HOUR_IN_SECONDS, self::HOOK_FAILURE_MAIL, array(), Scheduler::GROUP, true );
 			}
 		}
+	}
+
+	/**
+	 * Drops replayed jobs from the failure digest (null: all of them), so the notice does not outlive the fix.
+	 *
+	 * @param int|null $job_id Job, or null for every job.
+	 */
+	public static function forget( ?int $job_id ): void {
+		$digest = get_option( self::OPTION_DIGEST, array() );
+		if ( null === $job_id || ! is_array( $digest ) ) {
+			delete_option( self::OPTION_DIGEST );
+			return;
+		}
+		unset( $digest[ 'job-' . $job_id ] );
+		array() === $digest ? delete_option( self::OPTION_DIGEST ) : update_option( self::OPTION_DIGEST, $digest, false );
+	}
+
+	/**
+	 * One e-mail per pause (a wrong secret, a client not approved for the company…): the queue stops sending and
+	 * the shop manager must act; sending resumes by itself once the connection works.
+	 */
+	private static function mail_pause(): void {
+		$pause = self::pause();
+		if ( null === $pause || get_option( self::OPTION_PAUSE_MAIL ) === $pause['since'] ) {
+			return;
+		}
+		update_option( self::OPTION_PAUSE_MAIL, $pause['since'], false );
+		wp_mail(
+			(string) get_option( 'admin_email' ),
+			sprintf(
+				/* translators: %s: site name */
+				__( '[%s] ml-connector has stopped sending to Visma.net', 'ml-connector' ),
+				wp_specialchars_decode( get_bloginfo( 'name' ), ENT_QUOTES )
+			),
+			self::pause_text( $pause ) . "\n\n" . TestConnection::settings_url() . "\n"
+		);
+	}
+
+	/**
+	 * The queue's pause, if any: {reason, setting, since}.
+	 *
+	 * @return array{reason:string,setting:?string,since:string}|null
+	 */
+	public static function pause(): ?array {
+		$status = Core::status();
+		$pause  = is_array( $status ) ? ( $status['paused'] ?? null ) : null;
+		return is_array( $pause ) && isset( $pause['reason'], $pause['since'] ) ? $pause : null;
+	}
+
+	/**
+	 * What the notice and the e-mail say about a pause.
+	 *
+	 * @param array $pause The pause.
+	 */
+	private static function pause_text( array $pause ): string {
+		$text = sprintf(
+			/* translators: %s: the reason, e.g. "bad client id or client secret (invalid_client)" */
+			__( 'ml-connector has stopped sending orders to Visma.net: %s.', 'ml-connector' ),
+			(string) $pause['reason']
+		);
+		if ( ! empty( $pause['setting'] ) ) {
+			$text .= ' ' . sprintf(
+				/* translators: %s: the setting to fix */
+				__( 'Check the setting "%s".', 'ml-connector' ),
+				(string) $pause['setting']
+			);
+		}
+		return $text . ' ' . __( 'Orders wait in the queue; sending resumes by itself once the connection works (press Test connection after fixing it).', 'ml-connector' );
 	}
 
 	/**
@@ -98,6 +168,15 @@ final class Notifier {
 	public static function action_admin_notices(): void {
 		if ( ! current_user_can( 'manage_woocommerce' ) ) {
 			return;
+		}
+		$pause = self::pause();
+		if ( null !== $pause ) {
+			printf(
+				'<div class="notice notice-error" id="ml-connector-paused"><p>%s <a href="%s">%s</a></p></div>',
+				esc_html( self::pause_text( $pause ) ),
+				esc_url( TestConnection::settings_url() ),
+				esc_html__( 'Open the settings', 'ml-connector' )
+			);
 		}
 		$digest = get_option( self::OPTION_DIGEST, array() );
 		if ( ! is_array( $digest ) || array() === $digest ) {
@@ -134,6 +213,15 @@ final class Notifier {
 		if ( ! $order instanceof \WC_Order ) {
 			return;
 		}
+		// Two drains may overlap (the async one and the recurring one) and read the same audit rows: the order
+		// remembers which outcomes it was told about (issue #13 item 7: notes were written twice).
+		$mark  = implode( ':', array( (string) ( $row['action'] ?? '' ), (int) ( $row['job_id'] ?? 0 ), (string) ( $row['visma_number'] ?? '' ) ) );
+		$marks = (array) $order->get_meta( '_ml_connector_noted' );
+		if ( in_array( $mark, $marks, true ) ) {
+			return;
+		}
+		$order->update_meta_data( '_ml_connector_noted', array_slice( array_merge( $marks, array( $mark ) ), -20 ) );
+		$order->save_meta_data();
 		$note = $success
 			? sprintf(
 				/* translators: 1: order or refund, 2: Visma document number */

@@ -173,21 +173,94 @@ final class OrderEvents {
 	}
 
 	/**
-	 * On shutdown: enqueues every marked object once, in its current state (customers first, then orders, then
-	 * refunds, so a registration at checkout precedes its order in the queue).
+	 * On shutdown: notes every marked object once (customers first, then orders, then refunds). Nothing else runs
+	 * in the shopper's request: the REST JSON is built in the background (enqueue_notes), because WooCommerce does
+	 * not load its wc/v3 routes inside a Store API request (wc_rest_should_load_namespace(), WC 9.2+) and building
+	 * it cost a checkout 16-18 ms (issue #13).
 	 */
 	public static function action_shutdown(): void {
 		$marked       = self::$marked;
 		self::$marked = array();
-		foreach ( array_keys( $marked['customer'] ?? array() ) as $customer_id ) {
-			self::enqueue( 'customer', RestPayload::customer( $customer_id ), $customer_id );
+		if ( ! $marked ) {
+			return;
 		}
-		foreach ( array_keys( $marked['order'] ?? array() ) as $order_id ) {
-			self::order_event( $order_id );
+		$noted = false;
+		foreach ( array_keys( $marked['customer'] ?? array() ) as $customer_id ) {
+			$noted = self::note( 'customer', $customer_id, 0 ) || $noted;
+		}
+		if ( ! empty( $marked['order'] ) ) {
+			$trigger = (string) ( Integration::settings_document()['trigger'] ?? 'placed' );
+			foreach ( array_keys( $marked['order'] ) as $order_id ) {
+				$order = wc_get_order( $order_id );
+				if ( $order instanceof \WC_Order && ! $order instanceof \WC_Order_Refund && self::status_matches_trigger( (string) $order->get_status(), $trigger ) ) {
+					$noted = self::note( 'order', $order_id, 0 ) || $noted;
+				}
+			}
 		}
 		foreach ( $marked['refund'] ?? array() as $refund_id => $order_id ) {
-			self::enqueue( 'refund', RestPayload::refund( $order_id, $refund_id ), $refund_id );
+			$noted = self::note( 'refund', $refund_id, $order_id ) || $noted;
 		}
+		if ( $noted ) {
+			// Registered now, it runs after every shutdown callback: the response is finished first, so the shopper
+			// waits neither for the Action Scheduler fallback nor for the loopback request (55 ms median inside it).
+			register_shutdown_function( array( Scheduler::class, 'kick_after_response' ) );
+		}
+	}
+
+	/**
+	 * Background: builds the REST JSON of the oldest noted objects and enqueues them. An object WooCommerce no
+	 * longer has (deleted order) drops its note with the reason in the audit; a note made again while its JSON
+	 * was built stays (the note's seq), so the newer state is sent too.
+	 *
+	 * @param int $limit Notes per call.
+	 * @return int Objects enqueued.
+	 */
+	public static function enqueue_notes( int $limit = 100 ): int {
+		$notes = Core::notes( $limit );
+		if ( is_wp_error( $notes ) ) {
+			self::log_failure( 'note', 0, $notes );
+			return 0;
+		}
+		$count = 0;
+		foreach ( $notes as $note ) {
+			$kind    = (string) ( $note['kind'] ?? '' );
+			$woo_id  = (int) ( $note['woo_id'] ?? 0 );
+			$payload = match ( $kind ) {
+				'order'    => RestPayload::order( $woo_id ),
+				'refund'   => RestPayload::refund( (int) ( $note['parent_id'] ?? 0 ), $woo_id ),
+				'customer' => RestPayload::customer( $woo_id ),
+				default    => new \WP_Error( 'ml_connector_input', 'unknown kind' ),
+			};
+			if ( is_wp_error( $payload ) ) {
+				Core::note_failed( $kind, $woo_id, $payload->get_error_message() );
+				self::log_failure( $kind, $woo_id, $payload );
+				continue;
+			}
+			$result = Core::enqueue( $kind, $payload, 'hook', (int) ( $note['seq'] ?? 0 ) );
+			if ( is_wp_error( $result ) ) {
+				self::log_failure( $kind, $woo_id, $result );
+				continue;
+			}
+			++$count;
+		}
+		return $count;
+	}
+
+	/**
+	 * Notes one object; a failure is logged, never raised into the shopper's request.
+	 *
+	 * @param string $kind      Kind.
+	 * @param int    $woo_id    Id.
+	 * @param int    $parent_id Refund's order id, else 0.
+	 * @return bool Whether it was noted.
+	 */
+	private static function note( string $kind, int $woo_id, int $parent_id ): bool {
+		$result = Core::note( $kind, $woo_id, $parent_id );
+		if ( is_wp_error( $result ) ) {
+			self::log_failure( $kind, $woo_id, $result );
+			return false;
+		}
+		return true;
 	}
 
 	/**

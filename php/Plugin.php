@@ -59,6 +59,9 @@ final class Plugin {
 	private static function register(): void {
 		// Settings: WooCommerce › Settings › Integration › ml-connector.
 		add_filter( 'woocommerce_integrations', array( Integration::class, 'filter_woocommerce_integrations' ) );
+		// The loopback runner (Scheduler::kick): no user, authenticated by the runner token.
+		add_action( 'wp_ajax_nopriv_' . Scheduler::AJAX_RUN, array( Scheduler::class, 'action_wp_ajax_ml_connector_run' ) );
+		add_action( 'wp_ajax_' . Scheduler::AJAX_RUN, array( Scheduler::class, 'action_wp_ajax_ml_connector_run' ) );
 		add_action( 'admin_post_ml_connector_test_connection', array( Integration::class, 'action_admin_post_ml_connector_test_connection' ) );
 
 		// Order, refund and customer events → the REST v3 JSON → the queue (NOTES §3.1 signatures).
@@ -84,6 +87,8 @@ final class Plugin {
 
 		// Admin screens.
 		add_action( 'admin_menu', array( QueuePage::class, 'action_admin_menu' ) );
+		add_action( 'admin_menu', array( Admin\ReconciliationPage::class, 'action_admin_menu' ) );
+		add_action( 'admin_post_' . Admin\ReconciliationPage::CSV_ACTION, array( Admin\ReconciliationPage::class, 'action_admin_post_ml_connector_reconciliation_csv' ) );
 		add_action( 'admin_post_ml_connector_replay', array( QueuePage::class, 'action_admin_post_ml_connector_replay' ) );
 		add_action( 'admin_post_ml_connector_replay_failed', array( QueuePage::class, 'action_admin_post_ml_connector_replay_failed' ) );
 		add_action( 'admin_notices', array( Notifier::class, 'action_admin_notices' ) );

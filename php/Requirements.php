@@ -69,8 +69,10 @@ final class Requirements {
 		if ( ! $woocommerce ) {
 			$problems[] = __( 'ml-connector needs WooCommerce. Install and activate WooCommerce under Plugins.', 'ml-connector' );
 		}
-		$restart = self::restart_hint( $sapi, $php_version );
+		// Translated only when needed: this runs on plugins_loaded, and translating before init makes WordPress 6.7+
+		// log "translation loading was triggered too early" on every request (issue #13 item 7, the real shop).
 		if ( null === $extension_version ) {
+			$restart    = self::restart_hint( $sapi, $php_version );
 			$problems[] = sprintf(
 				/* translators: 1: php.ini file path, 2: restart instruction */
 				__( 'The ml_connector PHP extension is not loaded. Copy ml_connector.so into the directory shown by "php-config --extension-dir", add the line "extension=ml_connector" to %1$s (on Debian/Ubuntu: create /etc/php/8.2/mods-available/ml_connector.ini with that line and run "phpenmod ml_connector"), then %2$s.', 'ml-connector' ),
@@ -78,6 +80,7 @@ final class Requirements {
 				$restart
 			);
 		} elseif ( $extension_version !== $expected_version ) {
+			$restart    = self::restart_hint( $sapi, $php_version );
 			$problems[] = sprintf(
 				/* translators: 1: extension version, 2: plugin version, 3: restart instruction */
 				__( 'The ml_connector PHP extension is version "%1$s" but this plugin needs version %2$s. Install the ml_connector.so from the same release as the plugin, then %3$s.', 'ml-connector' ),

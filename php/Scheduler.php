@@ -30,6 +30,8 @@ final class Scheduler {
 	public const OPTION_SCHEDULED    = 'ml_connector_scheduled_for';
 	public const OPTION_LAST_SWEEP   = 'ml_connector_last_sweep';
 	public const RECONCILE_INTERVAL  = 15 * MINUTE_IN_SECONDS;
+	public const AJAX_RUN            = 'ml_connector_run';
+	public const OPTION_RUNNER_TOKEN = 'ml_connector_runner_token';
 
 	/** Jobs and wall-clock budget of one drain (an Action Scheduler action should finish well inside 30 s). */
 	private const DRAIN_LIMIT       = 50;
@@ -44,6 +46,79 @@ final class Scheduler {
 			return;
 		}
 		as_enqueue_async_action( self::HOOK_DRAIN, array(), self::GROUP, true );
+	}
+
+	/**
+	 * Issue #13 item 9, "a quiet shop sends late": WP-Cron and Action Scheduler run only when another request
+	 * arrives (Action Scheduler's async runner only from wp-admin), so an order placed in a quiet shop waited for the
+	 * next visitor. After noting an order, the shopper's request starts the runner with one non-blocking loopback
+	 * request (as Action Scheduler's own async runner does: it returns once the request is written) to
+	 * admin-ajax.php, which drains. The Action Scheduler action stays as the fallback when loopbacks are blocked.
+	 */
+	public static function kick(): void {
+		/**
+		 * Filters whether the shopper's request starts the loopback runner (false: wait for WP-Cron / a real cron).
+		 *
+		 * @param bool $enabled Default true.
+		 */
+		if ( 'per_order' !== self::timing() || ! apply_filters( 'ml_connector_loopback_runner', true ) ) {
+			return;
+		}
+		wp_remote_post(
+			admin_url( 'admin-ajax.php' ),
+			array(
+				'blocking'  => false,
+				'timeout'   => 0.01,
+				'sslverify' => false,
+				'body'      => array(
+					'action' => self::AJAX_RUN,
+					'token'  => self::runner_token(),
+				),
+			)
+		);
+	}
+
+	/**
+	 * The last thing a request that noted something does: send the response (PHP-FPM, LiteSpeed), then queue the
+	 * Action Scheduler fallback and kick().
+	 */
+	public static function kick_after_response(): void {
+		if ( function_exists( 'fastcgi_finish_request' ) ) {
+			fastcgi_finish_request();
+		} elseif ( function_exists( 'litespeed_finish_request' ) ) {
+			litespeed_finish_request();
+		}
+		self::schedule_drain();
+		self::kick();
+	}
+
+	/**
+	 * The loopback runner: a token (not a nonce: the request carries no user) proves it comes from this site, then
+	 * the drain runs after the response is sent, under its own time limit.
+	 */
+	public static function action_wp_ajax_ml_connector_run(): void {
+		$token = isset( $_POST['token'] ) ? sanitize_text_field( wp_unslash( $_POST['token'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Missing -- authenticated by the runner token.
+		if ( ! hash_equals( self::runner_token(), $token ) ) {
+			wp_die( '', '', array( 'response' => 403 ) );
+		}
+		ignore_user_abort( true );
+		if ( function_exists( 'fastcgi_finish_request' ) ) {
+			fastcgi_finish_request();
+		}
+		self::action_ml_connector_drain();
+		wp_die( '', '', array( 'response' => 200 ) );
+	}
+
+	/**
+	 * The runner's token: random, made once, kept in an autoloaded option.
+	 */
+	private static function runner_token(): string {
+		$token = (string) get_option( self::OPTION_RUNNER_TOKEN, '' );
+		if ( ! preg_match( '/^[a-f0-9]{64}$/', $token ) ) {
+			$token = bin2hex( random_bytes( 32 ) );
+			update_option( self::OPTION_RUNNER_TOKEN, $token, true );
+		}
+		return $token;
 	}
 
 	/**
@@ -122,7 +197,9 @@ final class Scheduler {
 	 */
 	public static function action_ml_connector_drain(): array|\WP_Error {
 		$started = gmdate( 'Y-m-d\TH:i:s\Z' );
-		$result  = Core::drain( self::DRAIN_LIMIT, self::DRAIN_DEADLINE_MS );
+		// What shoppers' requests noted becomes jobs here, outside their requests (OrderEvents::action_shutdown).
+		OrderEvents::enqueue_notes();
+		$result = Core::drain( self::DRAIN_LIMIT, self::DRAIN_DEADLINE_MS );
 		if ( ! is_wp_error( $result ) ) {
 			Notifier::after_drain( $started );
 			$handled = 0;

@@ -61,6 +61,15 @@ final class SiteHealth {
 			/* translators: %s: directory */
 			return self::result( 'data_dir', 'good', sprintf( __( 'The ml-connector data directory %s is outside wp-content', 'ml-connector' ), $dir ), '' );
 		}
+		if ( 'ml-connector-data' !== basename( $dir ) ) {
+			return self::result(
+				'data_dir',
+				'recommended',
+				/* translators: %s: directory */
+				sprintf( __( 'The ml-connector data directory %s is inside wp-content under an unguessable name', 'ml-connector' ), $dir ),
+				__( 'PHP may not create a folder outside the web root here. Define ML_CONNECTOR_DATA_DIR in wp-config.php as a folder outside it that PHP can write, and move the files there.', 'ml-connector' )
+			);
+		}
 		$url      = content_url( substr( $dir, strlen( $content ) ) . '/ml-connector.sqlite' );
 		$response = wp_remote_get(
 			$url,

@@ -62,6 +62,17 @@ final class TestConnection {
 				(int) ( $result['vat_categories'] ?? 0 )
 			);
 			echo '<div class="notice notice-success inline" id="ml-connector-test-result"><p>' . esc_html( $message ) . '</p></div>';
+			// Issue #14: every configured id the company does not have, with the setting that holds it.
+			$unknown = array_filter( (array) ( $result['unknown_ids'] ?? array() ), 'is_array' );
+			if ( $unknown ) {
+				echo '<div class="notice notice-warning inline" id="ml-connector-unknown-ids"><p>'
+					. esc_html__( 'These settings name ids your Visma.net company does not have; orders that need them will fail until you choose others:', 'ml-connector' )
+					. '</p><ul>';
+				foreach ( $unknown as $row ) {
+					echo '<li>' . esc_html( (string) ( $row['message'] ?? '' ) ) . '</li>';
+				}
+				echo '</ul></div>';
+			}
 			return;
 		}
 		$message = sprintf(

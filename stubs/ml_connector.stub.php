@@ -42,13 +42,46 @@ function ml_connector_debug_panic(string $msg): void {}
 function ml_connector_configure(string $settings_json, string $data_dir, string $key_material): void {}
 
 /**
- * Queues a WooCommerce order, customer or refund ({"order":…,"refund":…}) as REST v3 JSON. The checkout path:
- * one short SQLite transaction, no network.
+ * Queues a WooCommerce order, customer or refund ({"order":…,"refund":…}) as REST v3 JSON: one short SQLite
+ * transaction, no network. Clears the object's note; with $note_seq (from ml_connector_notes) only if it was not
+ * noted again since.
  *
  * @return array{job_id: int, outcome: string} outcome: inserted|duplicate|replaced|superseded
  * @throws \MlConnector\Exception\InputException For a bad kind, source or payload (also audited).
  */
-function ml_connector_enqueue(string $kind, string $payload_json, string $source): mixed {}
+function ml_connector_enqueue(string $kind, string $payload_json, string $source, ?int $note_seq = null): mixed {}
+
+/**
+ * The only call on a shopper's request: notes that an order, refund or customer changed (one small upsert, no JSON,
+ * no network). $parent_id is a refund's order id, else 0. True when newly noted.
+ *
+ * @throws \MlConnector\Exception\InputException For an unknown kind or an id below 1 (code 2).
+ */
+function ml_connector_note(string $kind, int $woo_id, int $parent_id): bool {}
+
+/**
+ * The oldest noted objects, whose REST JSON the background runner builds and enqueues.
+ *
+ * @return list<array{kind: string, woo_id: int, parent_id: int, noted_at: string, seq: int}>
+ */
+function ml_connector_notes(int $limit): mixed {}
+
+/**
+ * A noted object could not be read from WooCommerce: drops the note and records the reason in the audit trail.
+ */
+function ml_connector_note_failed(string $kind, int $woo_id, string $reason): void {}
+
+/**
+ * Clears a saved secret; true when one was there.
+ */
+function ml_connector_delete_secret(string $name): bool {}
+
+/**
+ * The invoices and credit notes Visma holds for this store dated in [$from, $to] (YYYY-MM-DD), read from Visma.
+ *
+ * @return list<array{type: string, visma_number: string, woo_order_id: int, woo_refund_id: ?int, date: string, currency: string, amount_minor: int, vat_minor: int, vat_by_id: array<string, int>, status: string}>
+ */
+function ml_connector_visma_documents(string $from, string $to): mixed {}
 
 /**
  * Posts due jobs until $limit jobs or $deadline_ms milliseconds.
@@ -59,12 +92,12 @@ function ml_connector_enqueue(string $kind, string $payload_json, string $source
 function ml_connector_drain(int $limit, int $deadline_ms): mixed {}
 
 /**
- * @return array{counts: array<string, int>, oldest_pending_at: ?string, last_error: ?string}
+ * @return array{counts: array<string, int>, oldest_pending_at: ?string, last_error: ?string, paused: ?array{reason: string, setting: ?string, since: string}, notes: int}
  */
 function ml_connector_status(): mixed {}
 
 /**
- * Jobs, newest first. Filter keys: state, kind, woo_id, per_page.
+ * Jobs of every store id, newest first. Filter keys: state, kind, woo_id, per_page, page (1-based).
  *
  * @param array<string, mixed> $filter
  * @return list<array<string, mixed>>
@@ -72,7 +105,7 @@ function ml_connector_status(): mixed {}
 function ml_connector_jobs(array $filter): mixed {}
 
 /**
- * Audit rows. Filter keys: job_id, woo_id, since (RFC 3339), limit.
+ * Audit rows, newest first. Filter keys: job_id, kind, woo_id, since (RFC 3339), limit.
  *
  * @param array<string, mixed> $filter
  * @return list<array<string, mixed>>
@@ -80,7 +113,7 @@ function ml_connector_jobs(array $filter): mixed {}
 function ml_connector_audit(array $filter): mixed {}
 
 /**
- * @return array{state: string, visma_number: ?string, last_error: ?string}
+ * @return array{state: string, visma_number: ?string, last_error: ?string, payment: ?array{visma_number: string}}
  */
 function ml_connector_order_state(int $order_id): mixed {}
 
@@ -109,12 +142,20 @@ function ml_connector_replay_failed(string $since): int {}
 function ml_connector_map_preview(string $order_json): string {}
 
 /**
- * @return array{ok: bool, company: ?string, accounts: int, vat_categories: int, error: ?string}
+ * Tests the connection; a passing test resumes a queue paused by a configuration error.
+ *
+ * Also names every configured id the company does not have (issue #14).
+ *
+ * @return array{ok: bool, company: ?string, accounts: int, vat_categories: int, error: ?string, setting: ?string, unknown_ids: list<array{setting: string, id: string, message: string}>}
  */
 function ml_connector_test_connection(): mixed {}
 
 /**
- * @return array{accounts: list<array{0: string, 1: string}>, vat_categories: list<array{0: string, 1: string}>, payment_methods: list<array{0: string, 1: string}>, subaccount_segments: list<array<string, mixed>>}
+ * The company's lists for the settings selects: accounts, cash_accounts, customer_classes, supplier_classes,
+ * credit_terms, payment_methods, branches, currencies, inventory_items, warehouses, vat_ids (each a list of
+ * [id, description]), vat_categories (list of {id, description, rate, vat_ids}), subaccount_segments, errors.
+ *
+ * @return array<string, mixed>
  */
 function ml_connector_lookups(): mixed {}
 

@@ -291,8 +291,8 @@ fn an_unknown_tax_rate_fails_only_its_order_and_posts_after_the_fix_and_a_replay
 
     // The merchant maps rate 77 to the 25 % category and replays the job.
     let fixed = Settings::from_toml_str(&format!(
-        "{}\n[[vat.rates]]\nwoo_rate_id = 77\ncategory = \"3\"\n",
-        ml_connector::settings::EXAMPLE_TOML
+        "{}\n[[vat.rates]]\nwoo_rate_id = 77\ncategory = \"H\"\n",
+        std::fs::read_to_string(engine_support::NORDLYS_SETTINGS).expect("nordlys settings")
     ))
     .expect("fixed settings");
     let engine = rig.engine(fixed);
@@ -330,10 +330,10 @@ fn resent_and_edited_orders_never_make_a_second_document() {
     let r = drain_until_settled(&engine, &rig.clock, |_| {});
     assert_eq!((r.posted, r.already_posted), (0, 1), "{r:?}");
 
-    // Edited after posting (paid on another day changes the document): reported, not re-posted.
+    // Edited after posting (a line renamed changes the invoice): reported, not re-posted. A paid date alone
+    // does not (the invoice hash leaves out the date: a paid-later order keeps its invoice and gets a payment).
     v["date_modified_gmt"] = json!("2026-12-02T08:00:00");
-    v["date_paid"] = json!("2026-12-02T09:00:00");
-    v["date_paid_gmt"] = json!("2026-12-02T08:00:00");
+    v["line_items"][0]["name"] = json!("Renamed after posting");
     assert!(matches!(
         enqueue(&engine, JobKind::Order, &v.to_string()),
         EnqueueOutcome::Inserted(_)
@@ -466,7 +466,7 @@ fn a_full_disk_refuses_new_jobs_clearly_and_keeps_the_queued_ones() {
             queued.len()
         );
         if let Err(e) = &drained {
-            assert!(e.to_string().contains("is full"), "{e}");
+            assert!(e.to_string().contains("is full"), "{e:?}");
         }
     }
     // Space is freed (no cap): every job queued before the disk filled is posted, once.

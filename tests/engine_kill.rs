@@ -71,6 +71,14 @@ fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64) {
         }
     }
 
+    // The CLI drains as the Nordlys client: its settings with a [connection] to this simulator.
+    let settings_file = dir.path().join("settings.toml");
+    let text = std::fs::read_to_string(engine_support::NORDLYS_SETTINGS).expect("nordlys settings");
+    std::fs::write(
+        &settings_file,
+        text + &engine_support::connection_toml(&sim),
+    )
+    .expect("settings file");
     let mut rng = StdRng::seed_from_u64(0x5eed_0005);
     let mut killed_running = 0;
     for _ in 0..kills {
@@ -78,7 +86,10 @@ fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64) {
             .arg("drain")
             .arg("--db")
             .arg(&db)
-            .args(["--simulator", &sim.base_url(), "--lease-secs", "1"])
+            .arg("--settings")
+            .arg(&settings_file)
+            .env("NORDLYS_SECRET", engine_support::NORDLYS_CLIENT_SECRET)
+            .args(["--lease-secs", "1"])
             .args(["--batch", &batch.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

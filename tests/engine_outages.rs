@@ -79,7 +79,7 @@ fn wrong_credentials_or_no_licence_stop_the_drain_and_lose_nothing() {
         (
             "no licence",
             false,
-            "demo-secret",
+            engine_support::NORDLYS_CLIENT_SECRET,
             "no licence for this company",
         ),
     ] {
@@ -88,15 +88,17 @@ fn wrong_credentials_or_no_licence_stop_the_drain_and_lose_nothing() {
         let sim = Simulator::start(SimConfig {
             licensed,
             clock: shared.clone(),
-            ..SimConfig::default()
+            ..SimConfig::seeded(engine_support::nordlys())
         })
         .expect("simulator");
-        let mut config = ml_connector::engine::simulator_config(
-            &sim.token_url(),
-            &sim.base_url(),
-            &sim.salesorders_url(),
-        );
-        config.client_secret = Secret::new(secret);
+        let c = engine_support::nordlys();
+        let config = ml_connector::visma::Config::visma_net(
+            c.client_id.clone(),
+            Secret::new(secret),
+            c.tenant_id.clone(),
+        )
+        .with_urls(sim.token_url(), sim.base_url(), sim.salesorders_url())
+        .with_company_id(c.id.clone());
         let bad = Engine::new(
             Store::open(&db).expect("queue"),
             settings(),
@@ -133,7 +135,7 @@ fn wrong_credentials_or_no_licence_stop_the_drain_and_lose_nothing() {
         } else {
             Simulator::start(SimConfig {
                 clock: shared.clone(),
-                ..SimConfig::default()
+                ..SimConfig::seeded(engine_support::nordlys())
             })
             .expect("licensed simulator")
         };

@@ -147,11 +147,18 @@ fn worker_process() {
     let base = std::env::var("ENGINE_WORKER_SIM").expect("simulator url");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = retry_store(|| Store::open(&db));
-    let config = ml_connector::engine::simulator_config(
-        &format!("{base}/connect/token"),
-        &base,
-        &format!("{base}/api/v3/SalesOrders"),
-    );
+    let c = engine_support::nordlys();
+    let config = ml_connector::visma::Config::visma_net(
+        c.client_id.clone(),
+        ml_connector::secret::Secret::new(c.client_secret.clone()),
+        c.tenant_id.clone(),
+    )
+    .with_urls(
+        format!("{base}/connect/token"),
+        base.clone(),
+        format!("{base}/api/v3/SalesOrders"),
+    )
+    .with_company_id(c.id.clone());
     let visma = ml_connector::visma::Client::new(config, clock.clone())
         .expect("client")
         .with_policy(Policy {

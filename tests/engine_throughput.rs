@@ -29,7 +29,7 @@ fn paid_order() -> engine_support::TestOrder {
 }
 
 #[test]
-fn a_paid_order_costs_three_calls_and_writes_its_audit_rows_with_the_outcome() {
+fn a_paid_order_costs_five_calls_and_writes_its_audit_rows_with_the_outcome() {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = ManualClock::new(t0());
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
@@ -61,7 +61,9 @@ fn a_paid_order_costs_three_calls_and_writes_its_audit_rows_with_the_outcome() {
         [
             "GET /v1/customerinvoice",
             "POST /v2/customerinvoice",
-            "POST /v1/customerpayment"
+            "POST /v1/customerinvoice/100001/action/release",
+            "POST /v1/customerpayment",
+            "POST /v1/customerpayment/300001/action/release"
         ],
         "customer {:?}",
         docs.customer_ref
@@ -106,6 +108,8 @@ fn a_job_waits_for_another_workers_customer_creation_within_a_bound() {
         clock.clone(),
     )
     .with_options(options);
+    // Claims are per Visma company (issue #13): `{company}|{key}`, as the engine takes them.
+    let company = engine.books().company.clone();
     let claim_key = |o: &engine_support::TestOrder| {
         let docs = mapping::map_order(
             &Order::from_json(o.json.as_bytes()).expect("order"),
@@ -114,8 +118,8 @@ fn a_job_waits_for_another_workers_customer_creation_within_a_bound() {
         .expect("maps");
         let cref = docs.customer_ref;
         match cref.number {
-            Some(n) if docs.customer.is_some() => format!("number:{n}"),
-            _ => format!("email:{}", cref.email_key),
+            Some(n) if docs.customer.is_some() => format!("{company}|number:{n}"),
+            _ => format!("{company}|email:{}", cref.email_key),
         }
     };
     // Two orders of different new customers (the templates' first customers).

@@ -272,7 +272,26 @@ fn registered_customer_maps_to_customer_or_supplier() {
     ]);
     let (r, party) = map_customer(&cust, &s).expect("maps");
     assert_eq!(r.number.as_deref(), Some("W11"));
-    assert!(matches!(party, Party::Supplier(_)));
+    let Party::Supplier(supplier) = party else {
+        panic!("supplier")
+    };
+    // No supplier class chosen: none is sent (Visma applies its default), never the customer class.
+    assert_eq!(supplier.supplier_class_id, None);
+    let s = settings_with(&[
+        (
+            "business_model = \"customers\"",
+            "business_model = \"suppliers\"",
+        ),
+        ("[customer]", "[customer]\nsupplier_class_id = \"LEV\""),
+    ]);
+    let (_, party) = map_customer(&cust, &s).expect("maps");
+    let Party::Supplier(supplier) = party else {
+        panic!("supplier")
+    };
+    assert_eq!(
+        supplier.supplier_class_id.map(|v| v.value),
+        Some("LEV".to_owned())
+    );
 }
 
 #[test]
@@ -431,4 +450,40 @@ fn customer_number_found_later_fills_document_and_payment() {
             .map(|r| r.value.as_str()),
         Some("100045")
     );
+}
+
+// Issue #14: a setting the merchant has not chosen is never replaced by an example id; only the orders that need
+// it fail, naming the key, and the others map.
+#[test]
+fn an_unchosen_account_or_category_fails_naming_the_setting() {
+    for (edit, key) in [
+        (
+            ("shipping = \"3700\"", "shipping = \"\""),
+            "accounts.shipping",
+        ),
+        (("fee = \"3710\"", "fee = \"\""), "accounts.fee"),
+        (
+            ("not_taxable = \"6\"", "not_taxable = \"\""),
+            "vat.not_taxable",
+        ),
+    ] {
+        let s = settings_with(&[edit]);
+        match map_order(&order(70), &s) {
+            Err(e @ MappingError::MissingSetting { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains(key) && text.contains("order 70"), "{text}");
+            }
+            other => panic!("{key}: expected MissingSetting, got {other:?}"),
+        }
+    }
+    let s = settings_with(&[("sales = \"3000\" ", "sales = \"\" ")]);
+    match map_order(&order(228), &s) {
+        Err(e @ MappingError::MissingSetting { .. }) => {
+            assert!(e.to_string().contains("accounts.sales"), "{e}")
+        }
+        other => panic!("expected MissingSetting, got {other:?}"),
+    }
+    // Order 228 has no fee: an unchosen fee account does not stop it.
+    let s = settings_with(&[("fee = \"3710\"", "fee = \"\"")]);
+    assert!(map_order(&order(228), &s).is_ok());
 }

@@ -40,7 +40,6 @@ fn references_to_missing_things_fail_at_load_time() {
             broken("rounding = \"6\"", "rounding = \"3\""),
             "vat.rounding",
         ),
-        (broken("sales = \"3000\"", "sales = \"\""), "accounts.sales"),
         (
             broken("store_id = \"default\"", "store_id = \"a:b\""),
             "store_id",

@@ -291,7 +291,7 @@ fn customer_validation_failures_name_the_field() {
         ),
         (
             json!({"number": {"value": "1"}, "name": {"value": "A"}, "customerClassId": {"value": "9"}}),
-            "class",
+            "'Class' cannot be found in the system",
         ),
     ];
     for (body, needle) in cases {

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 #[test]
 fn simulate_prints_its_urls_and_serves_tokens() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ml-connector"))
-        .args(["simulate", "--listen", "127.0.0.1:0", "--seed", "3"])
+        .args(["simulate", "--listen", "127.0.0.1:0", "--fault-seed", "3"])
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn ml-connector");

@@ -84,6 +84,13 @@ fn every_get_response_matches_the_reference_schema() {
             "lines": [line(1.0, 1299.0, "3")]
         }),
     );
+    // A payment may only name a released invoice (issue #14).
+    let released = http
+        .post(format!("{base}/v1/customerinvoice/100001/action/release"))
+        .bearer_auth(&tok)
+        .send()
+        .expect("release");
+    assert_eq!(released.status(), 200);
     post(
         "/v1/customerPayment",
         json!({

@@ -132,7 +132,7 @@ fn invoice_business_rules_are_enforced() {
         (base(invoice_line(1.0, 10.0, "9999", "3")), "Account '9999'"),
         (
             base(invoice_line(1.0, 10.0, "3000", "99")),
-            "VAT category '99'",
+            "'VAT category' cannot be found in the system",
         ),
         (base(bad_segment), "Avdeling of Subaccount do not exist"),
         (base(wrapped_op), "invoiceLines[0].operation"),
@@ -243,8 +243,47 @@ fn credit_note_and_payment_round_trip() {
                      "paymentRef": {"value": "woo:default:1"},
                      "paymentLines": [{"operation": "Insert", "documentType": {"value": "Invoice"},
                                        "refNbr": {"value": "100001"}, "amountPaid": {"value": 250.0}}]});
+    // Visma refuses a payment to an unreleased invoice (issue #14), with the document named.
+    let r = post(&sim, &tok, "/v1/customerPayment", &pay);
+    assert_eq!(r.status(), 400);
+    assert!(message(r).contains("Document '100001' is not released"));
+    let release = |path: &str| {
+        reqwest::blocking::Client::new()
+            .post(format!("{}{path}", sim.base_url()))
+            .bearer_auth(&tok)
+            .send()
+            .expect("release")
+    };
+    assert_eq!(
+        release("/v1/customerinvoice/100001/action/release").status(),
+        200
+    );
+    let owed = |sim: &ml_connector::simulator::RunningSimulator| -> Value {
+        get(sim, &tok, "/v1/customerinvoice/100001")
+            .json::<Value>()
+            .expect("json")["balance"]
+            .clone()
+    };
+    let before = owed(&sim);
     let r = post(&sim, &tok, "/v1/customerPayment", &pay);
     assert_eq!(r.status(), 201);
+    // Created, not yet released: the invoice still owes everything.
+    assert_eq!(owed(&sim), before);
+    assert_eq!(
+        release("/v1/customerpayment/300001/action/release").status(),
+        200
+    );
+    let after = before.as_f64().expect("balance") - 250.0;
+    assert!(
+        (owed(&sim).as_f64().expect("balance") - after).abs() < 0.001,
+        "{:?}",
+        owed(&sim)
+    );
+    // Released twice: refused, the balance unchanged.
+    assert_eq!(
+        release("/v1/customerpayment/300001/action/release").status(),
+        400
+    );
     let p: Value = get(&sim, &tok, "/v1/customerPayment/300001")
         .json()
         .expect("json");

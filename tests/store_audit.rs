@@ -42,7 +42,8 @@ fn a_job_life_is_one_audit_row_per_change_with_the_call_facts() {
     let c = s.claim("w", at(30), LEASE, 1).expect("claim").remove(0);
     let mapping = NewMapping {
         store_id: "default".into(),
-        kind: JobKind::Order,
+        company: String::new(),
+        kind: JobKind::Order.into(),
         woo_id: 7,
         visma_number: "100007".into(),
         external_ref: "woo:default:7".into(),

@@ -35,7 +35,8 @@ fn claim_and_complete(s: &Store, owner: &str, limit: u32, claimed: &mut Vec<JobI
         claimed.push(c.job.id);
         let mapping = NewMapping {
             store_id: c.job.store_id.clone(),
-            kind: c.job.kind,
+            company: String::new(),
+            kind: c.job.kind.into(),
             woo_id: c.job.woo_id,
             visma_number: format!("{}-{}", c.job.kind, c.job.woo_id),
             external_ref: format!("woo:default:{}", c.job.woo_id),
@@ -107,9 +108,13 @@ fn check_exactly_once(path: &Path, claimed: Vec<JobId>) {
     );
     for j in &all {
         assert!(
-            s.lookup_mapping("default", j.kind, j.woo_id)
-                .expect("lookup")
-                .is_some(),
+            s.lookup_mapping(
+                &ml_connector::store::Books::new("default", ""),
+                j.kind,
+                j.woo_id
+            )
+            .expect("lookup")
+            .is_some(),
             "{} {} not mapped",
             j.kind,
             j.woo_id

@@ -5,8 +5,8 @@
 mod store_support;
 
 use ml_connector::store::{
-    Attempt, Completion, Dependency, EnqueueOutcome, JobKind, JobState, Lease, RetryOutcome, Store,
-    StoreError, StoreOptions,
+    Attempt, Books, Completion, Dependency, EnqueueOutcome, JobKind, JobState, Lease, RetryOutcome,
+    Store, StoreError, StoreOptions,
 };
 use std::time::Duration;
 use store_support::{at, job, mapping, posted, t0};
@@ -127,7 +127,7 @@ fn an_expired_lease_is_reclaimed_and_the_stale_worker_cannot_finish() {
         Err(StoreError::LeaseLost { .. })
     ));
     assert!(s
-        .lookup_mapping("default", JobKind::Order, 9)
+        .lookup_mapping(&Books::new("default", ""), JobKind::Order, 9)
         .expect("lookup")
         .is_none());
     s.complete(&fresh.lease, at(63), &posted(JobKind::Order, 9, "100009"))
@@ -137,7 +137,7 @@ fn an_expired_lease_is_reclaimed_and_the_stale_worker_cannot_finish() {
         Some(JobState::Done)
     );
     assert_eq!(
-        s.lookup_mapping("default", JobKind::Order, 9)
+        s.lookup_mapping(&Books::new("default", ""), JobKind::Order, 9)
             .expect("lookup")
             .map(|m| m.mapping.visma_number),
         Some("100009".into())
@@ -338,7 +338,7 @@ fn a_second_document_for_the_same_order_is_refused_and_the_job_stays_running() {
     );
     assert_eq!(s.audit_count().expect("audit"), audit_before);
     assert_eq!(
-        s.lookup_document(JobKind::Order, "100007")
+        s.lookup_document("", JobKind::Order, "100007")
             .expect("doc")
             .map(|m| m.mapping.woo_id),
         Some(7)
@@ -396,12 +396,14 @@ fn records_and_the_next_claim_share_a_transaction_and_fail_apart() {
             now: at(62),
             outcome: Outcome::Complete(&done),
             notes: &[],
+            mappings: &[],
         },
         Finished {
             lease: &first[1].lease,
             now: at(62),
             outcome: Outcome::Complete(&also),
             notes: &[],
+            mappings: &[],
         },
     ];
     let next = NextClaim {
@@ -436,6 +438,7 @@ fn records_and_the_next_claim_share_a_transaction_and_fail_apart() {
                 now: at(63),
                 outcome: Outcome::Complete(&skipped),
                 notes: &[],
+                mappings: &[],
             }],
             Some(NextClaim { owner: "", ..next }),
         )

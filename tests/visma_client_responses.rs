@@ -25,21 +25,13 @@ fn error_bodies_in_every_shape_become_messages() {
             "No HTTP resource was found",
         ),
         (
-            Canned::Reply(
-                403,
-                vec![("Content-Type".into(), "text/plain".into())],
-                "Forbidden\r\n".into(),
-            ),
-            403,
-            "Forbidden",
-        ),
-        (
             json(400, r#"{"ExceptionMessage": "cut off"#),
             400,
             r#"{"ExceptionMessage": "cut off"#,
         ),
         (Canned::Reply(412, vec![], String::new()), 412, ""),
     ];
+    // A 403 is no validation error: it is configuration (docs/errors.md) — see below.
     for (canned, want_status, want_text) in cases {
         let server = Scripted::start();
         server.push([canned]);
@@ -75,6 +67,21 @@ fn no_licence_and_wrong_company_are_never_retried_and_carry_the_fault_code() {
         assert!(!err.is_retryable(), "{status}/{code}");
         assert_eq!(server.api_seen().len(), 1);
     }
+}
+
+#[test]
+fn a_plain_403_is_a_configuration_error_that_is_not_retried() {
+    let server = Scripted::start();
+    server.push([Canned::Reply(
+        403,
+        vec![("Content-Type".into(), "text/plain".into())],
+        "Forbidden\r\n".into(),
+    )]);
+    let (client, _clock) = client(server.config());
+    let err = client.list_accounts().expect_err("forbidden");
+    assert!(err.is_configuration(), "{err:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(server.api_seen().len(), 1);
 }
 
 #[test]
@@ -187,7 +194,8 @@ fn ping_failures_name_the_reason() {
         (
             Some(json(400, r#"{"error":"invalid_tenant"}"#)),
             None,
-            "wrong tenant id",
+            // Issue #14: a client the company has not approved is told so, with what to do.
+            "not approved for this company",
             true,
         ),
         (

@@ -333,7 +333,8 @@ fn ping_reports_the_company_or_the_reason() {
     let wrong_tenant = rig_with(|_| {}, |c| c.tenant_id = "other-tenant".into());
     let err = wrong_tenant.client.ping().expect_err("wrong tenant");
     assert!(
-        err.reason_for_merchant().contains("invalid_tenant"),
+        err.reason_for_merchant()
+            .contains("not approved for this company"),
         "{}",
         err.reason_for_merchant()
     );

@@ -256,7 +256,7 @@ fn under_random_faults_and_lost_responses_every_invoice_lands_exactly_once() {
 /// lost answer is followed by a search, so the payment is never made twice.
 #[test]
 fn a_payment_for_a_new_invoice_skips_the_first_search_but_never_pays_twice() {
-    use ml_connector::visma::{CreateOutcome, Prior};
+    use ml_connector::visma::{CreateOutcome, Prior, Releasable};
     let Rig { sim, client, .. } = rig();
     client
         .create_customer(&customer_body("20001", "Kari Nordmann"))
@@ -284,7 +284,13 @@ fn a_payment_for_a_new_invoice_skips_the_first_search_but_never_pays_twice() {
         .create_invoice_once(key, &invoice_body("20001", key))
         .expect("invoice")
     {
-        CreateOutcome::Created(n) => n,
+        // Released, as Visma requires before a payment names it (issue #14).
+        CreateOutcome::Created(n) => {
+            client
+                .release_once(Releasable::Invoice, &n, true)
+                .expect("release");
+            n
+        }
         other => panic!("expected a new invoice, got {other:?}"),
     };
 

@@ -139,6 +139,27 @@ class QueueTable extends \WP_List_Table {
 	}
 
 	/**
+	 * The last error only while it still matters: a job that ended well keeps its history in the audit, not an old
+	 * error on its row (issue #13 item 7).
+	 *
+	 * @param array $item Row.
+	 * @return string
+	 */
+	protected function column_last_error( $item ) {
+		return esc_html( self::error_text( (array) $item ) );
+	}
+
+	/**
+	 * The error a row shows.
+	 *
+	 * @param array $item Row.
+	 */
+	public static function error_text( array $item ): string {
+		$error = $item['last_error'] ?? '';
+		return 'done' === ( $item['state'] ?? '' ) || ! is_scalar( $error ) ? '' : html_entity_decode( (string) $error, ENT_QUOTES, 'UTF-8' );
+	}
+
+	/**
 	 * Job id with the Replay row action (failed/dead jobs), nonce bound to the job id.
 	 *
 	 * @param array $item Row.

@@ -149,7 +149,6 @@ fn demo(args: &DemoArgs) -> anyhow::Result<bool> {
 }
 
 fn compare(engine: &Engine, total: &engine::DrainReport) -> anyhow::Result<bool> {
-    let store_id = engine.settings().store_id.clone();
     let mut differences = 0;
     let (mut paid, mut payments) = (0, 0);
     println!(
@@ -163,7 +162,7 @@ fn compare(engine: &Engine, total: &engine::DrainReport) -> anyhow::Result<bool>
         let woo_vat = minor(order["total_tax"].as_str().unwrap_or(""));
         let mapping = engine
             .store()
-            .lookup_mapping(&store_id, JobKind::Order, id)?;
+            .lookup_mapping(engine.books(), JobKind::Order, id)?;
         let (number, visma) = match &mapping {
             Some(m) => {
                 let number = m.mapping.visma_number.clone();
@@ -209,7 +208,7 @@ fn compare(engine: &Engine, total: &engine::DrainReport) -> anyhow::Result<bool>
             let woo = minor(refund["amount"].as_str().unwrap_or(""));
             let mapping = engine
                 .store()
-                .lookup_mapping(&store_id, JobKind::Refund, rid)?;
+                .lookup_mapping(engine.books(), JobKind::Refund, rid)?;
             let (number, visma) = match &mapping {
                 Some(m) => {
                     let number = m.mapping.visma_number.clone();

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::Args;
-use ml_connector::simulator::{SimConfig, Simulator};
+use ml_connector::simulator::{Company, SimConfig, Simulator};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -36,7 +36,17 @@ pub struct SimulateArgs {
     no_licence: bool,
     /// Seed of the fault RNG (same seed + same calls = same faults).
     #[arg(long, default_value_t = 1)]
-    seed: u64,
+    fault_seed: u64,
+    /// A company file (JSON, the shape `--print-seed` prints): its accounts, VAT categories, classes, segments,
+    /// terms, payment methods, cash accounts, client and ids replace the demo company's.
+    #[arg(long, value_name = "FILE")]
+    seed: Option<PathBuf>,
+    /// Print the demo company as a seed file and exit.
+    #[arg(long)]
+    print_seed: bool,
+    /// Release actions answer `Queued` (released in the background) instead of `Done`.
+    #[arg(long)]
+    queued_release: bool,
 }
 
 /// Runs the simulator until a signal arrives.
@@ -44,6 +54,19 @@ pub struct SimulateArgs {
 /// # Errors
 /// The simulator cannot start (address taken, bad state file, rate outside 0..1) or signals cannot be watched.
 pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
+    if args.print_seed {
+        print!("{}", Company::default_json());
+        return Ok(());
+    }
+    let company = match &args.seed {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the seed file {}", path.display()))?;
+            Company::from_json(&text)
+                .map_err(|e| anyhow::anyhow!("seed file {}: {e}", path.display()))?
+        }
+        None => Company::default(),
+    };
     let config = SimConfig {
         listen: args.listen,
         latency_ms: args.latency_ms,
@@ -52,10 +75,12 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         rate_limit_per_hour: args.rate_limit_per_hour,
         token_ttl_secs: args.token_ttl_secs,
         state_file: args.state,
-        seed: args.seed,
+        seed: args.fault_seed,
         licensed: !args.no_licence,
-        ..SimConfig::default()
+        queued_release: args.queued_release,
+        ..SimConfig::seeded(company)
     };
+    let secret = config.company.client_secret.clone();
     let (client_id, tenant_id, company_id) = (
         config.client_id.clone(),
         config.tenant_id.clone(),
@@ -72,7 +97,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     println!("  SalesOrders v3   {}", sim.salesorders_url());
     println!("  inspection       {}", sim.inspect_url());
     println!("  client id        {client_id}");
-    println!("  client secret    demo-secret");
+    println!("  client secret    {secret}   (a simulator's test secret)");
     println!("  tenant id        {tenant_id}");
     println!("  company id       {company_id}");
     println!("Press Ctrl-C to stop.");

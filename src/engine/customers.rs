@@ -8,12 +8,16 @@
 
 use super::{Engine, JobFailure};
 use crate::mapping::{CustomerRef, Party};
+use crate::store::Books;
 use crate::visma::dto::CustomerUpdateDto;
 use crate::visma::CreateOutcome;
 use chrono::NaiveDateTime;
 use std::time::Duration;
 
-const DELTA_CURSOR: &str = "visma.customers.delta";
+/// The cursor of Visma's customer delta, per company (issue #13: the customer index is kept per company).
+fn delta_cursor(books: &Books) -> String {
+    format!("visma.customers.delta@{}", books.company)
+}
 
 /// The Visma customer number for `cref`, creating the customer from `body` when Visma has none.
 pub(crate) fn resolve(
@@ -21,13 +25,11 @@ pub(crate) fn resolve(
     cref: &CustomerRef,
     body: Option<&CustomerUpdateDto>,
 ) -> Result<String, JobFailure> {
-    let store_id = engine.settings().store_id.clone();
+    let books = engine.books();
     let indexed = if cref.email_key.is_empty() {
         None
     } else {
-        engine
-            .store()
-            .customer_by_email(&store_id, &cref.email_key)?
+        engine.store().customer_by_email(books, &cref.email_key)?
     };
     if let Some(number) = &cref.number {
         // Generic customer (no body) or one already created by us: nothing to send.
@@ -42,15 +44,13 @@ pub(crate) fn resolve(
             let now = if cref.email_key.is_empty() {
                 None
             } else {
-                engine
-                    .store()
-                    .customer_by_email(&store_id, &cref.email_key)?
+                engine.store().customer_by_email(books, &cref.email_key)?
             };
             Ok((now.as_deref() == Some(number.as_str())).then_some(()))
         };
         with_claim(
             engine,
-            &store_id,
+            books,
             &format!("number:{number}"),
             indexed_now,
             || {
@@ -58,7 +58,7 @@ pub(crate) fn resolve(
                     .visma()
                     .create_customer_once(number, body)
                     .map_err(|e| JobFailure::visma("customer.create", &e))?;
-                remember(engine, &store_id, &cref.email_key, number)
+                remember(engine, books, &cref.email_key, number)
             },
         )?;
         return Ok(number.clone());
@@ -79,16 +79,14 @@ pub(crate) fn resolve(
     }
     // Another worker may create it between our index miss and our claim: the index answers then.
     let indexed_now = || -> Result<Option<String>, JobFailure> {
-        Ok(engine
-            .store()
-            .customer_by_email(&store_id, &cref.email_key)?)
+        Ok(engine.store().customer_by_email(books, &cref.email_key)?)
     };
     with_claim(
         engine,
-        &store_id,
+        books,
         &format!("email:{}", cref.email_key),
         indexed_now,
-        || create_by_email(engine, &store_id, &cref.email_key, body),
+        || create_by_email(engine, books, &cref.email_key, body),
     )
 }
 
@@ -106,12 +104,15 @@ const CLAIM_POLL: Duration = Duration::from_millis(20);
 /// an attempt. After [`CLAIM_WAIT`] the job waits for its next attempt instead.
 fn with_claim<T>(
     engine: &Engine,
-    store_id: &str,
+    books: &Books,
     key: &str,
     done: impl Fn() -> Result<Option<T>, JobFailure>,
     create: impl FnOnce() -> Result<T, JobFailure>,
 ) -> Result<T, JobFailure> {
     let store = engine.store();
+    let store_id = books.store_id.as_str();
+    // Issue #13: one claim per company, so two companies of one store never wait on each other.
+    let key = &format!("{}|{key}", books.company);
     // Counted, not timed: a test clock may not move while we sleep.
     let mut polls_left = CLAIM_WAIT.as_millis() / CLAIM_POLL.as_millis();
     loop {
@@ -151,21 +152,21 @@ fn with_claim<T>(
 /// Creates a customer numbered by Visma's series for `email_key`, unless the delta shows one already.
 fn create_by_email(
     engine: &Engine,
-    store_id: &str,
+    books: &Books,
     email_key: &str,
     body: &CustomerUpdateDto,
 ) -> Result<String, JobFailure> {
-    if let Some(number) = refresh_and_find(engine, store_id, email_key)? {
+    if let Some(number) = refresh_and_find(engine, books, email_key)? {
         return Ok(number);
     }
     match engine.visma().create_customer(body) {
         Ok(number) => {
-            remember(engine, store_id, email_key, &number)?;
+            remember(engine, books, email_key, &number)?;
             Ok(number)
         }
         Err(e) if e.is_outcome_unknown() => {
             // The create may have landed: look again before the job is retried.
-            match refresh_and_find(engine, store_id, email_key) {
+            match refresh_and_find(engine, books, email_key) {
                 Ok(Some(number)) => Ok(number),
                 _ => Err(JobFailure::visma("customer.create", &e)),
             }
@@ -180,7 +181,7 @@ pub(crate) fn upsert(
     cref: &CustomerRef,
     party: &Party,
 ) -> Result<(CreateOutcome<String>, &'static str), JobFailure> {
-    let store_id = engine.settings().store_id.clone();
+    let books = engine.books();
     let visma = engine.visma();
     match party {
         Party::Customer(dto) => {
@@ -189,19 +190,16 @@ pub(crate) fn upsert(
                     .get_customer(n)
                     .map_err(|e| JobFailure::visma("customer.get", &e))?
                     .map(|_| n.clone()),
-                None => match engine
-                    .store()
-                    .customer_by_email(&store_id, &cref.email_key)?
-                {
+                None => match engine.store().customer_by_email(books, &cref.email_key)? {
                     Some(n) => Some(n),
-                    None => refresh_and_find(engine, &store_id, &cref.email_key)?,
+                    None => refresh_and_find(engine, books, &cref.email_key)?,
                 },
             };
             if let Some(number) = existing {
                 visma
                     .update_customer(&number, dto.as_ref())
                     .map_err(|e| JobFailure::visma("customer.update", &e))?;
-                remember(engine, &store_id, &cref.email_key, &number)?;
+                remember(engine, books, &cref.email_key, &number)?;
                 return Ok((CreateOutcome::Adopted(number), "customer.update"));
             }
             let number = resolve(engine, cref, Some(dto.as_ref()))?;
@@ -237,7 +235,7 @@ pub(crate) fn upsert(
 
 fn remember(
     engine: &Engine,
-    store_id: &str,
+    books: &Books,
     email_key: &str,
     number: &str,
 ) -> Result<(), JobFailure> {
@@ -245,7 +243,7 @@ fn remember(
         return Ok(());
     }
     engine.store().index_customers(
-        store_id,
+        books,
         &[(email_key.to_owned(), number.to_owned())],
         engine.now(),
     )?;
@@ -255,12 +253,12 @@ fn remember(
 /// Reads Visma's customers changed since the cursor into the index, then looks `email_key` up.
 fn refresh_and_find(
     engine: &Engine,
-    store_id: &str,
+    books: &Books,
     email_key: &str,
 ) -> Result<Option<String>, JobFailure> {
     let since = engine
         .store()
-        .cursor(store_id, DELTA_CURSOR)?
+        .cursor(&books.store_id, &delta_cursor(books))?
         .and_then(|c| NaiveDateTime::parse_from_str(&c.value, "%Y-%m-%dT%H:%M:%S").ok());
     let customers = engine
         .visma()
@@ -287,13 +285,11 @@ fn refresh_and_find(
             (!email.is_empty() && !number.is_empty()).then_some((email, number))
         })
         .collect();
-    engine
-        .store()
-        .index_customers(store_id, &rows, engine.now())?;
+    engine.store().index_customers(books, &rows, engine.now())?;
     if let Some(next) = next_cursor {
         engine
             .store()
-            .set_cursor(store_id, DELTA_CURSOR, &next, engine.now())?;
+            .set_cursor(&books.store_id, &delta_cursor(books), &next, engine.now())?;
     }
-    Ok(engine.store().customer_by_email(store_id, email_key)?)
+    Ok(engine.store().customer_by_email(books, email_key)?)
 }

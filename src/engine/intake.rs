@@ -145,6 +145,23 @@ pub fn enqueue(
     source: JobSource,
     now: DateTime<Utc>,
 ) -> Result<EnqueueOutcome, IntakeError> {
+    enqueue_noted(store, store_id, kind, payload, source, now, None)
+}
+
+/// [`enqueue`] for the background runner that built a noted object's JSON: the note is cleared only if it still
+/// has `note_seq` (see `Store::enqueue_noted`).
+///
+/// # Errors
+/// As [`enqueue`].
+pub fn enqueue_noted(
+    store: &Store,
+    store_id: &str,
+    kind: JobKind,
+    payload: &str,
+    source: JobSource,
+    now: DateTime<Utc>,
+    note_seq: Option<i64>,
+) -> Result<EnqueueOutcome, IntakeError> {
     let keyed = match key_of(kind, payload.as_bytes()) {
         Ok(k) => k,
         Err(e) => {
@@ -165,7 +182,7 @@ pub fn enqueue(
         }
     };
     store
-        .enqueue(
+        .enqueue_noted(
             &NewJob {
                 source,
                 store_id: store_id.to_owned(),
@@ -176,6 +193,7 @@ pub fn enqueue(
                 depends_on: keyed.depends_on,
             },
             now,
+            note_seq,
         )
         .map_err(|source| IntakeError::Store {
             kind: kind.as_str(),

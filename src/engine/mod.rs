@@ -13,7 +13,13 @@
 mod connect;
 mod customers;
 pub mod intake;
+mod pause;
 mod post;
+mod report;
+mod steps;
+
+pub use pause::RETEST_AFTER;
+pub use report::DrainReport;
 
 pub use connect::{client_config, simulator_config};
 pub use intake::{enqueue, key_of, parse_kind, IntakeError, Keyed};
@@ -22,12 +28,11 @@ use crate::clock::Clock;
 use crate::settings::Settings;
 use crate::store::audit::{Attempt, AuditEvent};
 use crate::store::queue::{ClaimedJob, Completion};
-use crate::store::{Finished, NextClaim, Outcome, Recorded};
+use crate::store::{Books, Finished, NewMapping, NextClaim, Outcome, Recorded};
 use crate::store::{Store, StoreError};
 use crate::visma::retry::{self, Decision, Failure as RetryFailure, Policy};
 use crate::visma::{Client, VismaError};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,58 +71,6 @@ impl Default for EngineOptions {
     }
 }
 
-/// What one drain did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-pub struct DrainReport {
-    /// Documents created.
-    pub posted: u64,
-    /// Documents an earlier unanswered attempt had created, found and adopted.
-    pub adopted: u64,
-    /// Jobs whose document was already on record (re-sent orders, customers in sync).
-    pub already_posted: u64,
-    /// Orders changed after their invoice was posted: reported, not re-posted.
-    pub edited_after_posting: u64,
-    /// Jobs with nothing to post (order status not invoiced).
-    pub skipped: u64,
-    /// Jobs that will be tried again later.
-    pub retry: u64,
-    /// Jobs stopped on a permanent error.
-    pub failed: u64,
-    /// Jobs whose attempts ran out.
-    pub dead: u64,
-    /// Jobs whose lease another worker took over before we finished (that worker adopts the document).
-    pub lost_lease: u64,
-    /// True when a configuration or credentials error stopped the drain early.
-    pub stopped: bool,
-    /// The reason for `stopped`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop_reason: Option<String>,
-}
-
-impl DrainReport {
-    /// Adds the counts of a later drain (the demo and tests drain in passes).
-    pub fn add(&mut self, r: &DrainReport) {
-        self.posted += r.posted;
-        self.adopted += r.adopted;
-        self.already_posted += r.already_posted;
-        self.edited_after_posting += r.edited_after_posting;
-        self.skipped += r.skipped;
-        self.retry += r.retry;
-        self.failed += r.failed;
-        self.dead += r.dead;
-        self.lost_lease += r.lost_lease;
-        self.stopped |= r.stopped;
-        if r.stop_reason.is_some() {
-            self.stop_reason.clone_from(&r.stop_reason);
-        }
-    }
-
-    /// True when no job ended in `failed` or `dead` and the drain was not stopped.
-    pub fn is_clean(&self) -> bool {
-        self.failed == 0 && self.dead == 0 && !self.stopped
-    }
-}
-
 /// Errors that end a drain: the local store is unusable. Visma and mapping failures are job outcomes, not these.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -133,8 +86,10 @@ pub(crate) struct JobFailure {
     pub reason: String,
     /// A later attempt may succeed.
     pub retryable: bool,
-    /// Every job would fail the same way (credentials, licence, settings): stop draining.
+    /// Every job would fail the same way (credentials, licence, settings): stop draining and pause the queue.
     pub stops_drain: bool,
+    /// The setting to fix, for a configuration error.
+    pub setting: Option<&'static str>,
     /// The server asked us to wait this long.
     pub server_wait: Option<Duration>,
     /// The call that failed.
@@ -148,6 +103,7 @@ impl JobFailure {
             reason: reason.into(),
             retryable: false,
             stops_drain: false,
+            setting: None,
             server_wait: None,
             attempt: Attempt::default(),
         }
@@ -169,6 +125,7 @@ impl JobFailure {
             reason: e.reason_for_merchant(),
             retryable: e.is_retryable() || e.is_outcome_unknown() || stops_drain,
             stops_drain,
+            setting: e.setting_to_fix(),
             server_wait: e.retry_after(),
             attempt: Attempt {
                 endpoint: Some(endpoint),
@@ -192,6 +149,8 @@ impl From<StoreError> for JobFailure {
 pub struct Engine {
     store: Store,
     settings: Settings,
+    /// The store and the Visma company the documents go to (the id map and customer index are per company).
+    books: Books,
     visma: Client,
     clock: Arc<dyn Clock>,
     owner: String,
@@ -207,14 +166,21 @@ impl Engine {
             std::process::id(),
             rand::random::<u32>()
         );
+        let books = Books::new(settings.store_id.clone(), visma.config.books_key());
         Self {
             store,
             settings,
+            books,
             visma,
             clock,
             owner,
             options: EngineOptions::default(),
         }
+    }
+
+    /// The store and Visma company documents are booked in.
+    pub fn books(&self) -> &Books {
+        &self.books
     }
 
     /// Replaces the drain tunables.
@@ -273,6 +239,13 @@ impl Engine {
         deadline: Option<DateTime<Utc>>,
     ) -> Result<DrainReport, EngineError> {
         let mut report = DrainReport::default();
+        if let Some(pause) = self.paused()? {
+            report.stopped = true;
+            report.paused = true;
+            report.stop_reason = Some(pause.reason);
+            report.stop_setting = pause.setting;
+            return Ok(report);
+        }
         let mut handled = 0u32;
         let want = |handled: u32| self.options.batch.min(limit - handled).max(1);
         let mut batch = if limit > 0 && deadline.is_none_or(|d| self.clock.now() < d) {
@@ -286,6 +259,7 @@ impl Engine {
             // (`Store::record_and_claim`).
             let mut ended: Vec<Ended<'_>> = Vec::with_capacity(batch.len());
             let mut stop: Option<String> = None;
+            let mut stop_setting: Option<&'static str> = None;
             for claimed in &batch {
                 handled += 1;
                 match &stop {
@@ -306,6 +280,7 @@ impl Engine {
                         };
                         if let Err(failure) = &end.result {
                             stop = failure.stops_drain.then(|| failure.reason.clone());
+                            stop_setting = failure.setting;
                         }
                         ended.push(end);
                     }
@@ -321,8 +296,11 @@ impl Engine {
             });
             let next_batch = self.record(&ended, next, &mut report)?;
             if let Some(reason) = stop {
+                self.pause(&reason, stop_setting)?;
                 report.stopped = true;
+                report.paused = true;
                 report.stop_reason = Some(reason);
+                report.stop_setting = stop_setting.map(str::to_owned);
                 break;
             }
             batch = next_batch;
@@ -371,8 +349,10 @@ impl Engine {
             claimed,
             now,
             next_attempt_at,
+            counts: true,
             result,
             notes: held.notes.take(),
+            mappings: held.mappings.take(),
         }))
     }
 
@@ -384,8 +364,10 @@ impl Engine {
             claimed,
             now,
             next_attempt_at: self.retry_at(claimed, None, now),
+            counts: false,
             result: Err(failure),
             notes: Vec::new(),
+            mappings: Vec::new(),
         }
     }
 
@@ -426,6 +408,7 @@ impl Engine {
                         next_attempt_at: e.next_attempt_at,
                         error: &f.reason,
                         attempt: &f.attempt,
+                        counts: e.counts && !f.stops_drain && f.server_wait.is_none(),
                     },
                     Err(f) => Outcome::Fail {
                         error: &f.reason,
@@ -433,6 +416,7 @@ impl Engine {
                     },
                 },
                 notes: &e.notes,
+                mappings: &e.mappings,
             })
             .collect();
         let mut first_error = None;
@@ -528,8 +512,11 @@ struct Ended<'a> {
     now: DateTime<Utc>,
     /// When a retryable failure may run again (unused otherwise).
     next_attempt_at: DateTime<Utc>,
+    /// False for a job given back untried: the attempt does not count towards `dead`.
+    counts: bool,
     result: Result<Completion, JobFailure>,
     notes: Vec<AuditEvent>,
+    mappings: Vec<NewMapping>,
 }
 
 /// How much of a lease may be used up before [`Engine::keep_lease`] renews it: a tenth, at most 30 s, so a
@@ -544,6 +531,7 @@ pub(crate) struct Held<'a> {
     pub claimed: &'a ClaimedJob,
     expires_at: Cell<DateTime<Utc>>,
     notes: RefCell<Vec<AuditEvent>>,
+    mappings: RefCell<Vec<NewMapping>>,
 }
 
 impl<'a> Held<'a> {
@@ -552,12 +540,18 @@ impl<'a> Held<'a> {
             claimed,
             expires_at: Cell::new(claimed.lease.expires_at),
             notes: RefCell::new(Vec::new()),
+            mappings: RefCell::new(Vec::new()),
         }
     }
 
     /// Adds an audit row to be written with the job's outcome.
     pub fn note(&self, event: AuditEvent) {
         self.notes.borrow_mut().push(event);
+    }
+
+    /// Records a step's document (a payment, a settlement) in the id map with the job's outcome, whatever it is.
+    pub fn map(&self, mapping: NewMapping) {
+        self.mappings.borrow_mut().push(mapping);
     }
 }
 

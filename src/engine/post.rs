@@ -2,13 +2,13 @@
 //! customer exists, post the document exactly once, and say how it ended. No SQL here beyond the store's API;
 //! the outcome is recorded by the caller in the same transaction as the job change.
 
-use super::{Engine, Held, JobFailure};
+use super::{steps, Engine, Held, JobFailure};
 use crate::mapping::{self, SalesDocument};
 use crate::store::audit::{Attempt, AuditAction, AuditEvent};
 use crate::store::idmap::NewMapping;
-use crate::store::queue::{Completion, Job, JobKind};
+use crate::store::queue::{Completion, DocKind, Job, JobKind};
 use crate::visma::dto::DtoValue;
-use crate::visma::{CreateOutcome, Prior};
+use crate::visma::{CreateOutcome, Prior, Releasable};
 use crate::woo::{Customer, Order, Refund};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -49,25 +49,32 @@ fn document_hash(doc: &impl serde::Serialize) -> Result<String, JobFailure> {
     Ok(hex::encode(Sha256::digest(text.as_bytes())))
 }
 
-/// An order already on record: nothing is sent.
-fn on_record(
-    engine: &Engine,
-    job: &Job,
-    kind: JobKind,
-    hash: &str,
-) -> Result<Option<Completion>, JobFailure> {
-    let Some(found) = engine
-        .store()
-        .lookup_mapping(&job.store_id, kind, job.woo_id)?
-    else {
-        return Ok(None);
-    };
-    let visma_number = found.mapping.visma_number;
-    Ok(Some(if found.mapping.payload_hash == hash {
+/// The hash the id map keeps for an invoice: the document without its date. Issue #14: an order invoiced when it
+/// was placed gets its `date_paid` later, which moved `documentDate` (settings `document_date = "paid"`) and made a
+/// paid-later order look "edited after posting"; the date alone is no edit of what was invoiced.
+fn invoice_hash(doc: &SalesDocument) -> Result<String, JobFailure> {
+    match doc {
+        SalesDocument::Invoice(dto) => {
+            let mut dto = dto.clone();
+            dto.document_date.value.clear();
+            document_hash(&dto)
+        }
+        SalesDocument::SalesOrder(cmd) => {
+            let mut cmd = cmd.clone();
+            cmd.date.clear();
+            document_hash(&cmd)
+        }
+    }
+}
+
+/// How a document already on record compares with the one the job would post now.
+fn on_record(found: &crate::store::Mapping, hash: &str) -> Completion {
+    let visma_number = found.mapping.visma_number.clone();
+    if found.mapping.payload_hash == hash {
         Completion::AlreadyPosted { visma_number }
     } else {
         Completion::EditedAfterPosting { visma_number }
-    }))
+    }
 }
 
 fn completion(
@@ -81,7 +88,8 @@ fn completion(
     let adopted = outcome.was_adopted();
     let mapping = NewMapping {
         store_id: job.store_id.clone(),
-        kind: job.kind,
+        company: engine.books().company.clone(),
+        kind: job.kind.into(),
         woo_id: job.woo_id,
         visma_number: outcome.number().clone(),
         external_ref: key.to_owned(),
@@ -132,12 +140,16 @@ fn order(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
     let job = &held.claimed.job;
     let order = Order::from_json(job.payload.as_bytes())
         .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
+    let invoiced = engine
+        .store()
+        .lookup_mapping(engine.books(), DocKind::Order, job.woo_id)?;
     if !mapping::should_map(&order, engine.settings()) {
-        let posted = engine
-            .store()
-            .lookup_mapping(&job.store_id, JobKind::Order, job.woo_id)?;
-        return Ok(match posted {
-            // Cancelled or put on hold after its invoice was posted: the accountant must act (credit note).
+        return Ok(match invoiced {
+            // Cancelled after its invoice was posted: credited (settings invoice.on_cancel), or reported.
+            Some(m) if mapping::cancellation::is_cancelled(&order) => {
+                steps::cancel(engine, held, &order, &m.mapping.visma_number)?
+            }
+            // Put on hold after its invoice was posted: the accountant must act.
             Some(m) => Completion::EditedAfterPosting {
                 visma_number: m.mapping.visma_number,
             },
@@ -151,12 +163,38 @@ fn order(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
     }
     let mut docs = mapping::map_order(&order, engine.settings())
         .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
-    let hash = match &docs.document {
-        SalesDocument::Invoice(dto) => document_hash(dto)?,
-        SalesDocument::SalesOrder(cmd) => document_hash(cmd)?,
-    };
-    if let Some(done) = on_record(engine, job, JobKind::Order, &hash)? {
-        return Ok(done);
+    let hash = invoice_hash(&docs.document)?;
+    if let Some(found) = invoiced {
+        // On record: nothing is posted again, but a payment that was not due then may be now (paid later), and an
+        // earlier attempt may have stopped before the release or the payment.
+        let invoice = found.mapping.visma_number.clone();
+        if let (SalesDocument::Invoice(_), Some(payment)) = (&docs.document, docs.payment.as_mut())
+        {
+            if steps::releases(engine) {
+                steps::release(engine, held, Releasable::Invoice, &invoice, false)?;
+            }
+            let customer = super::customers::resolve(engine, &docs.customer_ref, None)?;
+            payment.customer = Some(DtoValue { value: customer });
+            let owes = order.refunds.is_empty()
+                || engine
+                    .store()
+                    .lookup_mapping(engine.books(), DocKind::Payment, job.woo_id)?
+                    .is_some()
+                || steps::cap_to_balance(engine, held, &invoice, payment)?;
+            if !owes {
+                return Ok(on_record(&found, &hash));
+            }
+            steps::pay(
+                engine,
+                held,
+                job.woo_id,
+                &invoice,
+                &docs.key,
+                payment,
+                Prior::MayExist,
+            )?;
+        }
+        return Ok(on_record(&found, &hash));
     }
     let customer = super::customers::resolve(engine, &docs.customer_ref, docs.customer.as_ref())?;
     before_create(engine, held)?;
@@ -184,76 +222,40 @@ fn order(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
             }
         }
     };
-    audit_rounding(engine, held, docs.rounding.as_ref());
-    if let (SalesDocument::Invoice(_), Some(payment)) = (&docs.document, docs.payment.as_mut()) {
-        // An invoice this attempt created has no payment yet, so the search before the payment is skipped
-        // (one call less per paid order); an adopted one may carry an earlier attempt's payment.
-        let prior = if outcome.was_adopted() {
-            Prior::MayExist
-        } else {
-            Prior::CannotExist
-        };
-        post_payment(engine, held, &customer, outcome.number(), prior, payment)?;
-    }
     let status = if outcome.was_adopted() { 200 } else { 201 };
     let endpoint = match docs.document {
         SalesDocument::Invoice(_) => "customerinvoice.create",
         SalesDocument::SalesOrder(_) => "salesorder.create",
     };
-    Ok(completion(
-        engine,
-        job,
-        outcome,
-        &docs.key,
-        hash,
-        timed(endpoint, started, status),
-    ))
-}
-
-/// The paid order's customer payment, applied to its invoice. Exactly once like the invoice: a payment already
-/// applied to the invoice (an earlier attempt whose answer was lost) is adopted, not paid twice. A failure here
-/// fails the job; its retry adopts the invoice and tries the payment again.
-fn post_payment(
-    engine: &Engine,
-    held: &Held<'_>,
-    customer: &str,
-    invoice: &str,
-    prior: Prior,
-    payment: &mut crate::visma::dto::PaymentUpdateDto,
-) -> Result<(), JobFailure> {
-    before_create(engine, held)?;
-    payment.apply_to(customer, invoice);
-    let started = Instant::now();
-    let made = engine
-        .visma()
-        .create_payment_once(invoice, prior, payment)
-        .map_err(|e| JobFailure::visma("customerpayment.create", &e))?;
-    let job = &held.claimed.job;
-    // The job's own audit row names the invoice; this one records the payment beside it.
-    held.note(AuditEvent {
-        at: engine.now(),
-        job_id: Some(job.id),
-        store_id: Some(job.store_id.clone()),
-        woo_kind: Some(job.kind),
-        woo_id: Some(job.woo_id),
-        // `call`, not `posted`: the job's one posted/adopted row stays the invoice's.
-        action: AuditAction::Call,
-        attempt: timed(
-            "customerpayment.create",
-            started,
-            if made.was_adopted() { 200 } else { 201 },
-        ),
-        visma_number: Some(made.number().clone()),
-        error: Some(format!(
-            "customer payment {} invoice {invoice}",
-            if made.was_adopted() {
-                "found (adopted) for"
+    let attempt = timed(endpoint, started, status);
+    audit_rounding(engine, held, docs.rounding.as_ref());
+    if let SalesDocument::Invoice(_) = &docs.document {
+        if steps::releases(engine) {
+            steps::release_made(engine, held, Releasable::Invoice, &outcome)?;
+        }
+        if let Some(payment) = docs.payment.as_mut() {
+            payment.customer = Some(DtoValue {
+                value: customer.clone(),
+            });
+            // An invoice this attempt created has no payment yet, so the search before the payment is skipped
+            // (one call less per paid order); an adopted one may carry an earlier attempt's payment.
+            let prior = if outcome.was_adopted() {
+                Prior::MayExist
             } else {
-                "applied to"
-            }
-        )),
-    });
-    Ok(())
+                Prior::CannotExist
+            };
+            steps::pay(
+                engine,
+                held,
+                job.woo_id,
+                outcome.number(),
+                &docs.key,
+                payment,
+                prior,
+            )?;
+        }
+    }
+    Ok(completion(engine, job, outcome, &docs.key, hash, attempt))
 }
 
 #[derive(Deserialize)]
@@ -271,25 +273,45 @@ fn refund(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
     let refund = serde_json::from_value::<Refund>(env.refund)
         .map_err(|e| JobFailure::permanent(format!("refund: {e}")))?;
     let order_id = u64::try_from(order.id).unwrap_or(0);
-    if engine
+    let Some(invoice) = engine
         .store()
-        .lookup_mapping(&job.store_id, JobKind::Order, order_id)?
-        .is_none()
-    {
+        .lookup_mapping(engine.books(), DocKind::Order, order_id)?
+    else {
         // The queue only hands out a refund once its order is on record; this guards a replay by hand.
         return Err(JobFailure::later(format!(
             "waiting for order {} to be posted",
             order.id
         )));
-    }
+    };
+    let invoice = invoice.mapping.visma_number;
     let mut note = mapping::map_refund(&refund, &order, engine.settings())
         .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let hash = document_hash(&note.credit_note)?;
-    if let Some(done) = on_record(engine, job, JobKind::Refund, &hash)? {
-        return Ok(done);
-    }
     let customer = super::customers::resolve(engine, &note.customer_ref, None)?;
-    note.credit_note.customer_number = Some(DtoValue { value: customer });
+    note.set_customer_number(&customer);
+    let settle = |number: &str| -> Result<(), JobFailure> {
+        if steps::releases(engine) {
+            steps::release(engine, held, Releasable::CreditNote, number, false)?;
+        }
+        steps::settle(
+            engine,
+            held,
+            &order,
+            steps::Credit::Refund(job.woo_id),
+            &invoice,
+            &note,
+            number,
+            &customer,
+        )
+    };
+    if let Some(found) =
+        engine
+            .store()
+            .lookup_mapping(engine.books(), DocKind::Refund, job.woo_id)?
+    {
+        settle(&found.mapping.visma_number)?;
+        return Ok(on_record(&found, &hash));
+    }
     before_create(engine, held)?;
     let started = Instant::now();
     let outcome = engine
@@ -298,14 +320,9 @@ fn refund(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
         .map_err(|e| JobFailure::visma("customercreditnote.create", &e))?;
     audit_rounding(engine, held, note.rounding.as_ref());
     let status = if outcome.was_adopted() { 200 } else { 201 };
-    Ok(completion(
-        engine,
-        job,
-        outcome,
-        &note.key,
-        hash,
-        timed("customercreditnote.create", started, status),
-    ))
+    let attempt = timed("customercreditnote.create", started, status);
+    settle(outcome.number())?;
+    Ok(completion(engine, job, outcome, &note.key, hash, attempt))
 }
 
 fn customer(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
@@ -319,7 +336,7 @@ fn customer(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
     };
     let known = engine
         .store()
-        .lookup_mapping(&job.store_id, JobKind::Customer, job.woo_id)?;
+        .lookup_mapping(engine.books(), DocKind::Customer, job.woo_id)?;
     if let Some(found) = &known {
         if found.mapping.payload_hash == hash {
             return Ok(Completion::AlreadyPosted {

@@ -5,26 +5,27 @@
 //!
 //! No PHP types here and no business rules: those live in `engine`, `mapping` and `settings`.
 
+mod connection;
 mod plugin_settings;
+mod queries;
 mod views;
 
 pub use plugin_settings::{
-    client_config, parse_plugin_settings, Mode, PluginMapping, PluginSettings,
-    DEFAULT_SIMULATOR_URL,
+    client_config, parse_plugin_settings, Mode, PluginSettings, DEFAULT_SIMULATOR_URL,
 };
-pub use views::{AuditRow, ConnectionReport, JobRow, OrderState, Status, VismaTotals};
+pub use views::{
+    AuditRow, ConnectionReport, JobRow, NoteRow, OrderState, PauseView, Status, VismaTotals,
+};
 
 use crate::clock::{Clock, SystemClock};
 use crate::engine::{self, DrainReport, Engine, IntakeError};
-use crate::mapping::{self, MappingError};
+use crate::mapping::MappingError;
 use crate::secret::Secret;
 use crate::settings::{Settings, SettingsError};
-use crate::store::audit::AuditQuery;
-use crate::store::queue::{EnqueueOutcome, Job, JobFilter, JobId, JobKind, JobSource, JobState};
-use crate::store::{Key, Store, StoreError};
+use crate::store::queue::{EnqueueOutcome, JobKind, JobSource};
+use crate::store::{Books, Key, Store, StoreError};
 use crate::visma::{Client, VismaError};
-use crate::woo::{Order, WooError};
-use std::collections::BTreeMap;
+use crate::woo::WooError;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,6 +99,8 @@ pub struct Host {
     slot: Slot,
     settings: Settings,
     mode: Mode,
+    /// The store and the Visma company of `mode` (the id map is per company).
+    books: Books,
     key: Key,
     clock: Arc<dyn Clock>,
     /// The secret the engine's client was built with: another worker may save a new one.
@@ -130,10 +133,14 @@ impl Host {
             ))
         })?;
         let store = Store::open(db_path(data_dir))?;
+        let books = Books::new(settings.store_id.clone(), mode.books_key());
+        // Rows written before the id map knew companies belong to the connection the store has now.
+        store.adopt_legacy_books(&books)?;
         Ok(Self {
             slot: Slot::Store(store),
             settings,
             mode,
+            books,
             key: Key::derive(key_material, KEY_CONTEXT),
             clock: Arc::new(SystemClock),
             engine_secret: None,
@@ -157,6 +164,7 @@ impl Host {
         kind: &str,
         payload: &str,
         source: &str,
+        note_seq: Option<i64>,
     ) -> Result<EnqueueOutcome, HostError> {
         let kind = engine::parse_kind(kind)?;
         let source = match source {
@@ -171,12 +179,66 @@ impl Host {
                 )))
             }
         };
-        Ok(engine::enqueue(
+        Ok(engine::intake::enqueue_noted(
             self.store()?,
             &self.settings.store_id,
             kind,
             payload,
             source,
+            self.clock.now(),
+            note_seq,
+        )?)
+    }
+
+    /// Notes that a WooCommerce object changed (issue #13: the only write on a shopper's request). True when it was
+    /// not noted yet.
+    ///
+    /// # Errors
+    /// [`HostError::Input`] for an unknown kind or a bad id; store errors.
+    pub fn note(&self, kind: &str, woo_id: i64, parent_id: i64) -> Result<bool, HostError> {
+        let kind = note_kind(kind)?;
+        let woo_id = u64::try_from(woo_id)
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| HostError::Input("the WooCommerce id must be above 0".to_owned()))?;
+        let parent_id = u64::try_from(parent_id)
+            .map_err(|_| HostError::Input("the parent id must not be negative".to_owned()))?;
+        Ok(self.store()?.note_changed(
+            &self.settings.store_id,
+            kind,
+            woo_id,
+            parent_id,
+            self.clock.now(),
+        )?)
+    }
+
+    /// The oldest noted objects, for the background runner.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn notes(&self, limit: u32) -> Result<Vec<NoteRow>, HostError> {
+        Ok(self
+            .store()?
+            .notes(limit)?
+            .into_iter()
+            .map(views::note_row)
+            .collect())
+    }
+
+    /// A noted object could not be read from WooCommerce: its note is dropped with a visible reason.
+    ///
+    /// # Errors
+    /// [`HostError::Input`] for an unknown kind; store errors.
+    pub fn note_failed(&self, kind: &str, woo_id: i64, reason: &str) -> Result<bool, HostError> {
+        let kind = note_kind(kind)?;
+        let woo_id = u64::try_from(woo_id)
+            .map_err(|_| HostError::Input("the WooCommerce id must be above 0".to_owned()))?;
+        let reason: String = reason.chars().take(300).collect();
+        Ok(self.store()?.note_failed(
+            &self.settings.store_id,
+            kind,
+            woo_id,
+            &reason,
             self.clock.now(),
         )?)
     }
@@ -222,283 +284,6 @@ impl Host {
         Ok((report, counts.pending + counts.running))
     }
 
-    /// Queue counts, oldest pending job, newest failure.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub fn status(&self) -> Result<Status, HostError> {
-        let store = self.store()?;
-        let c = store.counts_by_state()?;
-        let counts = BTreeMap::from([
-            ("pending", c.pending),
-            ("running", c.running),
-            ("done", c.done),
-            ("failed", c.failed),
-            ("dead", c.dead),
-        ]);
-        let last_error = store
-            .audit_entries(&AuditQuery {
-                limit: 200,
-                ..AuditQuery::default()
-            })?
-            .into_iter()
-            .find(|e| matches!(e.action.as_str(), "failed" | "dead" | "retry" | "rejected"))
-            .and_then(|e| e.error);
-        Ok(Status {
-            counts,
-            oldest_pending_at: store.oldest_pending()?.map(|j| j.created_at.to_rfc3339()),
-            last_error,
-        })
-    }
-
-    /// Jobs by state/kind/WooCommerce id, newest first.
-    ///
-    /// # Errors
-    /// [`HostError::Input`] for an unknown state or kind; store errors.
-    pub fn jobs(
-        &self,
-        state: Option<&str>,
-        kind: Option<&str>,
-        woo_id: Option<u64>,
-        limit: u32,
-    ) -> Result<Vec<JobRow>, HostError> {
-        let store = self.store()?;
-        let filter = JobFilter {
-            store_id: Some(self.settings.store_id.clone()),
-            state: state
-                .map(|s| {
-                    JobState::parse(s).map_err(|_| HostError::Input(format!("unknown state {s:?}")))
-                })
-                .transpose()?,
-            kind: kind.map(engine::parse_kind).transpose()?,
-            woo_id,
-            before: None,
-            limit,
-        };
-        store
-            .list(&filter)?
-            .into_iter()
-            .map(|j| self.job_row(store, j))
-            .collect()
-    }
-
-    fn job_row(&self, store: &Store, j: Job) -> Result<JobRow, HostError> {
-        let visma_number = store
-            .lookup_mapping(&j.store_id, j.kind, j.woo_id)?
-            .map(|m| m.mapping.visma_number);
-        Ok(JobRow {
-            id: j.id.get(),
-            kind: j.kind.as_str(),
-            woo_id: j.woo_id,
-            state: j.state.as_str(),
-            attempts: j.attempts,
-            next_attempt_at: j.next_attempt_at.to_rfc3339(),
-            last_error: j.last_error,
-            visma_number,
-            created_at: j.created_at.to_rfc3339(),
-            updated_at: j.updated_at.to_rfc3339(),
-        })
-    }
-
-    /// Audit rows, newest first.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub fn audit(
-        &self,
-        job_id: Option<i64>,
-        woo_id: Option<u64>,
-        since: Option<chrono::DateTime<chrono::Utc>>,
-        limit: u32,
-    ) -> Result<Vec<AuditRow>, HostError> {
-        let rows = self.store()?.audit_entries(&AuditQuery {
-            job_id: job_id.map(JobId::new),
-            store_id: Some(self.settings.store_id.clone()),
-            woo_id,
-            since,
-            limit,
-            ..AuditQuery::default()
-        })?;
-        Ok(rows.into_iter().map(views::audit_row).collect())
-    }
-
-    /// The invoice Visma holds for order `order_id` (read from Visma, not from our records), for
-    /// `wp ml-connector reconcile`. Orders not posted, or posted as sales orders, give no amounts.
-    ///
-    /// # Errors
-    /// Visma and store errors.
-    pub fn visma_totals(&mut self, order_id: u64) -> Result<VismaTotals, HostError> {
-        let store_id = self.settings.store_id.clone();
-        let number = self
-            .store()?
-            .lookup_mapping(&store_id, JobKind::Order, order_id)?
-            .map(|m| m.mapping.visma_number);
-        let mut totals = VismaTotals {
-            visma_number: number.clone(),
-            amount_minor: None,
-            vat_minor: None,
-            currency: None,
-        };
-        let Some(number) = number else {
-            return Ok(totals);
-        };
-        let Some(invoice) = self.engine()?.visma().get_invoice(&number)? else {
-            return Ok(totals);
-        };
-        let decimals = invoice
-            .currency_id
-            .as_deref()
-            .and_then(|c| self.settings.currency(c).ok())
-            .map_or(2, |c| c.decimals());
-        totals.amount_minor = invoice
-            .amount_in_currency
-            .and_then(|a| a.to_minor(decimals));
-        totals.vat_minor = invoice
-            .vat_total_in_currency
-            .and_then(|a| a.to_minor(decimals));
-        totals.currency = invoice.currency_id;
-        Ok(totals)
-    }
-
-    /// The sync state of order `order_id`.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub fn order_state(&self, order_id: u64) -> Result<OrderState, HostError> {
-        let store = self.store()?;
-        let visma_number = store
-            .lookup_mapping(&self.settings.store_id, JobKind::Order, order_id)?
-            .map(|m| m.mapping.visma_number);
-        let newest = store
-            .list(&JobFilter {
-                store_id: Some(self.settings.store_id.clone()),
-                kind: Some(JobKind::Order),
-                woo_id: Some(order_id),
-                limit: 1,
-                ..JobFilter::default()
-            })?
-            .into_iter()
-            .next();
-        Ok(OrderState {
-            state: newest.as_ref().map_or("none", |j| j.state.as_str()),
-            last_error: newest.and_then(|j| j.last_error),
-            visma_number,
-        })
-    }
-
-    /// Queues a failed or dead job again.
-    ///
-    /// # Errors
-    /// Store errors (unknown job, job not failed).
-    pub fn replay(&self, job_id: i64) -> Result<(), HostError> {
-        Ok(self.store()?.replay(JobId::new(job_id), self.clock.now())?)
-    }
-
-    /// Queues every failed and dead job (since `since`) again; returns how many.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub fn replay_failed(
-        &self,
-        since: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<usize, HostError> {
-        Ok(self.store()?.replay_failed(since, self.clock.now())?.len())
-    }
-
-    /// The Visma payload(s) `order_json` would become, pretty-printed.
-    ///
-    /// # Errors
-    /// The order's parse or mapping error.
-    pub fn map_preview(&self, order_json: &str) -> Result<String, HostError> {
-        let order = Order::from_json(order_json.as_bytes())?;
-        let docs = mapping::map_order(&order, &self.settings)?;
-        serde_json::to_string_pretty(&mapping::preview(&docs, &[]))
-            .map_err(|e| HostError::Input(format!("cannot print the preview: {e}")))
-    }
-
-    /// Authenticates and counts accounts and VAT categories; failures are reported, not thrown.
-    pub fn test_connection(&mut self) -> ConnectionReport {
-        let result = self
-            .engine()
-            .and_then(|e| e.visma().ping().map_err(HostError::from));
-        match result {
-            Ok(p) => ConnectionReport {
-                ok: true,
-                company: Some(match (&p.company_id, &p.branch) {
-                    (Some(id), Some((_, name))) => format!("{id} ({name})"),
-                    (Some(id), None) => id.clone(),
-                    (None, Some((_, name))) => name.clone(),
-                    (None, None) => "connected".to_owned(),
-                }),
-                accounts: p.accounts,
-                vat_categories: p.vat_categories,
-                error: None,
-            },
-            Err(e) => ConnectionReport {
-                ok: false,
-                company: None,
-                accounts: 0,
-                vat_categories: 0,
-                error: Some(e.to_string()),
-            },
-        }
-    }
-
-    /// Accounts, VAT categories, payment methods and subaccount segments for the settings selects.
-    ///
-    /// # Errors
-    /// Visma errors; configuration errors.
-    pub fn lookups(&mut self) -> Result<serde_json::Value, HostError> {
-        let visma = self.engine()?.visma();
-        let accounts: Vec<_> = visma
-            .list_accounts()?
-            .into_iter()
-            .filter_map(|a| {
-                Some(serde_json::json!([
-                    a.account_cd?,
-                    a.description.unwrap_or_default()
-                ]))
-            })
-            .collect();
-        let vat: Vec<_> = visma
-            .list_vat_categories()?
-            .into_iter()
-            .filter_map(|v| {
-                Some(serde_json::json!([
-                    v.vat_category_id?,
-                    v.description.unwrap_or_default()
-                ]))
-            })
-            .collect();
-        let methods: Vec<_> = visma
-            .list_payment_methods()?
-            .into_iter()
-            .filter_map(|m| {
-                Some(serde_json::json!([
-                    m.payment_method_id?,
-                    m.description.unwrap_or_default()
-                ]))
-            })
-            .collect();
-        let dimension = visma.get_dimension("SUBACCOUNT")?;
-        let segments: Vec<_> = dimension
-            .segments
-            .into_iter()
-            .map(|s| {
-                let values: Vec<_> = s
-                    .segment_values
-                    .into_iter()
-                    .filter_map(|v| Some(serde_json::json!([v.value_id?, v.description.unwrap_or_default()])))
-                    .collect();
-                serde_json::json!({"segment_id": s.segment_id, "description": s.description, "values": values})
-            })
-            .collect();
-        Ok(serde_json::json!({
-            "accounts": accounts, "vat_categories": vat, "payment_methods": methods,
-            "subaccount_segments": segments,
-        }))
-    }
-
     /// Saves a secret encrypted (never returned to the caller).
     ///
     /// # Errors
@@ -512,6 +297,15 @@ impl Host {
         Ok(())
     }
 
+    /// Clears a saved secret; true when one was there.
+    ///
+    /// # Errors
+    /// [`HostError::Input`] for an unknown name; store errors.
+    pub fn delete_secret(&mut self, name: &str) -> Result<bool, HostError> {
+        check_secret_name(name)?;
+        Ok(self.store()?.delete_credential(name)?)
+    }
+
     /// Whether a secret is saved under `name`.
     ///
     /// # Errors
@@ -519,6 +313,18 @@ impl Host {
     pub fn has_secret(&self, name: &str) -> Result<bool, HostError> {
         check_secret_name(name)?;
         Ok(self.store()?.credential_names()?.iter().any(|n| n == name))
+    }
+}
+
+fn note_kind(kind: &str) -> Result<JobKind, HostError> {
+    match kind {
+        "order" => Ok(JobKind::Order),
+        "refund" => Ok(JobKind::Refund),
+        "customer" => Ok(JobKind::Customer),
+        other => Err(HostError::Input(format!(
+            "unknown kind {:?} (order, refund, customer)",
+            other.chars().take(40).collect::<String>()
+        ))),
     }
 }
 

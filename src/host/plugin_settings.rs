@@ -1,25 +1,29 @@
 //! The plugin's settings document: its option array as JSON, validated into [`Settings`] plus the connection
 //! [`Mode`], and the Visma client configuration that mode implies. Pure: no I/O.
+//!
+//! Issue #13/#14: the document carries the complete [`Settings`] (key `settings`, the TOML file's shape) built from
+//! the merchant's choices. Nothing falls back to the example settings' ids any more (a real company refused the
+//! simulator's VAT categories and classes); what is not chosen is absent, and a job that needs it fails naming the
+//! setting. Simulator mode is isolated: it never uses the Visma ids, URLs or the saved secret.
 
 use super::HostError;
 use crate::engine;
 use crate::secret::Secret;
-use crate::settings::{PaymentMethodMap, Settings};
+use crate::settings::Settings;
 use crate::visma::Config;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 /// The simulator the plugin's "simulator" mode talks to unless the settings name another URL.
 pub const DEFAULT_SIMULATOR_URL: &str = "http://127.0.0.1:8765";
 
-/// The plugin's settings document (its option array as JSON). Connection and sync keys are flat; `mapping`
-/// overrides the accounts, payment methods and subaccount of the base settings; `settings_toml` (advanced)
-/// replaces the base settings, which default to the example settings for the seeded simulator company.
+/// The plugin's settings document (its option array as JSON).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PluginSettings {
     /// `simulator` or `visma`.
     pub mode: String,
+    /// The simulator's base URL in simulator mode (empty: [`DEFAULT_SIMULATOR_URL`]).
+    pub simulator_url: String,
     /// Visma Connect client id.
     pub visma_client_id: String,
     /// Company tenant id.
@@ -28,76 +32,31 @@ pub struct PluginSettings {
     pub visma_company_id: String,
     /// Token endpoint (empty: Visma Connect's).
     pub visma_token_url: String,
-    /// ERP API base (empty: `https://api.finance.visma.net`, or the simulator's URL in simulator mode).
+    /// ERP API base (empty: `https://api.finance.visma.net`).
     pub visma_api_base_url: String,
     /// SalesOrders v3 base.
     pub visma_salesorders_base_url: String,
-    /// `customers` or `suppliers`.
-    pub business_model: String,
-    /// `invoice` or `sales_order`.
-    pub document_type: String,
+    /// ERP scopes, space-separated (empty: the four `vismanet_erp_service_api:*`).
+    pub visma_scopes: String,
+    /// SalesOrders scopes, space-separated (empty: read and write); requested only when a sales order is sent.
+    pub visma_salesorder_scopes: String,
     /// When an order is sent: `placed`, `processing` or `completed`.
     pub trigger: String,
-    /// Store id in document keys.
+    /// Store id in document keys (compatibility: `settings.store_id` is the one that counts when both are set).
     pub store_id: String,
-    /// Full settings in the TOML format of `ml-connector settings --example`.
+    /// The complete settings, as the TOML file's shape in JSON.
+    pub settings: Option<serde_json::Value>,
+    /// The same as TOML text (advanced; `settings` wins when both are given).
     pub settings_toml: String,
-    /// The settings screen's mapping selects.
-    pub mapping: PluginMapping,
-}
-
-/// The mapping selects of the settings screen.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PluginMapping {
-    /// Shipping revenue account.
-    pub shipping_account: String,
-    /// Fee revenue account.
-    pub fee_account: String,
-    /// Rounding account (empty: keep the base settings').
-    pub rounding_account: String,
-    /// Per WooCommerce tax class slug (`standard` for `""`): `sales_account`.
-    #[serde(deserialize_with = "php_map")]
-    pub tax_classes: BTreeMap<String, BTreeMap<String, String>>,
-    /// WooCommerce gateway id → Visma payment method id.
-    #[serde(deserialize_with = "php_map")]
-    pub payment_methods: BTreeMap<String, String>,
-    /// Subaccount segment id → value, for every line.
-    #[serde(deserialize_with = "php_map")]
-    pub subaccount: BTreeMap<String, String>,
-}
-
-/// PHP's `json_encode` writes an empty array as `[]`, never `{}`: accept both for a map.
-fn php_map<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    V: serde::de::DeserializeOwned,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum MapOrList<V> {
-        Map(BTreeMap<String, V>),
-        List(Vec<serde_json::Value>),
-    }
-    match MapOrList::<V>::deserialize(d)? {
-        MapOrList::Map(m) => Ok(m),
-        MapOrList::List(l) if l.is_empty() => Ok(BTreeMap::new()),
-        MapOrList::List(_) => Err(serde::de::Error::custom("expected an object")),
-    }
 }
 
 /// Where the client sends: the simulator or Visma.net.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
-    /// A running `ml-connector simulate` at this base URL: its demo credentials, or the client id, tenant and
-    /// saved secret when the merchant entered them (so Test connection can fail as it would against Visma).
+    /// A running `ml-connector simulate` at this base URL, with its demo credentials only.
     Simulator {
         /// The simulator's base URL.
         base_url: String,
-        /// Client id (empty: `demo-client`).
-        client_id: String,
-        /// Tenant id (empty: `demo-tenant`).
-        tenant_id: String,
     },
     /// Visma.net with these ids; the secret comes from the encrypted credential store.
     Visma {
@@ -113,7 +72,33 @@ pub enum Mode {
         api_base_url: String,
         /// SalesOrders base (empty: default).
         salesorders_base_url: String,
+        /// ERP scopes (empty: default).
+        scopes: Vec<String>,
+        /// SalesOrders scopes (empty: default).
+        salesorder_scopes: Vec<String>,
     },
+}
+
+impl Mode {
+    /// The Visma company this mode books into (see [`Config::books_key`]).
+    pub fn books_key(&self) -> String {
+        match self {
+            Self::Simulator { base_url } => simulator(base_url).books_key(),
+            Self::Visma {
+                tenant_id,
+                company_id,
+                ..
+            } => format!("{}/{}", tenant_id.trim(), company_id.trim()),
+        }
+    }
+}
+
+fn simulator(base_url: &str) -> Config {
+    engine::simulator_config(
+        &format!("{base_url}/connect/token"),
+        base_url,
+        &format!("{base_url}/api/v3/SalesOrders"),
+    )
 }
 
 /// Parses and validates the plugin's settings document.
@@ -123,22 +108,27 @@ pub enum Mode {
 pub fn parse_plugin_settings(json: &str) -> Result<(Settings, Mode), HostError> {
     let doc: PluginSettings = serde_json::from_str(json)
         .map_err(|e| HostError::Config(format!("not a settings document: {e}")))?;
-    let mut settings = if doc.settings_toml.trim().is_empty() {
-        Settings::example()?
-    } else {
-        Settings::from_toml_str(&doc.settings_toml)?
-    };
-    if !doc.store_id.is_empty() {
+    let mut settings =
+        match (&doc.settings, doc.settings_toml.trim()) {
+            (Some(value), _) => {
+                let mut value = value.clone();
+                php_empty_maps(&mut value);
+                Settings::from_json_str(&value.to_string())?
+            }
+            (None, toml) if !toml.is_empty() => Settings::from_toml_str(toml)?,
+            (None, _) => return Err(HostError::Config(
+                "the settings document has no `settings` (the plugin sends the complete settings)"
+                    .to_owned(),
+            )),
+        };
+    let explicit_store = doc
+        .settings
+        .as_ref()
+        .and_then(|s| s.get("store_id"))
+        .is_some();
+    if !explicit_store && !doc.store_id.is_empty() {
         settings.store_id = doc.store_id.clone();
     }
-    settings.business_model = match doc.business_model.as_str() {
-        "" => settings.business_model,
-        other => parse_enum("business_model", other)?,
-    };
-    settings.document_type = match doc.document_type.as_str() {
-        "" => settings.document_type,
-        other => parse_enum("document_type", other)?,
-    };
     // The merchant's trigger decides which order statuses become documents: "placed" books unpaid orders too.
     let statuses: &[&str] = match doc.trigger.as_str() {
         "" => &[],
@@ -154,31 +144,34 @@ pub fn parse_plugin_settings(json: &str) -> Result<(Settings, Mode), HostError> 
     if !statuses.is_empty() {
         settings.invoice.statuses = statuses.iter().map(|s| (*s).to_owned()).collect();
     }
-    apply_mapping(&mut settings, &doc.mapping);
     settings.validate()?;
+    let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
     let mode = match doc.mode.as_str() {
         "" | "simulator" => Mode::Simulator {
-            base_url: if doc.visma_api_base_url.is_empty() {
+            base_url: if doc.simulator_url.trim().is_empty() {
                 DEFAULT_SIMULATOR_URL.to_owned()
             } else {
-                doc.visma_api_base_url.trim_end_matches('/').to_owned()
+                checked_url("simulator_url", doc.simulator_url.trim())?
             },
-            client_id: doc.visma_client_id,
-            tenant_id: doc.visma_tenant_id,
         },
         "visma" => {
-            if doc.visma_client_id.is_empty() || doc.visma_tenant_id.is_empty() {
+            if doc.visma_client_id.trim().is_empty() || doc.visma_tenant_id.trim().is_empty() {
                 return Err(HostError::Config(
                     "visma_client_id and visma_tenant_id are required in visma mode".to_owned(),
                 ));
             }
             Mode::Visma {
-                client_id: doc.visma_client_id,
-                tenant_id: doc.visma_tenant_id,
-                company_id: doc.visma_company_id,
-                token_url: doc.visma_token_url,
-                api_base_url: doc.visma_api_base_url,
-                salesorders_base_url: doc.visma_salesorders_base_url,
+                client_id: doc.visma_client_id.trim().to_owned(),
+                tenant_id: doc.visma_tenant_id.trim().to_owned(),
+                company_id: doc.visma_company_id.trim().to_owned(),
+                token_url: optional_url("visma_token_url", &doc.visma_token_url)?,
+                api_base_url: optional_url("visma_api_base_url", &doc.visma_api_base_url)?,
+                salesorders_base_url: optional_url(
+                    "visma_salesorders_base_url",
+                    &doc.visma_salesorders_base_url,
+                )?,
+                scopes: words(&doc.visma_scopes),
+                salesorder_scopes: words(&doc.visma_salesorder_scopes),
             }
         }
         other => {
@@ -190,101 +183,73 @@ pub fn parse_plugin_settings(json: &str) -> Result<(Settings, Mode), HostError> 
     Ok((settings, mode))
 }
 
-fn parse_enum<T: serde::de::DeserializeOwned>(key: &str, value: &str) -> Result<T, HostError> {
-    serde_json::from_value(serde_json::Value::String(value.to_owned()))
-        .map_err(|_| HostError::Config(format!("{key} has an unknown value {value:?}")))
+/// The settings' map fields. PHP's `json_encode` writes an empty array as `[]`, never `{}`.
+const MAP_FIELDS: [&[&str]; 6] = [
+    &["currency_decimals"],
+    &["accounts", "product_categories"],
+    &["vat", "categories"],
+    &["vat", "vat_ids"],
+    &["payment_methods"],
+    &["subaccounts", "from_order_meta"],
+];
+
+/// Turns PHP's `[]` into `{}` where the settings hold a map.
+fn php_empty_maps(settings: &mut serde_json::Value) {
+    for path in MAP_FIELDS {
+        let mut node = Some(&mut *settings);
+        for key in path {
+            node = node.and_then(|n| n.get_mut(*key));
+        }
+        if let Some(value) = node {
+            if value.as_array().is_some_and(Vec::is_empty) {
+                *value = serde_json::Value::Object(serde_json::Map::new());
+            }
+        }
+    }
 }
 
-fn apply_mapping(settings: &mut Settings, m: &PluginMapping) {
-    let set = |target: &mut String, value: &str| {
-        if !value.is_empty() {
-            *target = value.to_owned();
-        }
+fn optional_url(key: &str, value: &str) -> Result<String, HostError> {
+    let value = value.trim();
+    if value.is_empty() {
+        Ok(String::new())
+    } else {
+        checked_url(key, value)
+    }
+}
+
+/// Issue #15: the client secret goes to whatever token URL the settings hold, so only HTTPS is accepted, or plain
+/// HTTP to this machine (a local simulator). The error names the setting, never the value.
+fn checked_url(key: &str, value: &str) -> Result<String, HostError> {
+    let bad = || {
+        HostError::Config(format!(
+            "{key} must be an https:// URL (or http:// to this machine, for a local simulator)"
+        ))
     };
-    set(&mut settings.accounts.shipping, &m.shipping_account);
-    set(&mut settings.accounts.fee, &m.fee_account);
-    if !m.rounding_account.is_empty() {
-        settings.accounts.rounding = Some(m.rounding_account.clone());
-    }
-    for (class, fields) in &m.tax_classes {
-        let Some(account) = fields.get("sales_account").filter(|a| !a.is_empty()) else {
-            continue;
-        };
-        if class == "standard" {
-            settings.accounts.sales = account.clone();
-            continue;
-        }
-        settings
-            .accounts
-            .rules
-            .retain(|r| r.tax_class.as_deref() != Some(class.as_str()));
-        settings.accounts.rules.insert(
-            0,
-            crate::settings::AccountRule {
-                sku_prefix: None,
-                category: None,
-                tax_class: Some(class.clone()),
-                account: account.clone(),
-            },
-        );
-    }
-    for (gateway, method) in &m.payment_methods {
-        let cash_account = settings
-            .payment_methods
-            .values()
-            .find(|p| &p.payment_method_id == method)
-            .map_or_else(|| "1920".to_owned(), |p| p.cash_account.clone());
-        settings.payment_methods.insert(
-            gateway.clone(),
-            PaymentMethodMap {
-                payment_method_id: method.clone(),
-                cash_account,
-            },
-        );
-    }
-    if !m.subaccount.is_empty() {
-        let mut segments: Vec<(u32, String)> = m
-            .subaccount
-            .iter()
-            .filter_map(|(id, v)| Some((id.parse().ok()?, v.clone())))
-            .collect();
-        segments.sort();
-        let values: Vec<String> = segments.into_iter().map(|(_, v)| v).collect();
-        let sub = &mut settings.subaccounts;
-        sub.item.clone_from(&values);
-        sub.shipping.clone_from(&values);
-        sub.fee.clone_from(&values);
-        sub.rounding = values;
+    let url = reqwest::Url::parse(value).map_err(|_| bad())?;
+    let host = url
+        .host_str()
+        .unwrap_or("")
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" if !host.is_empty() => Ok(value.trim_end_matches('/').to_owned()),
+        "http" if loopback => Ok(value.trim_end_matches('/').to_owned()),
+        _ => Err(bad()),
     }
 }
 
-/// The Visma client configuration for `mode`, with the secret from the credential store.
+/// The Visma client configuration for `mode`, with the secret from the credential store (Visma mode only: the
+/// simulator always gets its demo credentials, so a saved secret never breaks simulator mode).
 ///
 /// # Errors
 /// [`HostError::Config`] when Visma mode has no saved secret; the client's configuration errors.
 pub fn client_config(mode: &Mode, secret: Option<Secret>) -> Result<Config, HostError> {
     match mode {
-        Mode::Simulator {
-            base_url,
-            client_id,
-            tenant_id,
-        } => {
-            let mut config = engine::simulator_config(
-                &format!("{base_url}/connect/token"),
-                base_url,
-                &format!("{base_url}/api/v3/SalesOrders"),
-            );
-            if let Some(secret) = secret.filter(|s| !s.is_empty()) {
-                config.client_secret = secret;
-            }
-            if !client_id.is_empty() {
-                config.client_id.clone_from(client_id);
-            }
-            if !tenant_id.is_empty() {
-                config.tenant_id.clone_from(tenant_id);
-            }
-            Ok(config)
-        }
+        Mode::Simulator { base_url } => Ok(simulator(base_url)),
         Mode::Visma {
             client_id,
             tenant_id,
@@ -292,6 +257,8 @@ pub fn client_config(mode: &Mode, secret: Option<Secret>) -> Result<Config, Host
             token_url,
             api_base_url,
             salesorders_base_url,
+            scopes,
+            salesorder_scopes,
         } => {
             let secret = secret.filter(|s| !s.is_empty()).ok_or_else(|| {
                 HostError::Config("no Visma client secret is saved yet".to_owned())
@@ -313,6 +280,12 @@ pub fn client_config(mode: &Mode, secret: Option<Secret>) -> Result<Config, Host
             if !company_id.is_empty() {
                 config = config.with_company_id(company_id.clone());
             }
+            if !scopes.is_empty() {
+                config.scopes.clone_from(scopes);
+            }
+            if !salesorder_scopes.is_empty() {
+                config.salesorder_scopes.clone_from(salesorder_scopes);
+            }
             config.validate()?;
             Ok(config)
         }
@@ -323,73 +296,114 @@ pub fn client_config(mode: &Mode, secret: Option<Secret>) -> Result<Config, Host
 mod tests {
     use super::*;
 
+    /// The example settings as the plugin would send them (JSON of the TOML shape).
+    fn doc(extra: &str) -> String {
+        let settings: toml::Value = toml::from_str(crate::settings::EXAMPLE_TOML).expect("example");
+        let json = serde_json::to_string(&settings).expect("json");
+        format!(r#"{{"settings":{json}{extra}}}"#)
+    }
+
     #[test]
-    fn plugin_document_with_php_empty_arrays_parses() {
-        let (settings, mode) = parse_plugin_settings(
-            r#"{"mode":"simulator","store_id":"shop1","mapping":{"shipping_account":"3700",
-               "tax_classes":[],"payment_methods":[],"subaccount":[]}}"#,
-        )
-        .expect("valid document");
-        assert_eq!(settings.store_id, "shop1");
+    fn the_document_carries_the_whole_settings_and_a_missing_one_is_named() {
+        let (settings, mode) =
+            parse_plugin_settings(&doc(r#","store_id":"shop1""#)).expect("valid");
+        // settings.store_id wins over the compatibility key.
+        assert_eq!(settings.store_id, "default");
         assert_eq!(
             mode,
             Mode::Simulator {
-                base_url: DEFAULT_SIMULATOR_URL.to_owned(),
-                client_id: String::new(),
-                tenant_id: String::new(),
+                base_url: DEFAULT_SIMULATOR_URL.to_owned()
             }
         );
+        let err =
+            parse_plugin_settings(r#"{"mode":"simulator","store_id":"x"}"#).expect_err("none");
+        assert!(err.to_string().contains("`settings`"), "{err}");
+    }
+
+    #[test]
+    fn php_empty_arrays_are_read_as_empty_maps() {
+        let mut value: serde_json::Value = serde_json::from_str(&doc("")).expect("json");
+        value["settings"]["accounts"]["product_categories"] = serde_json::json!([]);
+        value["settings"]["payment_methods"] = serde_json::json!([]);
+        let (settings, _) = parse_plugin_settings(&value.to_string()).expect("valid");
+        assert!(settings.payment_methods.is_empty());
     }
 
     #[test]
     fn trigger_decides_which_statuses_are_invoiced() {
-        let (placed, _) = parse_plugin_settings(r#"{"trigger":"placed"}"#).expect("valid");
+        let (placed, _) = parse_plugin_settings(&doc(r#","trigger":"placed""#)).expect("valid");
         assert!(placed.invoice.statuses.iter().any(|s| s == "on-hold"));
-        let (completed, _) = parse_plugin_settings(r#"{"trigger":"completed"}"#).expect("valid");
+        let (completed, _) =
+            parse_plugin_settings(&doc(r#","trigger":"completed""#)).expect("valid");
         assert!(!completed.invoice.statuses.iter().any(|s| s == "processing"));
     }
 
+    // Issue #13: simulator mode used the Visma URLs and credentials, and a saved secret broke it.
     #[test]
-    fn simulator_mode_uses_the_saved_secret_when_there_is_one() {
-        let (_, mode) = parse_plugin_settings(r#"{"mode":"simulator"}"#).expect("valid");
-        let demo = client_config(&mode, None).expect("demo credentials");
-        assert_eq!(demo.client_secret.expose(), "demo-secret");
-        let own = client_config(&mode, Some(Secret::new("wrong"))).expect("configured");
-        assert_eq!(own.client_secret.expose(), "wrong");
+    fn simulator_mode_never_uses_visma_ids_urls_or_the_saved_secret() {
+        let (_, mode) = parse_plugin_settings(&doc(
+            r#","mode":"simulator","simulator_url":"http://127.0.0.1:9999","visma_client_id":"real",
+               "visma_tenant_id":"real-tenant","visma_api_base_url":"https://api.finance.visma.net""#,
+        ))
+        .expect("valid");
+        let config = client_config(&mode, Some(Secret::new("real-secret"))).expect("config");
+        assert_eq!(config.client_secret.expose(), "demo-secret");
+        assert_eq!(config.client_id, "demo-client");
+        assert_eq!(config.api_base_url, "http://127.0.0.1:9999");
+        assert_eq!(mode.books_key(), "demo-tenant/1234567");
     }
 
     #[test]
-    fn plugin_mapping_overrides_accounts_methods_and_segments() {
-        let (settings, _) = parse_plugin_settings(
-            r#"{"mode":"simulator","mapping":{"fee_account":"3710","rounding_account":"3740",
-               "tax_classes":{"standard":{"sales_account":"3000"},"reduced-rate":{"sales_account":"3010"}},
-               "payment_methods":{"cod":"COD"},"subaccount":{"2":"100","1":"10"}}}"#,
-        )
-        .expect("valid document");
-        assert_eq!(settings.accounts.sales, "3000");
-        assert_eq!(
-            settings.accounts.rules[0].tax_class.as_deref(),
-            Some("reduced-rate")
-        );
-        assert_eq!(settings.accounts.rules[0].account, "3010");
-        assert_eq!(settings.payment_methods["cod"].payment_method_id, "COD");
-        assert_eq!(
-            settings.subaccounts.item,
-            vec!["10".to_owned(), "100".to_owned()]
-        );
+    fn visma_mode_books_key_names_tenant_and_company() {
+        let (_, mode) = parse_plugin_settings(&doc(
+            r#","mode":"visma","visma_client_id":"c","visma_tenant_id":"t1","visma_company_id":"42""#,
+        ))
+        .expect("valid");
+        assert_eq!(mode.books_key(), "t1/42");
+        assert!(client_config(&mode, None).is_err(), "no secret saved");
+        let config = client_config(&mode, Some(Secret::new("s"))).expect("config");
+        assert_eq!(config.api_base_url, "https://api.finance.visma.net");
+        assert_eq!(config.books_key(), "t1/42");
+    }
+
+    // Issue #15: a shop manager must not be able to send the secret to a server of their own over plain HTTP.
+    #[test]
+    fn token_and_api_urls_must_be_https_or_loopback() {
+        for (url, ok) in [
+            ("https://connect.visma.com/connect/token", true),
+            ("http://127.0.0.1:8765/connect/token", true),
+            ("http://localhost:8765/connect/token", true),
+            ("http://[::1]:8765/connect/token", true),
+            ("http://evil.example/connect/token", false),
+            ("http://10.0.0.5/token", false),
+            ("ftp://connect.visma.com/", false),
+            ("not a url", false),
+        ] {
+            let result = parse_plugin_settings(&doc(&format!(
+                r#","mode":"visma","visma_client_id":"c","visma_tenant_id":"t","visma_token_url":"{url}""#
+            )));
+            assert_eq!(result.is_ok(), ok, "{url}");
+            if let Err(e) = result {
+                assert!(e.to_string().contains("visma_token_url"), "{e}");
+                assert!(
+                    !e.to_string().contains("evil"),
+                    "the value is not echoed: {e}"
+                );
+            }
+        }
     }
 
     #[test]
     fn bad_documents_name_the_key() {
-        for (doc, needle) in [
-            (r#"{"mode":"cloud"}"#, "mode"),
-            (r#"{"business_model":"resellers"}"#, "business_model"),
-            (r#"{"mode":"visma"}"#, "visma_client_id"),
-            (r#"{"trigger":"paid"}"#, "trigger"),
-            ("[1]", "settings document"),
+        for (extra, needle) in [
+            (r#","mode":"cloud""#, "mode"),
+            (r#","mode":"visma""#, "visma_client_id"),
+            (r#","trigger":"paid""#, "trigger"),
         ] {
-            let err = parse_plugin_settings(doc).expect_err(doc);
-            assert!(err.to_string().contains(needle), "{doc}: {err}");
+            let err = parse_plugin_settings(&doc(extra)).expect_err(extra);
+            assert!(err.to_string().contains(needle), "{extra}: {err}");
         }
+        let err = parse_plugin_settings("[1]").expect_err("array");
+        assert!(err.to_string().contains("settings document"), "{err}");
     }
 }

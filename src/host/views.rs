@@ -3,6 +3,7 @@
 
 use crate::store::audit::AuditEntry;
 use crate::store::queue::{JobId, JobKind};
+use crate::store::Note;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -15,6 +16,43 @@ pub struct Status {
     pub oldest_pending_at: Option<String>,
     /// The most recent failure reason.
     pub last_error: Option<String>,
+    /// The pause in force after a configuration error, if any.
+    pub paused: Option<PauseView>,
+    /// Objects noted by shoppers' requests whose JSON the runner has not built yet.
+    pub notes: u64,
+}
+
+/// Why the queue is paused.
+#[derive(Debug, Serialize)]
+pub struct PauseView {
+    /// What is wrong, for the merchant.
+    pub reason: String,
+    /// The setting to fix, when known.
+    pub setting: Option<String>,
+    /// Since when (RFC 3339).
+    pub since: String,
+}
+
+/// A noted object waiting for its JSON.
+#[derive(Debug, Serialize)]
+pub struct NoteRow {
+    /// order, refund, customer.
+    pub kind: &'static str,
+    /// WooCommerce id.
+    pub woo_id: u64,
+    /// A refund's order id; 0 otherwise.
+    pub parent_id: u64,
+    /// When it was last noted (RFC 3339).
+    pub noted_at: String,
+    /// Pass back to `enqueue` so only this note is cleared.
+    pub seq: i64,
+}
+
+/// An order's payment in Visma.
+#[derive(Debug, Serialize)]
+pub struct PaymentView {
+    /// The customer payment's number.
+    pub visma_number: String,
 }
 
 /// One job, for the queue screen.
@@ -22,6 +60,8 @@ pub struct Status {
 pub struct JobRow {
     /// Job id.
     pub id: i64,
+    /// The store id it was queued under.
+    pub store_id: String,
     /// order, customer, refund.
     pub kind: &'static str,
     /// WooCommerce id.
@@ -32,7 +72,9 @@ pub struct JobRow {
     pub attempts: u32,
     /// Next attempt (RFC 3339).
     pub next_attempt_at: String,
-    /// Last failure.
+    /// A running job's lease end: past it, the worker died and the job is taken over (RFC 3339).
+    pub lease_expires_at: Option<String>,
+    /// Last failure (jobs not done only).
     pub last_error: Option<String>,
     /// The Visma document, once posted.
     pub visma_number: Option<String>,
@@ -76,6 +118,8 @@ pub struct OrderState {
     pub visma_number: Option<String>,
     /// Why the newest job failed.
     pub last_error: Option<String>,
+    /// The order's customer payment, once posted.
+    pub payment: Option<PaymentView>,
 }
 
 /// What Visma holds for one order's invoice, for reconciliation against WooCommerce.
@@ -104,6 +148,57 @@ pub struct ConnectionReport {
     pub vat_categories: usize,
     /// Why it failed, in the merchant's terms.
     pub error: Option<String>,
+    /// The setting to fix, when the failure names one.
+    pub setting: Option<String>,
+    /// Configured ids the company does not have (issue #14), each naming its setting.
+    pub unknown_ids: Vec<UnknownIdView>,
+}
+
+/// A configured id the company does not have.
+#[derive(Debug, Serialize)]
+pub struct UnknownIdView {
+    /// The dotted setting, e.g. `accounts.shipping`.
+    pub setting: String,
+    /// The id.
+    pub id: String,
+    /// The sentence for the merchant.
+    pub message: String,
+}
+
+/// A document Visma holds for this store, for the Reconciliation screen.
+#[derive(Debug, Serialize)]
+pub struct VismaDocument {
+    /// `invoice` or `credit_note`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Its number.
+    pub visma_number: String,
+    /// The WooCommerce order (0 for a refund's credit note: join by `woo_refund_id`).
+    pub woo_order_id: u64,
+    /// The WooCommerce refund, for a refund's credit note.
+    pub woo_refund_id: Option<u64>,
+    /// Document date.
+    pub date: String,
+    /// Currency.
+    pub currency: String,
+    /// Gross in minor units, as Visma holds it.
+    pub amount_minor: i64,
+    /// VAT in minor units.
+    pub vat_minor: i64,
+    /// VAT per VAT id, in minor units.
+    pub vat_by_id: std::collections::BTreeMap<String, i64>,
+    /// Visma's status.
+    pub status: String,
+}
+
+pub(crate) fn note_row(n: Note) -> NoteRow {
+    NoteRow {
+        kind: n.kind.as_str(),
+        woo_id: n.woo_id,
+        parent_id: n.parent_id,
+        noted_at: n.noted_at.to_rfc3339(),
+        seq: n.seq,
+    }
 }
 
 pub(crate) fn audit_row(e: AuditEntry) -> AuditRow {

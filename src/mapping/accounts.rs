@@ -5,6 +5,7 @@
 //! Shipping, fee, refund (amount-only) and rounding lines have their own accounts.
 
 use super::lines::{DocLine, LineKind};
+use super::MappingError;
 use crate::settings::Settings;
 use crate::woo::{meta_text, Meta};
 
@@ -53,6 +54,54 @@ pub fn account_for(
             )
         }
     }
+}
+
+/// The account of a line that must have one: [`account_for`], falling back to `accounts.sales`; an empty
+/// choice fails naming the setting the merchant has to make (issue #14: never a guessed account).
+///
+/// # Errors
+/// [`MappingError::MissingSetting`] naming `accounts.shipping`, `accounts.fee` or `accounts.sales`.
+pub fn required_account(
+    settings: &Settings,
+    doc: &str,
+    line: LineRef<'_>,
+    abroad: bool,
+) -> Result<String, MappingError> {
+    let account = account_for(
+        settings,
+        line.kind,
+        line.sku,
+        line.product_id,
+        line.tax_class,
+        abroad,
+    )
+    .unwrap_or_else(|| settings.accounts.sales.clone());
+    if !account.trim().is_empty() {
+        return Ok(account);
+    }
+    let key = match line.kind {
+        LineKind::Shipping => "accounts.shipping",
+        LineKind::Fee => "accounts.fee",
+        LineKind::Rounding => "accounts.rounding",
+        LineKind::Item | LineKind::AmountRefund => "accounts.sales",
+    };
+    Err(MappingError::MissingSetting {
+        doc: doc.to_owned(),
+        key,
+    })
+}
+
+/// What [`required_account`] needs to know of a line.
+#[derive(Debug, Clone, Copy)]
+pub struct LineRef<'a> {
+    /// Line type.
+    pub kind: LineKind,
+    /// SKU (`""` if none).
+    pub sku: &'a str,
+    /// WooCommerce product id (0 if none).
+    pub product_id: i64,
+    /// WooCommerce tax class (`""` = standard).
+    pub tax_class: &'a str,
 }
 
 /// Subaccount segment values for a line of `kind`, segment 1 first.

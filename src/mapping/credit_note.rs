@@ -187,12 +187,20 @@ fn amount_only_lines(
         }
     }
     if categories.is_empty() {
-        categories.push(ctx.untaxed(false));
+        categories.push(ctx.untaxed(false)?);
         weights.push(1);
     }
-    let account =
-        super::accounts::account_for(ctx.settings, LineKind::AmountRefund, "", 0, "", false)
-            .unwrap_or_else(|| ctx.settings.accounts.sales.clone());
+    let account = super::accounts::required_account(
+        ctx.settings,
+        &ctx.doc,
+        super::accounts::LineRef {
+            kind: LineKind::AmountRefund,
+            sku: "",
+            product_id: 0,
+            tax_class: "",
+        },
+        false,
+    )?;
     let reason = if refund.reason.trim().is_empty() {
         "Refund".to_owned()
     } else {

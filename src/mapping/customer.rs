@@ -109,7 +109,8 @@ fn fields_to_supplier(f: &PartyFields, settings: &Settings) -> SupplierUpdateDto
         number: c.number,
         name: c.name,
         status: c.status,
-        supplier_class_id: None,
+        // Issue #14: the merchant's supplier class, never a built-in one; absent → Visma's default class.
+        supplier_class_id: settings.customer.supplier_class_id.as_deref().and_then(opt),
         currency_id: None,
         credit_terms_id: c.credit_terms_id,
         corporate_id: c.corporate_id,

@@ -11,7 +11,7 @@
 //! one line per rate, each net = round(WooCommerce's unrounded tax / rate); a residue larger than rounding
 //! is the untaxed share of the cart and goes on an untaxed part, a smaller one on the largest part.
 
-use super::accounts::{account_for, subaccount_for};
+use super::accounts::{required_account, subaccount_for, LineRef};
 use super::totals::{totals_with, Totals};
 use super::vat::{Category, VatContext};
 use super::{MappingError, Rounding};
@@ -228,15 +228,21 @@ pub fn build(
             continue;
         }
         let abroad = ctx.is_abroad();
-        let account = account_for(
+        let account = required_account(
             ctx.settings,
-            src.kind,
-            src.sku,
-            src.product_id,
-            src.tax_class,
+            &ctx.doc,
+            LineRef {
+                kind: src.kind,
+                sku: src.sku,
+                product_id: src.product_id,
+                tax_class: src.tax_class,
+            },
             abroad,
-        )
-        .unwrap_or_else(|| ctx.settings.accounts.sales.clone());
+        )?;
+        let category = match parts.first() {
+            Some(p) => p.0.clone(),
+            None => ctx.untaxed(src.not_taxable)?,
+        };
         let base = DocLine {
             kind: src.kind,
             description: src.name.trim().to_owned(),
@@ -244,9 +250,7 @@ pub fn build(
             unit_price_minor: total,
             discount_minor: 0,
             account,
-            category: parts
-                .first()
-                .map_or_else(|| ctx.untaxed(src.not_taxable), |p| p.0.clone()),
+            category,
             subaccount: subaccount_for(ctx.settings, src.kind),
             sku: src.sku.to_owned(),
         };
@@ -345,7 +349,7 @@ fn tax_parts(
         }
     }
     if parts.is_empty() {
-        return Ok(vec![(ctx.untaxed(src.not_taxable), total)]);
+        return Ok(vec![(ctx.untaxed(src.not_taxable)?, total)]);
     }
     if parts.len() == 1 {
         return Ok(parts.into_iter().map(|(c, _, _)| (c, total)).collect());
@@ -359,7 +363,7 @@ fn tax_parts(
             largest.1 += residue;
         }
     } else {
-        parts.push((ctx.untaxed(false), residue, true));
+        parts.push((ctx.untaxed(false)?, residue, true));
     }
     Ok(parts
         .into_iter()
@@ -420,7 +424,7 @@ pub fn finish(
         unit_price_minor: residue,
         discount_minor: 0,
         account,
-        category: ctx.rounding(),
+        category: ctx.rounding()?,
         subaccount: subaccount_for(ctx.settings, LineKind::Rounding),
         sku: String::new(),
     });

@@ -9,6 +9,7 @@
 //! account that is a [`MappingError`]. Nothing is adjusted silently.
 
 pub mod accounts;
+pub mod cancellation;
 pub mod credit_note;
 pub mod customer;
 pub mod invoice;
@@ -16,6 +17,7 @@ pub mod lines;
 pub mod payment;
 pub mod preview;
 pub mod sales_order;
+pub mod settlement;
 pub mod totals;
 pub mod vat;
 
@@ -136,6 +138,14 @@ pub enum MappingError {
         doc: String,
         /// What is wrong.
         problem: String,
+    },
+    /// A Visma id the document needs was never chosen (issue #14: no built-in example id stands in for it).
+    #[error("{doc}: settings `{key}` is not set; choose it in the settings (it must be an id of your Visma company)")]
+    MissingSetting {
+        /// Document.
+        doc: String,
+        /// Dotted settings key, e.g. `accounts.shipping`.
+        key: &'static str,
     },
     /// The document type asks for something this order cannot give (e.g. a sales order line without SKU).
     #[error("{doc}, {line}: {problem}")]

@@ -49,6 +49,7 @@ pub fn for_order(
     };
     let amount = DtoDecimal(Decimal::from_minor(gross_minor, currency.decimals()));
     Ok(Some(PaymentUpdateDto {
+        reference_number: None,
         payment_type: DtoValue {
             value: "Payment".to_owned(),
         },
@@ -56,12 +57,12 @@ pub fn for_order(
         application_date: DtoValue { value: date },
         payment_ref: DtoValue { value: reference },
         customer: customer_number.and_then(|n| val(n.to_owned())),
-        payment_method: DtoValue {
+        payment_method: Some(DtoValue {
             value: method.payment_method_id.clone(),
-        },
-        cash_account: DtoValue {
+        }),
+        cash_account: Some(DtoValue {
             value: method.cash_account.clone(),
-        },
+        }),
         currency: DtoValue {
             value: currency.code().to_owned(),
         },

@@ -95,7 +95,10 @@ impl VatContext<'_> {
     }
 
     /// The category of a line WooCommerce did not tax.
-    pub fn untaxed(&self, not_taxable: bool) -> Category {
+    ///
+    /// # Errors
+    /// [`MappingError::MissingSetting`] when the merchant has not chosen the category this line needs.
+    pub fn untaxed(&self, not_taxable: bool) -> Result<Category, MappingError> {
         let vat = &self.settings.vat;
         let abroad = !self.destination.is_empty()
             && !self
@@ -105,16 +108,27 @@ impl VatContext<'_> {
             .eu_countries
             .iter()
             .any(|c| c.eq_ignore_ascii_case(&self.destination));
-        let id = if not_taxable {
-            &vat.not_taxable
+        let (key, id) = if not_taxable {
+            ("vat.not_taxable", &vat.not_taxable)
         } else if abroad && in_eu && self.buyer_has_vat_number {
-            &vat.reverse_charge
+            ("vat.reverse_charge", &vat.reverse_charge)
         } else if abroad {
-            &vat.export
+            ("vat.export", &vat.export)
         } else {
-            &vat.untaxed_domestic
+            ("vat.untaxed_domestic", &vat.untaxed_domestic)
         };
-        self.category(id)
+        self.chosen(key, id)
+    }
+
+    /// Issue #14: a category the merchant has not chosen is never guessed; the job fails naming the setting.
+    fn chosen(&self, key: &'static str, id: &str) -> Result<Category, MappingError> {
+        if id.trim().is_empty() {
+            return Err(MappingError::MissingSetting {
+                doc: self.doc.clone(),
+                key,
+            });
+        }
+        Ok(self.category(id))
     }
 
     /// WooCommerce's tax per Visma category from `tax_lines` (tax + shipping tax, times `sign`).
@@ -152,8 +166,11 @@ impl VatContext<'_> {
     }
 
     /// The rounding line's category (0 %, checked by settings validation).
-    pub fn rounding(&self) -> Category {
-        self.category(&self.settings.vat.rounding)
+    ///
+    /// # Errors
+    /// [`MappingError::MissingSetting`] when `vat.rounding` is not chosen.
+    pub fn rounding(&self) -> Result<Category, MappingError> {
+        self.chosen("vat.rounding", &self.settings.vat.rounding)
     }
 
     /// Whether the destination is another country than the shop's.
@@ -198,7 +215,7 @@ mod tests {
         ];
         for (dest, vat, not_taxable, want) in cases {
             assert_eq!(
-                ctx(&s, dest, vat).untaxed(not_taxable).id,
+                ctx(&s, dest, vat).untaxed(not_taxable).expect("chosen").id,
                 want,
                 "{dest} {vat} {not_taxable}"
             );

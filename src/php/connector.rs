@@ -71,18 +71,24 @@ pub fn ml_connector_configure(
     })
 }
 
-/// `ml_connector_enqueue(string $kind, string $payload_json, string $source): array` →
-/// `['job_id' => int, 'outcome' => 'inserted'|'duplicate'|'replaced'|'superseded']`. The checkout path.
+/// `ml_connector_enqueue(string $kind, string $payload_json, string $source, ?int $note_seq = null): array` →
+/// `['job_id' => int, 'outcome' => 'inserted'|'duplicate'|'replaced'|'superseded']`. With `$note_seq` (from
+/// `ml_connector_notes`) the object's note is cleared only if it was not noted again since.
 ///
 /// # Errors
 /// `InputException` for a bad kind, source or payload (also audited); `StoreException`.
 #[php_function]
-#[php(name = "ml_connector_enqueue")]
-pub fn ml_connector_enqueue(kind: &str, payload_json: &str, source: &str) -> PhpResult<Zval> {
+#[php(name = "ml_connector_enqueue", optional = note_seq)]
+pub fn ml_connector_enqueue(
+    kind: &str,
+    payload_json: &str,
+    source: &str,
+    note_seq: Option<i64>,
+) -> PhpResult<Zval> {
     guard(|| {
         with_host(|host| {
             use crate::store::queue::EnqueueOutcome as O;
-            let outcome = host.enqueue(kind, payload_json, source)?;
+            let outcome = host.enqueue(kind, payload_json, source, note_seq)?;
             let name = match outcome {
                 O::Inserted(_) => "inserted",
                 O::Duplicate(_) => "duplicate",
@@ -143,7 +149,8 @@ fn number(filter: &ZendHashTable, key: &str) -> Option<i64> {
     })
 }
 
-/// `ml_connector_jobs(array $filter): array` — keys `state`, `kind`, `woo_id`, `per_page`; newest first.
+/// `ml_connector_jobs(array $filter): array` — keys `state`, `kind`, `woo_id`, `per_page`, `page` (1-based);
+/// newest first, every store id.
 ///
 /// # Errors
 /// `InputException` for an unknown state or kind; `StoreException`.
@@ -157,11 +164,15 @@ pub fn ml_connector_jobs(filter: &ZendHashTable) -> PhpResult<Zval> {
         let limit = number(filter, "per_page")
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(50);
-        with_host(|host| to_php(&host.jobs(state, kind, woo_id, limit)?))
+        let page = number(filter, "page")
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(1);
+        with_host(|host| to_php(&host.jobs(state, kind, woo_id, limit, page)?))
     })
 }
 
-/// `ml_connector_audit(array $filter): array` — keys `job_id`, `woo_id`, `since` (RFC 3339), `limit`.
+/// `ml_connector_audit(array $filter): array` — keys `job_id`, `kind`, `woo_id`, `since` (RFC 3339), `limit`;
+/// newest first.
 ///
 /// # Errors
 /// `InputException` for a bad `since`; `StoreException`.
@@ -182,11 +193,12 @@ pub fn ml_connector_audit(filter: &ZendHashTable) -> PhpResult<Zval> {
             })
             .transpose()?;
         let job_id = number(filter, "job_id");
+        let kind = text(filter, "kind");
         let woo_id = number(filter, "woo_id").and_then(|n| u64::try_from(n).ok());
         let limit = number(filter, "limit")
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(100);
-        with_host(|host| to_php(&host.audit(job_id, woo_id, since, limit)?))
+        with_host(|host| to_php(&host.audit(job_id, kind, woo_id, since, limit)?))
     })
 }
 
@@ -301,6 +313,67 @@ pub fn ml_connector_has_secret(name: &str) -> PhpResult<bool> {
     guard(|| with_host(|host| Ok(host.has_secret(name)?)))
 }
 
+/// `ml_connector_note(string $kind, int $woo_id, int $parent_id): bool` — the shopper's request only notes that
+/// an object changed (one small upsert); true when newly noted.
+///
+/// # Errors
+/// `InputException` for an unknown kind or a bad id; `StoreException`.
+#[php_function]
+#[php(name = "ml_connector_note")]
+pub fn ml_connector_note(kind: &str, woo_id: i64, parent_id: i64) -> PhpResult<bool> {
+    guard(|| with_host(|host| Ok(host.note(kind, woo_id, parent_id)?)))
+}
+
+/// `ml_connector_notes(int $limit): array` — the oldest noted objects: kind, woo_id, parent_id, noted_at, seq.
+///
+/// # Errors
+/// `StoreException`.
+#[php_function]
+#[php(name = "ml_connector_notes")]
+pub fn ml_connector_notes(limit: i64) -> PhpResult<Zval> {
+    guard(|| {
+        let limit = u32::try_from(limit.clamp(1, 1000)).unwrap_or(100);
+        with_host(|host| to_php(&host.notes(limit)?))
+    })
+}
+
+/// `ml_connector_note_failed(string $kind, int $woo_id, string $reason): void` — the object could not be read;
+/// its note is dropped with an audit row naming the reason.
+///
+/// # Errors
+/// `InputException` for an unknown kind; `StoreException`.
+#[php_function]
+#[php(name = "ml_connector_note_failed")]
+pub fn ml_connector_note_failed(kind: &str, woo_id: i64, reason: &str) -> PhpResult<()> {
+    guard(|| {
+        with_host(|host| {
+            host.note_failed(kind, woo_id, reason)?;
+            Ok(())
+        })
+    })
+}
+
+/// `ml_connector_delete_secret(string $name): bool` — clears a saved secret; true when one was there.
+///
+/// # Errors
+/// `InputException` for an unknown name; `StoreException`.
+#[php_function]
+#[php(name = "ml_connector_delete_secret")]
+pub fn ml_connector_delete_secret(name: &str) -> PhpResult<bool> {
+    guard(|| with_host(|host| Ok(host.delete_secret(name)?)))
+}
+
+/// `ml_connector_visma_documents(string $from, string $to): array` — the invoices and credit notes Visma holds for
+/// this store dated in [from, to] (`YYYY-MM-DD`), read from Visma (Reconciliation screen).
+///
+/// # Errors
+/// `InputException` for a bad date; `VismaException`; `ConfigException`.
+#[php_function]
+#[php(name = "ml_connector_visma_documents")]
+pub fn ml_connector_visma_documents(from: &str, to: &str) -> PhpResult<Zval> {
+    guard(|| with_host(|host| to_php(&host.visma_documents(from, to)?)))
+}
+
 /// Adds this file's functions to the module.
 pub fn register(module: ModuleBuilder) -> ModuleBuilder {
     module
@@ -319,4 +392,9 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(ml_connector_lookups))
         .function(wrap_function!(ml_connector_save_secret))
         .function(wrap_function!(ml_connector_has_secret))
+        .function(wrap_function!(ml_connector_note))
+        .function(wrap_function!(ml_connector_notes))
+        .function(wrap_function!(ml_connector_note_failed))
+        .function(wrap_function!(ml_connector_delete_secret))
+        .function(wrap_function!(ml_connector_visma_documents))
 }

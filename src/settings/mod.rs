@@ -9,6 +9,7 @@ use crate::money::{Currency, VatRate};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+pub mod check;
 mod validate;
 
 /// A complete, commented settings file that works with the seeded simulator company and the real shop.
@@ -121,6 +122,8 @@ pub struct CustomerSettings {
     pub foreign_class_id: Option<String>,
     /// Credit terms for new customers.
     pub credit_terms_id: Option<String>,
+    /// Supplier class for `business_model = "suppliers"` (issue #14: never a built-in example id).
+    pub supplier_class_id: Option<String>,
     /// Order/customer meta keys holding the VAT/org number, first non-empty wins.
     pub vat_number_meta_keys: Vec<String>,
 }
@@ -135,6 +138,7 @@ impl Default for CustomerSettings {
             class_id: None,
             foreign_class_id: None,
             credit_terms_id: None,
+            supplier_class_id: None,
             vat_number_meta_keys: vec![
                 "_billing_vat_number".to_owned(),
                 "billing_vat_number".to_owned(),
@@ -242,6 +246,17 @@ pub struct SubaccountSettings {
     pub from_order_meta: BTreeMap<String, String>,
 }
 
+/// What happens to an order's invoice when the order is cancelled (or fails) after it was posted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelPolicy {
+    /// A credit note cancels the invoice (applied to it while it is unpaid); the books follow WooCommerce.
+    #[default]
+    Credit,
+    /// Nothing is posted; the job reports "edited after posting" for the accountant to act on.
+    Report,
+}
+
 /// Invoice header options.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -262,6 +277,12 @@ pub struct InvoiceSettings {
     pub sales_order_type: String,
     /// Order statuses that become documents (see `mapping::should_map`); default processing, completed, refunded.
     pub statuses: Vec<String>,
+    /// Leave invoices and credit notes on hold for review instead of releasing them (issue #14). Visma refuses a
+    /// payment to an unreleased document, so payments and refund settlements then wait until the accountant has
+    /// released the document and the order is sent again.
+    pub leave_on_hold: bool,
+    /// An order cancelled (or failed) after its invoice was posted: credit it (default) or only report it.
+    pub on_cancel: CancelPolicy,
 }
 
 /// Visma connection (read by the client wiring; the secret comes from the env var named here).

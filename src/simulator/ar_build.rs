@@ -2,6 +2,7 @@
 //! validated, unwrapped update DTO: header references checked against the seeded company, lines checked (account,
 //! subaccount segment values, VAT category, inventory), totals from [`super::totals`]. No state is changed here.
 
+use super::company::Company;
 use super::customers;
 use super::documents::Kind;
 use super::routes::Ctx;
@@ -19,6 +20,8 @@ pub(super) fn build(
     plain: &Map<String, Value>,
     number: &str,
 ) -> Result<Value, String> {
+    let company = ctx.config.company.clone();
+    let company = company.as_ref();
     let text = |k: &str| {
         plain
             .get(k)
@@ -41,9 +44,9 @@ pub(super) fn build(
     }
     let currency = text("currencyId")
         .or(customer.get("currencyId").and_then(Value::as_str))
-        .unwrap_or(seed::BASE_CURRENCY)
+        .unwrap_or(&company.base_currency)
         .to_ascii_uppercase();
-    if !seed::has_currency(&currency) {
+    if !company.has_currency(&currency) {
         return Err(format!("Error: Currency '{currency}' does not exist."));
     }
     let terms = text("creditTermsId").map(str::to_string).or_else(|| {
@@ -54,11 +57,10 @@ pub(super) fn build(
     });
     let terms_days = match &terms {
         Some(t) => {
-            seed::credit_terms(t).ok_or(format!("Error: Credit terms '{t}' do not exist."))?;
-            seed::CREDIT_TERMS
-                .iter()
-                .find(|c| c.0 == t)
-                .map_or(0, |c| c.2)
+            company
+                .credit_terms(t)
+                .ok_or(format!("Error: Credit terms '{t}' do not exist."))?
+                .days
         }
         None => 0,
     };
@@ -97,7 +99,8 @@ pub(super) fn build(
         "createdDateTime": stamp,
     });
     if let Some(t) = &terms {
-        doc["creditTerms"] = json!({"id": t, "description": seed::credit_terms(t)});
+        doc["creditTerms"] =
+            json!({"id": t, "description": company.credit_terms(t).map(|c| c.description.clone())});
     }
     for k in [
         "customerRefNumber",
@@ -126,12 +129,15 @@ pub(super) fn build(
         }
     }
     if let Some(pm) = text("paymentMethodId") {
-        let d = seed::payment_method(pm)
+        let d = company
+            .payment_method(pm)
             .ok_or(format!("Error: Payment method '{pm}' does not exist."))?;
         doc["paymentMethod"] = json!({"id": pm, "description": d});
     }
     if let Some(b) = text("branchNumber") {
-        let name = seed::branch(b).ok_or(format!("Error: Branch '{b}' does not exist."))?;
+        let name = company
+            .branch(b)
+            .ok_or(format!("Error: Branch '{b}' does not exist."))?;
         doc["branchNumber"] = json!({"number": b, "name": name});
     }
     let lines_in = plain
@@ -142,14 +148,14 @@ pub(super) fn build(
     let mut inputs = Vec::new();
     let mut lines_out = Vec::new();
     for (i, line) in lines_in.iter().enumerate() {
-        let (input, out) = line_of(i + 1, line)?;
+        let (input, out) = line_of(company, i + 1, line)?;
         inputs.push(input);
         lines_out.push(out);
     }
     let decimals = seed::CURRENCY_DECIMALS;
-    let mut t =
-        totals::compute(&inputs, decimals, seed::vat_rate).map_err(|e| format!("Error: {e}."))?;
-    apply_tax_overrides(plain, &mut t, decimals);
+    let mut t = totals::compute(&inputs, decimals, |id| company.vat_rate(id))
+        .map_err(|e| format!("Error: {e}."))?;
+    apply_tax_overrides(company, plain, &mut t, decimals)?;
     for ((out, amount), discount) in lines_out
         .iter_mut()
         .zip(&t.line_minor)
@@ -165,9 +171,10 @@ pub(super) fn build(
         .iter()
         .enumerate()
         .map(|(i, tax)| {
-            let rate = seed::vat_rate(&tax.vat_category).map_or(0, |r| r.percent.to_minor(0));
-            json!({"taxId": tax.vat_category, "recordId": i + 1,
-                   "vatId": {"number": tax.vat_category, "description": seed::vat_description(&tax.vat_category)},
+            let rate = company.vat_rate(&tax.vat_category).map_or(0, |r| r.percent.to_minor(0));
+            let vat_id = company.vat_id_of(&tax.vat_category).unwrap_or(&tax.vat_category);
+            json!({"taxId": vat_id, "recordId": i + 1,
+                   "vatId": {"number": vat_id, "description": company.vat_description(&tax.vat_category)},
                    "vatRate": minor_to_json(rate, 0), "taxableAmount": minor_to_json(tax.taxable_minor, decimals),
                    "vatAmount": minor_to_json(tax.vat_minor, decimals)})
         })
@@ -191,33 +198,48 @@ pub(super) fn build(
     Ok(doc)
 }
 
-/// `taxDetailLines` with a `vatAmount` replace the computed VAT of that category (Visma lets the sender
-/// override the tax amount; the base stays computed).
-fn apply_tax_overrides(plain: &Map<String, Value>, t: &mut totals::Totals, decimals: u32) {
+/// `taxDetailLines` (taxId, taxableAmount, vatAmount) replace the computed VAT of the category that holds the VAT
+/// id, so Visma books the VAT the sender charged instead of recomputing it (issue #14). An unknown VAT id, or one
+/// whose category no line uses, is refused as Visma refuses unknown ids.
+fn apply_tax_overrides(
+    company: &Company,
+    plain: &Map<String, Value>,
+    t: &mut totals::Totals,
+    decimals: u32,
+) -> Result<(), String> {
     let overrides = plain
         .get("taxDetailLines")
         .or(plain.get("taxDetails"))
         .and_then(Value::as_array);
     for o in overrides.into_iter().flatten() {
-        let (Some(id), Some(vat)) = (
-            o.get("taxId").and_then(Value::as_str),
-            o.get("vatAmount").and_then(Dec::from_json),
-        ) else {
+        let Some(id) = o.get("taxId").and_then(Value::as_str) else {
+            return Err("Error: 'VAT ID' cannot be empty.".into());
+        };
+        let category = company.category_of_vat_id(id).ok_or(format!(
+            "Error: VAT ID '{id}' cannot be found in the system."
+        ))?;
+        let Some(vat) = o.get("vatAmount").and_then(Dec::from_json) else {
             continue;
         };
-        if let Some(line) = t.tax_lines.iter_mut().find(|l| l.vat_category == id) {
-            line.vat_minor = vat.to_minor(decimals);
-        }
+        let line = t
+            .tax_lines
+            .iter_mut()
+            .find(|l| l.vat_category == category)
+            .ok_or(format!(
+                "Error: VAT ID '{id}' is not used by any line of the document."
+            ))?;
+        line.vat_minor = vat.to_minor(decimals);
     }
     t.vat_total = t
         .tax_lines
         .iter()
         .fold(0_i64, |acc, l| acc.saturating_add(l.vat_minor));
     t.amount = t.detail_total.saturating_add(t.vat_total);
+    Ok(())
 }
 
 /// One plain update line → the totals input and the GET line (amounts filled in later).
-fn line_of(n: usize, line: &Value) -> Result<(LineInput, Value), String> {
+fn line_of(company: &Company, n: usize, line: &Value) -> Result<(LineInput, Value), String> {
     let text = |k: &str| {
         line.get(k)
             .and_then(Value::as_str)
@@ -238,17 +260,18 @@ fn line_of(n: usize, line: &Value) -> Result<(LineInput, Value), String> {
         .unwrap_or(i64::try_from(n).unwrap_or(0));
     let mut out = json!({"lineNumber": line_number});
     if let Some(item) = text("inventoryNumber") {
-        if !seed::has_inventory(item) {
+        if !company.has_inventory(item) {
             return Err(format!(
                 "Error: Line {n}: Inventory item '{item}' does not exist."
             ));
         }
         out["inventoryNumber"] = json!(item);
     }
-    let account = text("accountNumber").unwrap_or("3000");
-    let (cd, description, kind, _) = seed::account(account).ok_or(format!(
+    let account = text("accountNumber").unwrap_or(company.default_sales_account());
+    let found = company.account(account).ok_or(format!(
         "Error: Line {n}: Account '{account}' does not exist."
     ))?;
+    let (cd, description, kind) = (&found.id, &found.description, &found.kind);
     out["account"] =
         json!({"type": kind, "active": true, "number": cd, "description": description});
     if let Some(segments) = line.get("subaccount").and_then(Value::as_array) {
@@ -256,17 +279,21 @@ fn line_of(n: usize, line: &Value) -> Result<(LineInput, Value), String> {
         for s in segments {
             let id = s.get("segmentId").and_then(Value::as_i64).unwrap_or(0);
             let v = s.get("segmentValue").and_then(Value::as_str).unwrap_or("");
-            seed::segment_value(id, v).ok_or_else(|| {
-                let name = seed::SEGMENTS.iter().find(|x| i64::from(x.0) == id).map_or("Segment", |x| x.1);
+            company.segment_value(id, v).ok_or_else(|| {
+                let name = company.segment_name(id).unwrap_or("Segment");
                 format!("Error: Line {n}: An error occurred during processing of the field Subaccount : Error: {name} of Subaccount do not exist.")
             })?;
             values.push((id, v.to_string()));
         }
-        out["subaccount"] = seed::subaccount_json(&values);
+        out["subaccount"] = seed::subaccount_json(company, &values);
     }
     let vat = text("vatCodeId").map(str::to_string);
     if let Some(v) = &vat {
-        out["vatCode"] = json!({"id": v, "description": seed::vat_description(v)});
+        // Visma's own words for an unknown category (seen from a real company, issue #13).
+        let d = company.vat_description(v).ok_or(format!(
+            "Error: Line {n}: 'VAT category' cannot be found in the system."
+        ))?;
+        out["vatCode"] = json!({"id": v, "description": d});
     }
     for k in ["description", "uom", "note", "discountCode", "deferralCode"] {
         if let Some(v) = text(k) {

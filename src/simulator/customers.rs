@@ -6,7 +6,6 @@
 use super::http::{Query, Reply};
 use super::listing;
 use super::routes::Ctx;
-use super::seed;
 use serde_json::{json, Map, Value};
 
 /// Which ledger the party lives in.
@@ -184,17 +183,21 @@ pub fn create(ctx: &mut Ctx<'_>, party: Party, body: &[u8]) -> Reply {
     let internal_id = ctx.state.store.next("internalId", 1);
     let stamp = ctx.stamp();
     let mut dto = json!({
-        "internalId": internal_id, "number": number, "status": "Active", "currencyId": seed::BASE_CURRENCY,
+        "internalId": internal_id, "number": number, "status": "Active", "currencyId": ctx.config.company.base_currency,
         "lastModifiedDateTime": stamp, "createdDateTime": stamp,
     });
     if party == Party::Customer {
-        dto["customerClass"] =
-            json!({"id": "1", "description": seed::customer_class("1").unwrap_or("")});
-        dto["creditTerms"] =
-            json!({"id": "14", "description": seed::credit_terms("14").unwrap_or("")});
+        // The company's first class and terms stand in for its class defaults.
+        let c = &ctx.config.company;
+        if let Some(class) = c.customer_classes.first() {
+            dto["customerClass"] = json!({"id": class.id, "description": class.description});
+        }
+        if let Some(terms) = c.credit_terms.first() {
+            dto["creditTerms"] = json!({"id": terms.id, "description": terms.description});
+        }
         dto["creditLimit"] = json!(0.0);
     }
-    if let Err(m) = apply(&mut dto, &plain, party, internal_id) {
+    if let Err(m) = apply(&ctx.config.company, &mut dto, &plain, party, internal_id) {
         return ctx.error(400, &format!("{action} {m}"));
     }
     stamp_version(party, &mut dto);
@@ -233,7 +236,7 @@ pub fn update(ctx: &mut Ctx<'_>, party: Party, number: &str, body: &[u8]) -> Rep
     let internal_id = dto.get("internalId").and_then(Value::as_u64).unwrap_or(0);
     let mut plain = plain;
     plain.remove("number"); // the number is changed by `action/changeCustomerCd`, not by PUT
-    if let Err(m) = apply(&mut dto, &plain, party, internal_id) {
+    if let Err(m) = apply(&ctx.config.company, &mut dto, &plain, party, internal_id) {
         return ctx.error(400, &format!("{action} {m}"));
     }
     dto["lastModifiedDateTime"] = json!(stamp);
@@ -247,6 +250,7 @@ pub fn update(ctx: &mut Ctx<'_>, party: Party, number: &str, body: &[u8]) -> Rep
 
 /// Copies the fields of an update DTO onto the GET DTO, checking references against the seeded company.
 fn apply(
+    company: &super::company::Company,
     dto: &mut Value,
     plain: &Map<String, Value>,
     party: Party,
@@ -299,23 +303,33 @@ fn apply(
         match key.as_str() {
             "number" => dto["number"] = value.clone(),
             "note" if party == Party::Customer => {}
-            "currencyId" if !seed::has_currency(text) => {
+            "currencyId" if !company.has_currency(text) => {
                 return Err(format!("Error: Currency '{text}' does not exist."))
             }
             k if SAME.contains(&k) => dto[k] = value.clone(),
             "customerClassId" => {
-                let d = seed::customer_class(text)
-                    .ok_or(format!("Error: Customer class '{text}' does not exist."))?;
+                // Visma's own words (seen from a real company, issue #13).
+                let d = company
+                    .customer_class(text)
+                    .ok_or("Error: 'Class' cannot be found in the system.")?;
                 dto["customerClass"] = json!({"id": text, "description": d});
             }
-            "supplierClassId" => dto["supplierClass"] = json!({"id": text, "description": text}),
+            "supplierClassId" => {
+                let d = company
+                    .supplier_class(text)
+                    .ok_or("Error: 'Supplier class' cannot be found in the system.")?;
+                dto["supplierClass"] = json!({"id": text, "description": d});
+            }
             "creditTermsId" => {
-                let d = seed::credit_terms(text)
+                let d = company
+                    .credit_terms(text)
+                    .map(|t| t.description.clone())
                     .ok_or(format!("Error: Credit terms '{text}' do not exist."))?;
                 dto["creditTerms"] = json!({"id": text, "description": d});
             }
             "paymentMethodId" => {
-                let d = seed::payment_method(text)
+                let d = company
+                    .payment_method(text)
                     .ok_or(format!("Error: Payment method '{text}' does not exist."))?;
                 dto["paymentMethod"] = json!({"id": text, "description": d});
             }
@@ -324,7 +338,8 @@ fn apply(
                     .get("paymentMethodId")
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                seed::payment_method(id)
+                company
+                    .payment_method(id)
                     .ok_or(format!("Error: Payment method '{id}' does not exist."))?;
                 dto["defaultPaymentMethodId"] = json!(id);
                 dto["paymentMethods"] = json!([{"paymentMethodId": id, "isDefault": true}]);

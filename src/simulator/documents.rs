@@ -182,8 +182,14 @@ pub fn release(ctx: &mut Ctx<'_>, kind: Kind, number: &str) -> Reply {
             doc["hold"] = json!(false);
             doc["lastModifiedDateTime"] = json!(stamp);
             let action_id = super::http::guid(&mut ctx.state.rng);
+            // Queued: Visma releases in the background; the caller must read the document to know.
+            let result = if ctx.config.queued_release {
+                "Queued"
+            } else {
+                "Done"
+            };
             let mut r = Reply::ok(
-                json!({"actionId": action_id, "actionResult": "Done", "errorInfo": null}),
+                json!({"actionId": action_id, "actionResult": result, "errorInfo": null}),
             );
             r.mutated = true;
             r

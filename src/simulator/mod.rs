@@ -10,6 +10,7 @@
 
 mod ar_build;
 mod auth;
+pub mod company;
 mod customers;
 mod dates;
 mod doc_index;
@@ -28,6 +29,7 @@ mod seed;
 mod state;
 pub mod totals;
 
+pub use company::Company;
 pub use faults::{FaultBody, Faults, ScriptedFault};
 pub use state::{Inspection, LoggedRequest, Store};
 
@@ -70,6 +72,25 @@ pub struct SimConfig {
     pub licensed: bool,
     /// Source of "now" for token expiry, rate windows and timestamps; tests pass a `ManualClock`.
     pub clock: Arc<dyn Clock>,
+    /// The company it serves (ids the documents may name). [`SimConfig::seeded`] also takes its client and ids.
+    pub company: Arc<Company>,
+    /// Release actions answer `Queued` (the document is released in the background, as Visma may do) instead of
+    /// `Done`, so a caller must follow the release by reading the document.
+    pub queued_release: bool,
+}
+
+impl SimConfig {
+    /// The default configuration serving `company`, with its client, tenant and company id.
+    pub fn seeded(company: Company) -> Self {
+        Self {
+            client_id: company.client_id.clone(),
+            client_secret: Secret::new(company.client_secret.clone()),
+            tenant_id: company.tenant_id.clone(),
+            company_id: company.id.clone(),
+            company: Arc::new(company),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -89,6 +110,8 @@ impl Default for SimConfig {
             state_file: None,
             licensed: true,
             clock: Arc::new(SystemClock),
+            company: Arc::new(Company::default()),
+            queued_release: false,
         }
     }
 }
@@ -109,6 +132,8 @@ impl std::fmt::Debug for SimConfig {
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("state_file", &self.state_file)
             .field("licensed", &self.licensed)
+            .field("company", &self.company.name)
+            .field("queued_release", &self.queued_release)
             .finish_non_exhaustive()
     }
 }

@@ -1,7 +1,11 @@
 //! Customer payments (`POST /v1/customerPayment` with `PaymentUpdateDto`, `GET` by number and list), stored as
 //! `PaymentDto`. The customer, payment method, cash account (a cash GL account), currency and every invoice a
 //! payment line names must exist.
-//! Must not: touch invoice balances (application happens on release, which is not simulated).
+//! Strict as Visma's AR (issue #14): a payment line may only name a released document (status Open) and no
+//! more than its balance; release (`POST …/{number}/action/release`) applies the lines, lowering each
+//! document's balance (Closed at zero). Types: `Payment`, `Refund` (pays out a released credit note) and
+//! `CreditNote` (applies the released credit note `referenceNumber` to invoices; it takes the credit note's number).
+//! Must not: touch balances before release.
 
 use super::customers;
 use super::http::{Query, Reply};
@@ -100,28 +104,37 @@ pub fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
         let customer = customers::find(&ctx.state.store.customers, customer_number).ok_or(
             format!("Error: Customer '{customer_number}' does not exist."),
         )?;
+        let kind = text("type").unwrap_or("Payment");
+        if !matches!(kind, "Payment" | "Refund" | "CreditNote") {
+            return Err(format!(
+                "Error: Type '{kind}' is not supported by this endpoint."
+            ));
+        }
         let mut doc = json!({
-            "type": text("type").unwrap_or("Payment"),
+            "type": kind,
             "status": if plain.get("hold").and_then(Value::as_bool).unwrap_or(false) { "Hold" } else { "Balanced" },
             "hold": plain.get("hold").and_then(Value::as_bool).unwrap_or(false),
             "customer": {"number": customer.get("number"), "name": customer.get("name")},
-            "currency": text("currency").unwrap_or(seed::BASE_CURRENCY),
+            "currency": text("currency").unwrap_or(&ctx.config.company.base_currency),
             "applicationDate": text("applicationDate").map_or_else(|| ctx.now.format("%Y-%m-%dT00:00:00").to_string(), str::to_string),
             "lastModifiedDateTime": ctx.stamp(),
         });
         if let Some(c) = text("currency") {
-            if !seed::has_currency(c) {
+            if !ctx.config.company.has_currency(c) {
                 return Err(format!("Error: Currency '{c}' does not exist."));
             }
         }
         if let Some(pm) = text("paymentMethod") {
-            let d = seed::payment_method(pm)
+            let d = ctx
+                .config
+                .company
+                .payment_method(pm)
                 .ok_or(format!("Error: Payment method '{pm}' does not exist."))?;
             doc["paymentMethod"] = json!({"id": pm, "description": d});
         }
         if let Some(ca) = text("cashAccount") {
-            match seed::account(ca) {
-                Some((_, _, _, true)) => doc["cashAccount"] = json!(ca),
+            match ctx.config.company.account(ca) {
+                Some(a) if a.cash => doc["cashAccount"] = json!(ca),
                 _ => return Err(format!("Error: Cash account '{ca}' does not exist.")),
             }
         }
@@ -161,14 +174,52 @@ pub fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
                 "Error: Line {}: Document '{refnbr}' does not exist.",
                 i + 1
             ))?;
+            if !listing::field_is(found, &["status"], "Open") {
+                return Err(format!(
+                    "Error: Line {}: Document '{refnbr}' is not released and cannot be paid.",
+                    i + 1
+                ));
+            }
             let paid = line
                 .get("amountPaid")
                 .and_then(Dec::from_json)
                 .unwrap_or(Dec::ZERO)
                 .to_minor(decimals);
+            let balance = found
+                .get("balance")
+                .and_then(Dec::from_json)
+                .unwrap_or(Dec::ZERO)
+                .to_minor(decimals);
+            if paid <= 0 || paid > balance {
+                return Err(format!(
+                    "Error: Line {}: Amount paid must be greater than zero and cannot exceed the balance of document '{refnbr}'.",
+                    i + 1
+                ));
+            }
             applied = applied.saturating_add(paid);
             lines.push(json!({"documentType": doc_type, "refNbr": refnbr, "amountPaid": minor_to_json(paid, decimals),
                               "balance": found.get("balance"), "currency": found.get("currencyId")}));
+        }
+        if applied > amount {
+            return Err(
+                "Error: The amount applied to documents cannot exceed the payment amount.".into(),
+            );
+        }
+        if kind == "CreditNote" {
+            let note =
+                text("referenceNumber").ok_or("Error: 'Reference number' cannot be empty.")?;
+            let store = &mut ctx.state.store;
+            store.credit_note_index.sync(&store.credit_notes);
+            let found = store
+                .credit_note_index
+                .by_number(note)
+                .first()
+                .and_then(|&i| store.credit_notes.get(i))
+                .ok_or(format!("Error: Credit note '{note}' does not exist."))?;
+            if !listing::field_is(found, &["status"], "Open") {
+                return Err(format!("Error: Credit note '{note}' is not released."));
+            }
+            doc["refNbr"] = json!(note);
         }
         doc["paymentAmount"] = minor_to_json(amount, decimals);
         doc["paymentAmountInCurrency"] = minor_to_json(amount, decimals);
@@ -184,6 +235,22 @@ pub fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
     };
     let store = &mut ctx.state.store;
     store.payment_index.sync(&store.payments);
+    if let Some(number) = doc
+        .get("refNbr")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    {
+        if !store.payment_index.by_number(&number).is_empty() {
+            return ctx.error(
+                400,
+                &format!(
+                    "{action} Error: Credit note '{number}' already has an application document."
+                ),
+            );
+        }
+        store.payments.push(doc);
+        return Reply::created(format!("{}/v1/customerPayment/{number}", ctx.base));
+    }
     let number = loop {
         let n = store.next("payment", 300_001).to_string();
         if store.payment_index.by_number(&n).is_empty() {
@@ -193,4 +260,123 @@ pub fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
     doc["refNbr"] = json!(number);
     store.payments.push(doc);
     Reply::created(format!("{}/v1/customerPayment/{number}", ctx.base))
+}
+
+/// `POST /v1/customerPayment/{number}/action/release`: applies the payment's lines to the documents' balances.
+pub fn release(ctx: &mut Ctx<'_>, number: &str) -> Reply {
+    let stamp = ctx.stamp();
+    let decimals = seed::CURRENCY_DECIMALS;
+    let store = &mut ctx.state.store;
+    store.payment_index.sync(&store.payments);
+    let Some(&at) = store.payment_index.by_number(number).first() else {
+        return ctx.not_found("Payment", number);
+    };
+    let payment = store.payments[at].clone();
+    let status = payment.get("status").and_then(Value::as_str).unwrap_or("");
+    if !matches!(status, "Balanced" | "Hold") {
+        return ctx.error(
+            400,
+            &format!("Error: Payment '{number}' has status {status} and cannot be released."),
+        );
+    }
+    let minor = |v: Option<&Value>| {
+        v.and_then(Dec::from_json)
+            .unwrap_or(Dec::ZERO)
+            .to_minor(decimals)
+    };
+    let lines: Vec<(String, String, i64)> = payment
+        .get("paymentLines")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let t = l
+                .get("documentType")
+                .and_then(Value::as_str)
+                .unwrap_or("Invoice");
+            let r = l.get("refNbr").and_then(Value::as_str).unwrap_or("");
+            (t.to_string(), r.to_string(), minor(l.get("amountPaid")))
+        })
+        .collect();
+    // Check every line against today's balances before changing any (release is all or nothing).
+    for (i, (t, r, paid)) in lines.iter().enumerate() {
+        let docs = if t == "CreditNote" {
+            &store.credit_notes
+        } else {
+            &store.invoices
+        };
+        let doc = docs
+            .iter()
+            .find(|d| listing::field_is(d, &["referenceNumber"], r));
+        let ok = doc.is_some_and(|d| {
+            listing::field_is(d, &["status"], "Open") && *paid <= minor(d.get("balance"))
+        });
+        if !ok {
+            return ctx.error(
+                400,
+                &format!("Error: Line {}: Document '{r}' is not open or its balance is lower than the amount paid.", i + 1),
+            );
+        }
+    }
+    let mut applied = 0_i64;
+    for (t, r, paid) in &lines {
+        applied = applied.saturating_add(*paid);
+        let docs = if t == "CreditNote" {
+            store.credit_note_index.mark_stale();
+            &mut store.credit_notes
+        } else {
+            store.invoice_index.mark_stale();
+            &mut store.invoices
+        };
+        if let Some(d) = docs
+            .iter_mut()
+            .find(|d| listing::field_is(d, &["referenceNumber"], r))
+        {
+            settle(d, *paid, decimals, &stamp);
+        }
+    }
+    // A credit note applied to invoices is used up by what it applied.
+    if listing::field_is(&payment, &["type"], "CreditNote") {
+        store.credit_note_index.mark_stale();
+        if let Some(d) = store
+            .credit_notes
+            .iter_mut()
+            .find(|d| listing::field_is(d, &["referenceNumber"], number))
+        {
+            settle(d, applied, decimals, &stamp);
+        }
+    }
+    let p = &mut store.payments[at];
+    let available = minor(p.get("availableBalance"));
+    p["status"] = json!(if available == 0 { "Closed" } else { "Open" });
+    p["hold"] = json!(false);
+    p["lastModifiedDateTime"] = json!(stamp);
+    let action_id = super::http::guid(&mut ctx.state.rng);
+    let result = if ctx.config.queued_release {
+        "Queued"
+    } else {
+        "Done"
+    };
+    let mut r =
+        Reply::ok(json!({"actionId": action_id, "actionResult": result, "errorInfo": null}));
+    r.mutated = true;
+    r
+}
+
+/// Lowers a released document's balance by `paid`; Closed at zero.
+fn settle(doc: &mut Value, paid: i64, decimals: u32, stamp: &str) {
+    let balance = doc
+        .get("balance")
+        .and_then(Dec::from_json)
+        .unwrap_or(Dec::ZERO)
+        .to_minor(decimals)
+        .saturating_sub(paid);
+    doc["balance"] = minor_to_json(balance, decimals);
+    if doc.get("balanceInCurrency").is_some() {
+        doc["balanceInCurrency"] = minor_to_json(balance, decimals);
+    }
+    if balance == 0 {
+        doc["status"] = json!("Closed");
+    }
+    doc["lastModifiedDateTime"] = json!(stamp);
 }

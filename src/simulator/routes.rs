@@ -401,7 +401,8 @@ fn dispatch_erp(
     use documents::Kind::{CreditNote, Invoice};
     let id = |i: usize| segs.get(i).map(String::as_str).unwrap_or("");
     match (method, l) {
-        ("GET", [_, "customer", "customerclass"]) => lookups::customer_classes(),
+        ("GET", [_, "customer", "customerclass"]) => lookups::customer_classes(ctx),
+        ("GET", [_, "supplier", "supplierclass"]) => lookups::supplier_classes(ctx),
         ("GET", [_, "customer", "customerclass", _]) => lookups::customer_class(ctx, id(3)),
         ("GET", [_, "customer"]) => customers::list(ctx, Customer, q),
         ("GET", [_, "customer", _]) => customers::get(ctx, Customer, id(2)),
@@ -430,6 +431,9 @@ fn dispatch_erp(
         ("GET", ["v1", "customerpayment"]) => payments::list(ctx, q),
         ("GET", ["v1", "customerpayment", _]) => payments::get(ctx, id(2)),
         ("POST", ["v1", "customerpayment"]) => payments::create(ctx, body),
+        ("POST", ["v1", "customerpayment", _, "action", "release"]) => {
+            payments::release(ctx, id(2))
+        }
         ("GET", ["v1", ..]) => lookups::dispatch(ctx, segs, l, q),
         _ => http::no_route(&format!("/{}", segs.join("/"))),
     }

@@ -156,6 +156,8 @@ fn list_row(o: &Value) -> Value {
 }
 
 fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
+    let company = ctx.config.company.clone();
+    let company = company.as_ref();
     let parsed: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(_) => return http::problem(400, "Bad Request", "The request body is not valid JSON."),
@@ -179,7 +181,10 @@ fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
             .filter(|s| !s.is_empty())
     };
     let kind = text("/type").unwrap_or("");
-    if !seed::ORDER_TYPES
+    if !ctx
+        .config
+        .company
+        .order_types
         .iter()
         .any(|t| t.eq_ignore_ascii_case(kind))
     {
@@ -216,8 +221,8 @@ fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
     }
     let currency = text("/currencyId")
         .or(customer.get("currencyId").and_then(Value::as_str))
-        .unwrap_or(seed::BASE_CURRENCY);
-    if !seed::has_currency(currency) {
+        .unwrap_or(&company.base_currency);
+    if !company.has_currency(currency) {
         return http::so_validation(
             "currencyId",
             "0003-InvalidValue",
@@ -249,7 +254,7 @@ fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
             .get("inventoryId")
             .and_then(Value::as_str)
             .unwrap_or("");
-        if !seed::has_inventory(item) {
+        if !company.has_inventory(item) {
             return http::so_validation(
                 &field("inventoryId"),
                 "0003-InvalidValue",
@@ -261,7 +266,7 @@ fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
             .and_then(Value::as_str)
             .map(str::to_string);
         if let Some(t) = &tax {
-            if seed::vat_rate(t).is_none() {
+            if company.vat_rate(t).is_none() {
                 return http::so_validation(
                     &field("taxCategoryId"),
                     "0003-InvalidValue",
@@ -270,7 +275,7 @@ fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
             }
         }
         if let Some(a) = line.get("salesAccountId").and_then(Value::as_str) {
-            if seed::account(a).is_none() {
+            if company.account(a).is_none() {
                 return http::so_validation(
                     &field("salesAccountId"),
                     "0003-InvalidValue",
@@ -296,7 +301,7 @@ fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
         });
     }
     let decimals = seed::CURRENCY_DECIMALS;
-    let t = match totals::compute(&inputs, decimals, seed::vat_rate) {
+    let t = match totals::compute(&inputs, decimals, |id| company.vat_rate(id)) {
         Ok(t) => t,
         Err(e) => return http::so_validation("orderLines", "0003-InvalidValue", &e.to_string()),
     };

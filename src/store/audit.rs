@@ -158,6 +158,8 @@ pub struct AuditQuery {
     pub since: Option<DateTime<Utc>>,
     /// Row cap; 0 means 200, capped at 10 000.
     pub limit: u32,
+    /// Issue #15: the newest rows (the cap then keeps the latest, not the first ever written).
+    pub newest_first: bool,
 }
 
 /// Appends one row on `conn` (inside the caller's transaction).
@@ -202,7 +204,7 @@ impl Store {
         self.commit(tx, "audit")
     }
 
-    /// Reads audit rows, oldest first.
+    /// Reads audit rows, oldest first (newest first with [`AuditQuery::newest_first`]).
     ///
     /// # Errors
     /// SQLite failures, or [`StoreError::BadRow`] for a row this build cannot read.
@@ -217,13 +219,15 @@ impl Store {
             0 => 200,
             n => n.min(10_000),
         };
+        let sql = format!(
+            "SELECT id, at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
+             visma_number, error FROM audit \
+             WHERE (?1 IS NULL OR job_id = ?1) AND (?2 IS NULL OR store_id = ?2) AND (?3 IS NULL OR woo_kind = ?3) \
+             AND (?4 IS NULL OR woo_id = ?4) AND (?5 IS NULL OR at >= ?5) ORDER BY id {} LIMIT ?6",
+            if q.newest_first { "DESC" } else { "ASC" }
+        );
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
-                 visma_number, error FROM audit \
-                 WHERE (?1 IS NULL OR job_id = ?1) AND (?2 IS NULL OR store_id = ?2) AND (?3 IS NULL OR woo_kind = ?3) \
-                 AND (?4 IS NULL OR woo_id = ?4) AND (?5 IS NULL OR at >= ?5) ORDER BY id LIMIT ?6",
-            )
+            .prepare_cached(&sql)
             .map_err(|e| self.classify("audit query", e))?;
         let raw = stmt
             .query_map(

@@ -3,39 +3,42 @@
 //! of Visma's truth, never the reverse. No interpretation of the e-mail here: callers pass the normalised key.
 //! Creation claims (Issue #5) let one worker at a time create the customer of a key, across processes.
 
-use super::{ts, Store, StoreError};
+use super::{ts, Books, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use std::time::Duration;
 
 impl Store {
-    /// The Visma customer number recorded for `email_key` in shop `store_id`.
+    /// The Visma customer number recorded for `email_key` in `books`.
     ///
     /// # Errors
     /// SQLite failures.
     pub fn customer_by_email(
         &self,
-        store_id: &str,
+        books: &Books,
         email_key: &str,
     ) -> Result<Option<String>, StoreError> {
         self.conn()?
             .prepare_cached(
-                "SELECT visma_number FROM customer_index WHERE store_id = ?1 AND email_key = ?2",
+                "SELECT visma_number FROM customer_index WHERE store_id = ?1 AND company = ?2 \
+                 AND email_key = ?3",
             )
             .and_then(|mut s| {
-                s.query_row(params![store_id, email_key], |r| r.get(0))
-                    .optional()
+                s.query_row(params![books.store_id, books.company, email_key], |r| {
+                    r.get(0)
+                })
+                .optional()
             })
             .map_err(|e| self.classify("get customer index", e))
     }
 
-    /// Records (or moves) `email_key` → `visma_number` for shop `store_id`, in one transaction for all rows.
+    /// Records (or moves) `email_key` → `visma_number` in `books`, in one transaction for all rows.
     ///
     /// # Errors
     /// SQLite failures; [`StoreError::Invalid`] for an empty key or number.
     pub fn index_customers(
         &self,
-        store_id: &str,
+        books: &Books,
         rows: &[(String, String)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
@@ -49,14 +52,20 @@ impl Store {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO customer_index (store_id, email_key, visma_number, updated_at) \
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (store_id, email_key) \
+                    "INSERT INTO customer_index (store_id, company, email_key, visma_number, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (store_id, company, email_key) \
                      DO UPDATE SET visma_number = excluded.visma_number, updated_at = excluded.updated_at",
                 )
                 .map_err(|e| self.classify("index customers", e))?;
             for (email, number) in rows {
-                stmt.execute(params![store_id, email, number, ts(now)])
-                    .map_err(|e| self.classify("index customers", e))?;
+                stmt.execute(params![
+                    books.store_id,
+                    books.company,
+                    email,
+                    number,
+                    ts(now)
+                ])
+                .map_err(|e| self.classify("index customers", e))?;
             }
         }
         self.commit(tx, "index customers")
@@ -126,33 +135,43 @@ mod tests {
     fn indexed_email_is_found_and_moved() {
         let store = Store::open_in_memory().expect("in-memory store");
         let now = Utc::now();
-        assert_eq!(store.customer_by_email("s", "a@b.no").expect("query"), None);
+        let s = Books::new("s", "tenant/1");
+        assert_eq!(store.customer_by_email(&s, "a@b.no").expect("query"), None);
         store
-            .index_customers("s", &[("a@b.no".into(), "10001".into())], now)
+            .index_customers(&s, &[("a@b.no".into(), "10001".into())], now)
             .expect("index");
         assert_eq!(
             store
-                .customer_by_email("s", "a@b.no")
+                .customer_by_email(&s, "a@b.no")
                 .expect("query")
                 .as_deref(),
             Some("10001")
         );
         assert_eq!(
-            store.customer_by_email("other", "a@b.no").expect("query"),
+            store
+                .customer_by_email(&Books::new("other", "tenant/1"), "a@b.no")
+                .expect("query"),
+            None
+        );
+        // Issue #13: another Visma company of the same store has its own customers.
+        assert_eq!(
+            store
+                .customer_by_email(&Books::new("s", "tenant/2"), "a@b.no")
+                .expect("query"),
             None
         );
         store
-            .index_customers("s", &[("a@b.no".into(), "10002".into())], now)
+            .index_customers(&s, &[("a@b.no".into(), "10002".into())], now)
             .expect("re-index");
         assert_eq!(
             store
-                .customer_by_email("s", "a@b.no")
+                .customer_by_email(&s, "a@b.no")
                 .expect("query")
                 .as_deref(),
             Some("10002")
         );
         assert!(store
-            .index_customers("s", &[(String::new(), "1".into())], now)
+            .index_customers(&s, &[(String::new(), "1".into())], now)
             .is_err());
     }
 

@@ -16,10 +16,26 @@ impl Store {
     /// a running or done job is a new job (`Inserted`; the engine reports "edited after posting"); an older
     /// revision than the latest job is `Superseded`.
     ///
+    /// Any note of the entity (see [`super::notes`]) is cleared in the same transaction.
+    ///
     /// # Errors
     /// [`StoreError::Invalid`] for a payload that is not JSON or an empty store id; [`StoreError::Busy`]
     /// (retryable); [`StoreError::Full`]; other SQLite failures. Nothing is written on error.
     pub fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<EnqueueOutcome, StoreError> {
+        self.enqueue_noted(job, now, None)
+    }
+
+    /// [`Store::enqueue`] for the background runner that built the JSON of a note it read: the note is cleared only
+    /// if it still has `note_seq` (noted again since means the entity changed after its JSON was built).
+    ///
+    /// # Errors
+    /// As [`Store::enqueue`].
+    pub fn enqueue_noted(
+        &self,
+        job: &NewJob,
+        now: DateTime<Utc>,
+        note_seq: Option<i64>,
+    ) -> Result<EnqueueOutcome, StoreError> {
         if serde_json::from_str::<serde::de::IgnoredAny>(&job.payload).is_err() {
             return Err(StoreError::Invalid {
                 field: "payload",
@@ -46,6 +62,7 @@ impl Store {
         let now_s = ts(now);
         let tx = self.begin()?;
         let fail = |e| self.classify("enqueue", e);
+        super::notes::clear_in(self, &tx, &job.store_id, job.kind, woo_id, note_seq)?;
         // The exact payload if it is queued, else the entity's latest job.
         let existing: Option<(i64, String, i64, bool)> = tx
             .prepare_cached(
@@ -137,8 +154,11 @@ impl Store {
         let action = match outcome {
             EnqueueOutcome::Inserted(_) => AuditAction::Enqueued,
             EnqueueOutcome::Replaced(_) => AuditAction::Replaced,
-            // Nothing changed, so nothing to audit (a checkout retry must not grow the trail).
-            EnqueueOutcome::Duplicate(_) | EnqueueOutcome::Superseded(_) => return Ok(outcome),
+            // Nothing changed, so nothing to audit (a checkout retry must not grow the trail); the note is cleared.
+            EnqueueOutcome::Duplicate(_) | EnqueueOutcome::Superseded(_) => {
+                self.commit(tx, "enqueue")?;
+                return Ok(outcome);
+            }
         };
         audit::insert(
             &tx,

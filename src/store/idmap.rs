@@ -1,19 +1,43 @@
 //! The id map: which Visma document (number, external reference) a WooCommerce entity became, with the hash of
-//! the payload that was posted and when. UNIQUE per entity, so a document is recorded once and re-sending a posted
-//! order is a no-op the engine can report. Written by `complete` in the job's transaction, or on its own here.
+//! the payload that was posted and when. UNIQUE per entity and Visma company ([`Books`]), so a document is recorded
+//! once, re-sending a posted order is a no-op the engine can report, and a store pointed at another company starts
+//! afresh there. Written by `complete` in the job's transaction, or on its own here.
 
-use super::queue::{JobId, JobKind};
+use super::queue::{DocKind, JobId};
 use super::{parse_ts, ts, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+
+/// Whose books a document is in: the WooCommerce store (settings `store_id`) and the Visma company it posts to
+/// (`tenant/company`, see `visma::Config::books_key`). Issue #13: keyed by store alone, a store switched to another
+/// company re-used the first company's customer numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Books {
+    /// The shop.
+    pub store_id: String,
+    /// The Visma company.
+    pub company: String,
+}
+
+impl Books {
+    /// The books of `store_id` in `company`.
+    pub fn new(store_id: impl Into<String>, company: impl Into<String>) -> Self {
+        Self {
+            store_id: store_id.into(),
+            company: company.into(),
+        }
+    }
+}
 
 /// A mapping to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMapping {
     /// The shop.
     pub store_id: String,
-    /// The WooCommerce entity kind.
-    pub kind: JobKind,
+    /// The Visma company (see [`Books`]).
+    pub company: String,
+    /// What the row records.
+    pub kind: DocKind,
     /// The WooCommerce id.
     pub woo_id: u64,
     /// The Visma document number (customer number, invoice reference number, …).
@@ -49,7 +73,7 @@ pub(crate) fn insert(
     let result = conn
         .prepare_cached(
             "INSERT INTO id_map (store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, \
-             posted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             posted_at, company) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .and_then(|mut stmt| {
             stmt.execute(params![
@@ -60,7 +84,8 @@ pub(crate) fn insert(
                 m.external_ref,
                 m.payload_hash,
                 job.map(JobId::get),
-                ts(m.posted_at)
+                ts(m.posted_at),
+                m.company
             ])
         });
     match result {
@@ -76,6 +101,44 @@ pub(crate) fn insert(
             })
         }
         Err(e) => Err(store.classify("record mapping", e)),
+    }
+}
+
+/// Records a step's document inside the job's transaction. The same row again (an attempt that adopted the step)
+/// is fine; another number for the same step is [`StoreError::AlreadyMapped`].
+pub(crate) fn insert_step(
+    store: &Store,
+    conn: &Connection,
+    m: &NewMapping,
+    job: Option<JobId>,
+) -> Result<(), StoreError> {
+    match insert(store, conn, m, job) {
+        Err(StoreError::AlreadyMapped { .. }) => {
+            let woo_id = i64::try_from(m.woo_id).unwrap_or(-1);
+            let same: bool = conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM id_map WHERE store_id = ?1 AND company = ?2 AND woo_kind = ?3 \
+                     AND woo_id = ?4 AND visma_number = ?5)",
+                )
+                .and_then(|mut s| {
+                    s.query_row(
+                        params![m.store_id, m.company, m.kind.as_str(), woo_id, m.visma_number],
+                        |r| r.get(0),
+                    )
+                })
+                .map_err(|e| store.classify("record step", e))?;
+            if same {
+                Ok(())
+            } else {
+                Err(StoreError::AlreadyMapped {
+                    store_id: m.store_id.clone(),
+                    kind: m.kind.as_str(),
+                    woo_id: m.woo_id,
+                    visma_number: m.visma_number.clone(),
+                })
+            }
+        }
+        other => other,
     }
 }
 
@@ -100,32 +163,63 @@ impl Store {
     /// SQLite failures, [`StoreError::BadRow`].
     pub fn lookup_mapping(
         &self,
-        store_id: &str,
-        kind: JobKind,
+        books: &Books,
+        kind: impl Into<DocKind>,
         woo_id: u64,
     ) -> Result<Option<Mapping>, StoreError> {
         let Ok(woo) = i64::try_from(woo_id) else {
             return Ok(None);
         };
         self.select_mapping(
-            "WHERE store_id = ?1 AND woo_kind = ?2 AND woo_id = ?3",
-            params![store_id, kind.as_str(), woo],
+            "WHERE store_id = ?1 AND company = ?2 AND woo_kind = ?3 AND woo_id = ?4",
+            params![books.store_id, books.company, kind.into().as_str(), woo],
         )
     }
 
-    /// The WooCommerce entity a Visma document was recorded for, if any (customers may match several; the first).
+    /// The WooCommerce entity a Visma document of `company` was recorded for, if any (customers may match several;
+    /// the first).
     ///
     /// # Errors
     /// SQLite failures, [`StoreError::BadRow`].
     pub fn lookup_document(
         &self,
-        kind: JobKind,
+        company: &str,
+        kind: impl Into<DocKind>,
         visma_number: &str,
     ) -> Result<Option<Mapping>, StoreError> {
         self.select_mapping(
-            "WHERE woo_kind = ?1 AND visma_number = ?2 ORDER BY id LIMIT 1",
-            params![kind.as_str(), visma_number],
+            "WHERE company = ?1 AND woo_kind = ?2 AND visma_number = ?3 ORDER BY id LIMIT 1",
+            params![company, kind.into().as_str(), visma_number],
         )
+    }
+
+    /// Gives rows written before the id map knew companies (migration 0007: company `''`) to `books.company`, for
+    /// `books.store_id`'s id map and customer index: they were made with the connection the store had then, which
+    /// is the one it is first opened with after the upgrade. Returns how many rows moved (0 once done).
+    ///
+    /// # Errors
+    /// SQLite failures.
+    pub fn adopt_legacy_books(&self, books: &Books) -> Result<usize, StoreError> {
+        if books.company.is_empty() {
+            return Ok(0);
+        }
+        let tx = self.begin()?;
+        let fail = |e| self.classify("adopt legacy books", e);
+        let mut moved = tx
+            .prepare_cached(
+                "UPDATE OR IGNORE id_map SET company = ?2 WHERE store_id = ?1 AND company = ''",
+            )
+            .and_then(|mut s| s.execute(params![books.store_id, books.company]))
+            .map_err(fail)?;
+        // A row the company already has wins (OR IGNORE leaves the clashing legacy row at '', where nothing reads it).
+        moved += tx
+            .prepare_cached(
+                "UPDATE OR IGNORE customer_index SET company = ?2 WHERE store_id = ?1 AND company = ''",
+            )
+            .and_then(|mut s| s.execute(params![books.store_id, books.company]))
+            .map_err(fail)?;
+        self.commit(tx, "adopt legacy books")?;
+        Ok(moved)
     }
 
     fn select_mapping(
@@ -134,7 +228,8 @@ impl Store {
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Option<Mapping>, StoreError> {
         let sql = format!(
-            "SELECT store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, posted_at, job_id FROM id_map {clause}"
+            "SELECT store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, posted_at, job_id, company \
+             FROM id_map {clause}"
         );
         let raw = self
             .conn()?
@@ -150,6 +245,7 @@ impl Store {
                         r.get::<_, String>(5)?,
                         r.get::<_, String>(6)?,
                         r.get::<_, Option<i64>>(7)?,
+                        r.get::<_, String>(8)?,
                     ))
                 })
                 .optional()
@@ -164,6 +260,7 @@ impl Store {
             payload_hash,
             posted_at,
             job_id,
+            company,
         )) = raw
         else {
             return Ok(None);
@@ -171,7 +268,8 @@ impl Store {
         Ok(Some(Mapping {
             mapping: NewMapping {
                 store_id,
-                kind: JobKind::parse(&kind)?,
+                company,
+                kind: DocKind::parse(&kind)?,
                 woo_id: super::stored_woo_id("id_map", woo_id)?,
                 visma_number,
                 external_ref,

@@ -51,7 +51,7 @@ impl Store {
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM {JOBS_WITH_PAYLOAD} WHERE (?1 IS NULL OR store_id = ?1) AND (?2 IS NULL OR state = ?2) \
              AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR woo_id = ?4) AND (?5 IS NULL OR id < ?5) \
-             ORDER BY id DESC LIMIT ?6"
+             ORDER BY id DESC LIMIT ?6 OFFSET ?7"
         );
         let raw: Vec<RawJob> = self
             .conn()?
@@ -64,7 +64,8 @@ impl Store {
                         filter.kind.map(JobKind::as_str),
                         woo_id,
                         filter.before.map(JobId::get),
-                        limit
+                        limit,
+                        filter.offset
                     ],
                     RawJob::read,
                 )?

@@ -22,9 +22,12 @@ pub mod cursors;
 pub mod customer_index;
 mod enqueue;
 mod error;
+pub mod flags;
 pub mod idmap;
 mod jobs;
 mod lease;
+mod migrate;
+pub mod notes;
 mod outcome;
 pub mod queue;
 
@@ -32,73 +35,21 @@ pub use audit::{Attempt, AuditAction, AuditEntry, AuditEvent, AuditQuery};
 pub use crypto::Key;
 pub use cursors::Cursor;
 pub use error::StoreError;
-pub use idmap::{Mapping, NewMapping};
+pub use flags::Pause;
+pub use idmap::{Books, Mapping, NewMapping};
 pub use jobs::payload_hash;
+pub use migrate::{migrations, schema_version, Migration};
+pub use notes::Note;
 pub use outcome::{Finished, NextClaim, Outcome, Recorded};
 pub use queue::{
-    ClaimedJob, Completion, Dependency, EnqueueOutcome, Job, JobFilter, JobId, JobKind, JobSource,
-    JobState, Lease, NewJob, RetryOutcome, StateCounts,
+    ClaimedJob, Completion, Dependency, DocKind, EnqueueOutcome, Job, JobFilter, JobId, JobKind,
+    JobSource, JobState, Lease, NewJob, RetryOutcome, StateCounts,
 };
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The numbered migrations, oldest first. The number is the `user_version` after the file ran.
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_init",
-        sql: include_str!("migrations/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_customer_index",
-        sql: include_str!("migrations/0002_customer_index.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_customer_claims",
-        sql: include_str!("migrations/0003_customer_claims.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_claim_index",
-        sql: include_str!("migrations/0004_claim_index.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "0005_job_payloads",
-        sql: include_str!("migrations/0005_job_payloads.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_partial_job_indexes",
-        sql: include_str!("migrations/0006_partial_job_indexes.sql"),
-    },
-];
-
-/// One schema change, embedded in the binary.
-#[derive(Debug, Clone, Copy)]
-pub struct Migration {
-    /// The `user_version` the database has after this migration.
-    pub version: i64,
-    /// The file name without `.sql`.
-    pub name: &'static str,
-    /// The SQL, run in one transaction.
-    pub sql: &'static str,
-}
-
-/// The embedded migrations, oldest first (for tests and `status` output).
-pub fn migrations() -> &'static [Migration] {
-    MIGRATIONS
-}
-
-/// The schema version this build writes; [`Store::open`] refuses a newer database.
-pub fn schema_version() -> i64 {
-    MIGRATIONS.last().map_or(0, |m| m.version)
-}
 
 /// Tunables for [`Store::open_with`]. The defaults suit PHP-FPM workers sharing one file.
 #[derive(Debug, Clone)]
@@ -426,53 +377,6 @@ impl Store {
         })
     }
 
-    fn migrate(&self) -> Result<(), StoreError> {
-        let found = self.user_version()?;
-        let supported = schema_version();
-        if found > supported {
-            return Err(StoreError::TooNew { found, supported });
-        }
-        for m in MIGRATIONS.iter().filter(|m| m.version > found) {
-            let tx = self.begin()?;
-            // Another process may have migrated between our read and our lock.
-            let now: i64 = tx
-                .pragma_query_value(None, "user_version", |r| r.get(0))
-                .map_err(|e| self.classify("user_version", e))?;
-            if now > supported {
-                return Err(StoreError::TooNew {
-                    found: now,
-                    supported,
-                });
-            }
-            if now >= m.version {
-                continue;
-            }
-            tx.execute_batch(m.sql)
-                .map_err(|source| StoreError::Migration {
-                    version: m.version,
-                    name: m.name,
-                    source,
-                })?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-                rusqlite::params![m.version, m.name, ts(Utc::now())],
-            )
-            .map_err(|source| StoreError::Migration {
-                version: m.version,
-                name: m.name,
-                source,
-            })?;
-            tx.pragma_update(None, "user_version", m.version)
-                .map_err(|source| StoreError::Migration {
-                    version: m.version,
-                    name: m.name,
-                    source,
-                })?;
-            self.commit(tx, "migrate")?;
-        }
-        Ok(())
-    }
-
     /// The connection, or [`StoreError::Forked`] when this `Store` was opened by another process.
     fn conn(&self) -> Result<&Connection, StoreError> {
         let current = std::process::id();
@@ -582,16 +486,5 @@ mod tests {
         assert_eq!(bounded("short"), "short");
         let long = "x".repeat(2000);
         assert_eq!(bounded(&long).chars().count(), 501);
-    }
-
-    #[test]
-    fn migration_numbers_match_file_names_and_increase() {
-        let mut last = 0;
-        for m in migrations() {
-            assert_eq!(m.name.get(..4), Some(format!("{:04}", m.version).as_str()));
-            assert_eq!(m.version, last + 1);
-            last = m.version;
-        }
-        assert_eq!(schema_version(), last);
     }
 }

@@ -4,7 +4,7 @@
 //! the same transaction.
 
 use super::audit::{self, Attempt, AuditAction, AuditEvent};
-use super::idmap;
+use super::idmap::{self, NewMapping};
 use super::jobs::{job_event, select_head, to_i64, JobHead};
 use super::lease::check_lease;
 use super::queue::{ClaimedJob, Completion, JobState, Lease, RetryOutcome};
@@ -113,39 +113,56 @@ impl Store {
         for job in jobs {
             tx.execute_batch("SAVEPOINT job")
                 .map_err(|e| self.classify("record", e))?;
-            let result = match &job.outcome {
-                Outcome::Complete(completion) => self
-                    .complete_in(&tx, job.lease, job.now, completion, job.notes)
-                    .map(|()| Recorded::Done),
-                Outcome::Retry {
-                    next_attempt_at,
-                    error,
-                    attempt,
-                } => self
-                    .retry_in(
-                        &tx,
-                        job.lease,
-                        job.now,
-                        *next_attempt_at,
+            let mapped = job
+                .mappings
+                .iter()
+                .try_for_each(|m| idmap::insert_step(self, &tx, m, Some(job.lease.job_id)));
+            let result = match (mapped, &job.outcome) {
+                (Err(e), _) => Err(e),
+                (Ok(()), outcome) => match outcome {
+                    Outcome::Complete(completion) => self
+                        .complete_in(&tx, job.lease, job.now, completion, job.notes)
+                        .map(|()| Recorded::Done),
+                    Outcome::Retry {
+                        next_attempt_at,
                         error,
                         attempt,
-                        job.notes,
-                    )
-                    .map(|o| match o {
-                        RetryOutcome::Scheduled(at) => Recorded::Scheduled(at),
-                        RetryOutcome::Dead => Recorded::Dead,
-                    }),
-                Outcome::Fail { error, attempt } => self
-                    .fail_in(&tx, job.lease, job.now, error, attempt, job.notes)
-                    .map(|()| Recorded::Failed),
+                        counts,
+                    } => self
+                        .retry_in(
+                            &tx,
+                            job.lease,
+                            job.now,
+                            Retry {
+                                next_attempt_at: *next_attempt_at,
+                                error,
+                                attempt,
+                                counts: *counts,
+                            },
+                            job.notes,
+                        )
+                        .map(|o| match o {
+                            RetryOutcome::Scheduled(at) => Recorded::Scheduled(at),
+                            RetryOutcome::Dead => Recorded::Dead,
+                        }),
+                    Outcome::Fail { error, attempt } => self
+                        .fail_in(&tx, job.lease, job.now, error, attempt, job.notes)
+                        .map(|()| Recorded::Failed),
+                },
             };
             let end = if result.is_ok() {
                 "RELEASE job"
             } else {
                 "ROLLBACK TO job; RELEASE job"
             };
-            tx.execute_batch(end)
-                .map_err(|e| self.classify("record", e))?;
+            if let Err(e) = tx.execute_batch(end) {
+                // SQLite rolls back the whole transaction on some errors (a full disk): the savepoint is gone,
+                // and the job's own error is the cause worth reporting.
+                return Err(match result {
+                    Err(cause) => cause,
+                    Ok(_) => self.classify("record", e),
+                });
+            }
             results.push(result);
         }
         let claimed = match next {
@@ -176,11 +193,21 @@ impl Store {
         visma_number: &str,
     ) -> Result<(), StoreError> {
         let recorded: Option<String> = tx
-            .prepare_cached("SELECT visma_number FROM id_map WHERE store_id = ?1 AND woo_kind = ?2 AND woo_id = ?3")
+            // Any company's row: the engine found it in the books it posts to (issue #13: the id map is per company).
+            .prepare_cached(
+                "SELECT visma_number FROM id_map WHERE store_id = ?1 AND woo_kind = ?2 AND woo_id = ?3 \
+                 ORDER BY visma_number = ?4 DESC LIMIT 1",
+            )
             .and_then(|mut s| {
-                s.query_row(params![job.store_id, job.kind.as_str(), to_i64("woo_id", job.woo_id).unwrap_or(-1)], |r| {
-                    r.get(0)
-                })
+                s.query_row(
+                    params![
+                        job.store_id,
+                        job.kind.as_str(),
+                        to_i64("woo_id", job.woo_id).unwrap_or(-1),
+                        visma_number
+                    ],
+                    |r| r.get(0),
+                )
                 .optional()
             })
             .map_err(|e| self.classify("complete", e))?;
@@ -211,24 +238,33 @@ impl Store {
         attempt: &Attempt,
     ) -> Result<RetryOutcome, StoreError> {
         let tx = self.begin()?;
-        let outcome = self.retry_in(&tx, lease, now, next_attempt_at, error, attempt, &[])?;
+        let retry = Retry {
+            next_attempt_at,
+            error,
+            attempt,
+            counts: true,
+        };
+        let outcome = self.retry_in(&tx, lease, now, retry, &[])?;
         self.commit(tx, "retry_later")?;
         Ok(outcome)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn retry_in(
         &self,
         tx: &Connection,
         lease: &Lease,
         now: DateTime<Utc>,
-        next_attempt_at: DateTime<Utc>,
-        error: &str,
-        attempt: &Attempt,
+        retry: Retry<'_>,
         notes: &[AuditEvent],
     ) -> Result<RetryOutcome, StoreError> {
+        let Retry {
+            next_attempt_at,
+            error,
+            attempt,
+            counts,
+        } = retry;
         self.note(tx, notes, "retry_later")?;
-        let dead = lease.attempt >= self.max_attempts;
+        let dead = counts && lease.attempt >= self.max_attempts;
         let (state, action, outcome) = if dead {
             (JobState::Dead, AuditAction::Dead, RetryOutcome::Dead)
         } else {
@@ -247,6 +283,15 @@ impl Store {
             Some(next_attempt_at),
             "retry_later",
         )?;
+        if !counts {
+            // Visma asked us to wait (429, Retry-After) or the job was given back untried: waiting heals that,
+            // so it does not bring the job closer to `dead` (engine_hostile: a refund died of throttling alone).
+            tx.prepare_cached(
+                "UPDATE jobs SET attempts = max(attempts - 1, 0) WHERE id = ?1 AND state = 'pending'",
+            )
+            .and_then(|mut s| s.execute(params![lease.job_id.0]))
+            .map_err(|e| self.classify("retry_later", e))?;
+        }
         let mut ev = job_event(job.id, &job.store_id, job.kind, job.woo_id, action, now);
         ev.attempt = attempt.clone();
         ev.error = Some(error.to_string());
@@ -342,6 +387,14 @@ impl Store {
     }
 }
 
+/// A retryable end of one attempt (see [`Outcome::Retry`]).
+struct Retry<'a> {
+    next_attempt_at: DateTime<Utc>,
+    error: &'a str,
+    attempt: &'a Attempt,
+    counts: bool,
+}
+
 /// How a held job ended, for [`Store::record`].
 #[derive(Debug, Clone)]
 pub enum Outcome<'a> {
@@ -355,6 +408,9 @@ pub enum Outcome<'a> {
         error: &'a str,
         /// The call that failed.
         attempt: &'a Attempt,
+        /// Whether this attempt counts towards `max_attempts` (not when Visma asked us to wait, nor when the job
+        /// was given back untried).
+        counts: bool,
     },
     /// As [`Store::fail`].
     Fail {
@@ -376,6 +432,9 @@ pub struct Finished<'a> {
     pub outcome: Outcome<'a>,
     /// Audit rows written before the job's own row.
     pub notes: &'a [AuditEvent],
+    /// Documents of the job's steps (a payment, a settlement, a cancellation's credit note) recorded in the id map
+    /// whatever the outcome: they exist in Visma even when a later step failed.
+    pub mappings: &'a [NewMapping],
 }
 
 /// The claim [`Store::record_and_claim`] makes after recording: as [`Store::claim`]'s arguments.

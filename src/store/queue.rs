@@ -80,6 +80,36 @@ text_enum! {
 }
 
 text_enum! {
+    /// What an id map row records: the Visma document a WooCommerce entity (or a step of its order) became.
+    DocKind, "id_map", "woo_kind" {
+        /// A WooCommerce customer → Visma customer or supplier.
+        Customer => "customer",
+        /// An order → its invoice (or sales order).
+        Order => "order",
+        /// A refund → its credit note.
+        Refund => "refund",
+        /// An order (by order id) → its customer payment.
+        Payment => "payment",
+        /// An order cancelled after invoicing (by order id) → the credit note that cancels it.
+        Cancellation => "cancellation",
+        /// A refund (by refund id) → how its credit note was settled: a customer refund payment, or the credit
+        /// note applied to the unpaid invoice.
+        Settlement => "settlement",
+    }
+}
+
+impl From<JobKind> for DocKind {
+    fn from(kind: JobKind) -> Self {
+        match kind {
+            JobKind::Customer => Self::Customer,
+            JobKind::Order => Self::Order,
+            JobKind::Refund => Self::Refund,
+            JobKind::Payment => Self::Payment,
+        }
+    }
+}
+
+text_enum! {
     /// Where a job is in its life: `Pending` → `Running` → `Done`, or back to `Pending` (retry), or `Failed`
     /// (permanent, the merchant must act), or `Dead` (attempts exhausted). `replay` moves failed/dead to pending.
     JobState, "jobs", "state" {
@@ -316,4 +346,6 @@ pub struct JobFilter {
     pub before: Option<JobId>,
     /// Page size; 0 means 50, capped at 1000.
     pub limit: u32,
+    /// Rows to skip (page-by-number for admin screens; issue #15: page 2 showed page 1).
+    pub offset: u32,
 }

@@ -112,6 +112,16 @@ impl Config {
         self
     }
 
+    /// Which Visma company this configuration books into: `{tenant id}/{company id}`. The id map and the customer
+    /// index are kept per company (issue #13), so a store pointed at another company never re-uses its numbers.
+    pub fn books_key(&self) -> String {
+        format!(
+            "{}/{}",
+            self.tenant_id.trim(),
+            self.company_id.as_deref().unwrap_or("").trim()
+        )
+    }
+
     /// Sets the `ipp-company-id` sent on ERP calls.
     pub fn with_company_id(mut self, company_id: impl Into<String>) -> Self {
         self.company_id = Some(company_id.into());

@@ -254,7 +254,10 @@ pub struct PaymentLinesUpdateDto {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentUpdateDto {
-    /// `Payment`.
+    /// The credit note's number when a `CreditNote` is applied to an invoice (issue #14); else not sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_number: Option<DtoValue<String>>,
+    /// `Payment`, `Refund` (money back to the customer) or `CreditNote` (a credit note applied to an invoice).
     #[serde(rename = "type")]
     pub payment_type: DtoValue<String>,
     pub hold: DtoValue<bool>,
@@ -262,8 +265,12 @@ pub struct PaymentUpdateDto {
     pub payment_ref: DtoValue<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<DtoValue<String>>,
-    pub payment_method: DtoValue<String>,
-    pub cash_account: DtoValue<String>,
+    /// Not sent when a credit note is applied (no money moves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<DtoValue<String>>,
+    /// Not sent when a credit note is applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cash_account: Option<DtoValue<String>>,
     pub currency: DtoValue<String>,
     pub payment_amount: DtoValue<DtoDecimal>,
     pub invoice_text: DtoValue<String>,

@@ -245,6 +245,25 @@ impl Client {
             .collect())
     }
 
+    /// `GET /v1/customerinvoice?documentDate={from}&documentDateCondition=>=&expandTaxDetails=true`, every page: the
+    /// invoices dated on or after `from` (`YYYY-MM-DD`), with their VAT per VAT id (for reconciliation).
+    ///
+    /// # Errors
+    /// Any [`VismaError`] after retries.
+    pub fn list_invoices_from(&self, from: &str) -> Result<Vec<CustomerInvoiceDto>, VismaError> {
+        let call = Call::get(
+            "customerinvoice.list",
+            Service::Erp,
+            &["v1", "customerinvoice"],
+        )
+        .with_query(vec![
+            ("documentDate", from.to_owned()),
+            ("documentDateCondition", ">=".to_owned()),
+            ("expandTaxDetails", "true".to_owned()),
+        ]);
+        self.list_all(call, PAGE_SIZE)
+    }
+
     /// `POST /v1/customerinvoice/{number}/action/release`.
     ///
     /// # Errors
@@ -308,6 +327,27 @@ impl Client {
             .collect())
     }
 
+    /// `GET /v1/customerCreditNote?documentDate={from}&documentDateCondition=>=`, every page (for reconciliation).
+    ///
+    /// # Errors
+    /// Any [`VismaError`] after retries.
+    pub fn list_credit_notes_from(
+        &self,
+        from: &str,
+    ) -> Result<Vec<CustomerCreditNoteDto>, VismaError> {
+        let call = Call::get(
+            "customercreditnote.list",
+            Service::Erp,
+            &["v1", "customerCreditNote"],
+        )
+        .with_query(vec![
+            ("documentDate", from.to_owned()),
+            ("documentDateCondition", ">=".to_owned()),
+            ("expandTaxDetails", "true".to_owned()),
+        ]);
+        self.list_all(call, PAGE_SIZE)
+    }
+
     /// `POST /v1/customerCreditNote/{number}/action/release`.
     ///
     /// # Errors
@@ -329,25 +369,49 @@ impl Client {
         self.erp_create("customerpayment.create", &["v1", "customerPayment"], body)
     }
 
-    /// `GET /v1/customerPayment?invoiceRefNbr=…`, every page: the numbers of the payments applied to `invoice`.
+    /// `GET /v1/customerPayment/{number}`; `None` when it does not exist.
+    ///
+    /// # Errors
+    /// Any [`VismaError`] but 404.
+    pub fn get_customer_payment(&self, number: &str) -> Result<Option<PaymentDto>, VismaError> {
+        found(self.get_json(&Call::get(
+            "customerpayment.get",
+            Service::Erp,
+            &["v1", "customerPayment", number],
+        )))
+    }
+
+    /// `GET /v1/customerPayment?invoiceRefNbr=…`, every page: the payments, refunds and credit note applications
+    /// whose lines settle `document` (an invoice or a credit note).
     ///
     /// # Errors
     /// Any [`VismaError`] after retries.
-    pub fn find_payments_for_invoice(&self, invoice: &str) -> Result<Vec<String>, VismaError> {
+    pub fn find_payments_applied_to(&self, document: &str) -> Result<Vec<PaymentDto>, VismaError> {
         let call = Call::get(
             "customerpayment.list",
             Service::Erp,
             &["v1", "customerPayment"],
         )
-        .with_query(vec![("invoiceRefNbr", invoice.to_owned())]);
+        .with_query(vec![("invoiceRefNbr", document.to_owned())]);
         let all: Vec<PaymentDto> = self.list_all(call, PAGE_SIZE)?;
         Ok(all
             .into_iter()
             .filter(|p| {
                 p.payment_lines
                     .iter()
-                    .any(|l| l.ref_nbr.as_deref() == Some(invoice))
+                    .any(|l| l.ref_nbr.as_deref() == Some(document))
             })
+            .collect())
+    }
+
+    /// `GET /v1/customerPayment?invoiceRefNbr=…`, every page: the numbers of the payments applied to `invoice`.
+    ///
+    /// # Errors
+    /// Any [`VismaError`] after retries.
+    pub fn find_payments_for_invoice(&self, invoice: &str) -> Result<Vec<String>, VismaError> {
+        Ok(self
+            .find_payments_applied_to(invoice)?
+            .into_iter()
             .filter_map(|p| p.ref_nbr)
             .collect())
     }

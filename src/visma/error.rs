@@ -56,6 +56,8 @@ pub enum AuthFailure {
     UnauthorizedClient,
     /// The API answered 401 again after one token refresh (wrong tenant kind, revoked access, …).
     TokenRejected,
+    /// The API answered 403 to a valid token: the client lacks this API's scope (issue #14).
+    Forbidden,
     /// Another OAuth error code, kept verbatim.
     Other(String),
 }
@@ -85,6 +87,7 @@ impl std::fmt::Display for AuthFailure {
             }
             Self::UnauthorizedClient => f.write_str("application may not use client credentials"),
             Self::TokenRejected => f.write_str("token rejected by the API after a refresh"),
+            Self::Forbidden => f.write_str("the API refused the token (HTTP 403: missing scope)"),
             Self::Other(code) => write!(f, "{code}"),
         }
     }
@@ -209,10 +212,9 @@ impl VismaError {
             self,
             Self::Throttled { .. }
                 | Self::BudgetExhausted { .. }
-                | Self::Server { .. }
                 | Self::Timeout { .. }
                 | Self::Transport { .. }
-        )
+        ) || matches!(self, Self::Server { status, .. } if *status != 501)
     }
 
     /// True when a write may have been applied although we got no success answer (timeout, dropped connection,
@@ -293,6 +295,24 @@ impl VismaError {
             )
     }
 
+    /// The plugin setting (or service config key) to fix for a configuration error, when one is clear.
+    pub fn setting_to_fix(&self) -> Option<&'static str> {
+        match (self, self.fault_code()) {
+            (_, Some(FAULT_WRONG_COMPANY)) => Some("visma_company_id"),
+            (_, Some(FAULT_NO_LICENCE)) => Some("visma_tenant_id"),
+            (Self::Auth { failure, .. }, _) => match failure {
+                AuthFailure::InvalidClient => Some("visma_client_secret"),
+                AuthFailure::InvalidTenant
+                | AuthFailure::UnauthorizedClient
+                | AuthFailure::TokenRejected => Some("visma_tenant_id"),
+                AuthFailure::InvalidScope | AuthFailure::Forbidden => Some("visma_scopes"),
+                AuthFailure::Other(_) => None,
+            },
+            (Self::Config { field, .. }, _) => Some(field),
+            _ => None,
+        }
+    }
+
     /// One sentence telling the merchant what is wrong and what to check (for `visma ping` and the health view).
     pub fn reason_for_merchant(&self) -> String {
         match (self, self.fault_code()) {
@@ -308,12 +328,23 @@ impl VismaError {
             (Self::Auth { failure: AuthFailure::InvalidClient, .. }, _) => {
                 "bad client id or client secret (invalid_client)".into()
             }
-            (Self::Auth { failure: AuthFailure::InvalidTenant, .. }, _) => {
-                "wrong tenant id, or the app is not connected to this tenant (invalid_tenant)".into()
+            (Self::Auth { failure: AuthFailure::InvalidTenant | AuthFailure::UnauthorizedClient, .. }, _) => {
+                format!(
+                    "the integration is not approved for this company (tenant): the company's Visma.net administrator \
+                     must approve (connect) the integration's client id for the company in the Visma Developer \
+                     Portal / App Store, and the tenant id must be the company tenant id ({})",
+                    self.message().map(|m| m.text.clone()).unwrap_or_default()
+                )
             }
             (Self::Auth { failure: AuthFailure::InvalidScope, .. }, _) => {
-                "the app is not granted the requested scopes (invalid_scope)".into()
+                "the integration is not subscribed to the requested scopes (invalid_scope): subscribe its client \
+                 to the API in the Visma Developer Portal, or remove the scope from the settings"
+                    .into()
             }
+            (Self::Auth { failure: AuthFailure::Forbidden, endpoint, .. }, _) => format!(
+                "Visma refused {endpoint} with 403: the integration lacks this API's scope (for sales orders: \
+                 visma.net.erp.salesorder:read/write); subscribe it in the Visma Developer Portal"
+            ),
             (Self::Auth { failure: AuthFailure::TokenRejected, endpoint, .. }, _) => format!(
                 "Visma refused the token at {endpoint} (401 after a refresh): use the company tenant id, not the \
                  customer tenant id"

@@ -170,7 +170,42 @@ impl Client {
         self.create_once(
             "customerpayment",
             prior,
-            || Ok(self.find_payments_for_invoice(invoice)?.into_iter().next()),
+            // Only a `Payment`: a credit note applied to the invoice is a payment of type `CreditNote` on it too,
+            // and taking it for the order's payment left a paid-later order unpaid (found in the real shop).
+            || {
+                Ok(self
+                    .find_payments_applied_to(invoice)?
+                    .into_iter()
+                    .filter(|p| p.payment_type.as_deref().is_none_or(|t| t == "Payment"))
+                    .find_map(|p| p.ref_nbr))
+            },
+            || self.create_customer_payment(body),
+        )
+    }
+
+    /// Creates a settlement of `document` (a `Refund` of a credit note, or a `CreditNote` application to an
+    /// invoice) unless a payment of `payment_type` whose number is `number_hint` (when known) is applied to it.
+    ///
+    /// # Errors
+    /// As [`Client::create_invoice_once`].
+    pub fn create_settlement_once(
+        &self,
+        document: &str,
+        payment_type: &str,
+        number_hint: Option<&str>,
+        body: &impl Serialize,
+    ) -> Result<CreateOutcome<String>, VismaError> {
+        self.create_once(
+            "customerpayment",
+            Prior::MayExist,
+            || {
+                Ok(self
+                    .find_payments_applied_to(document)?
+                    .into_iter()
+                    .filter(|p| p.payment_type.as_deref() == Some(payment_type))
+                    .filter(|p| number_hint.is_none_or(|n| p.ref_nbr.as_deref() == Some(n)))
+                    .find_map(|p| p.ref_nbr))
+            },
             || self.create_customer_payment(body),
         )
     }

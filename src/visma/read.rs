@@ -25,6 +25,13 @@ pub struct MetadataDto {
 pub struct PaymentDto {
     /// The payment's number.
     pub ref_nbr: Option<String>,
+    /// `Payment`, `Refund`, `CreditNote`, … (SPEC25 `PaymentDto.type`).
+    #[serde(rename = "type")]
+    pub payment_type: Option<String>,
+    /// `Hold`, `Balanced`, `Open`, `Closed`, …
+    pub status: Option<String>,
+    /// The amount paid.
+    pub payment_amount: Option<Decimal>,
     /// The documents it pays.
     pub payment_lines: Vec<PaymentLineDto>,
     /// Paging facts.
@@ -243,6 +250,8 @@ pub struct CustomerInvoiceDto {
     pub tax_details: Vec<TaxDetailDto>,
     /// Last change.
     pub last_modified_date_time: Option<String>,
+    /// Why a background action (release) failed.
+    pub error_info: Option<String>,
     /// Paging facts.
     pub metadata: Option<MetadataDto>,
 }
@@ -269,6 +278,15 @@ pub struct CustomerCreditNoteDto {
     pub customer_ref_number: Option<String>,
     /// `externalReference` (our refund key).
     pub external_reference: Option<String>,
+    /// Document date.
+    pub document_date: Option<String>,
+    /// Open balance in document currency.
+    pub balance_in_currency: Option<Decimal>,
+    /// VAT per category.
+    #[serde(default)]
+    pub tax_details: Vec<TaxDetailDto>,
+    /// Why a background action (release) failed.
+    pub error_info: Option<String>,
     /// Lines.
     #[serde(default)]
     pub lines: Vec<DocumentLineDto>,

@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use ml_connector::clock::{Clock, ManualClock};
-use ml_connector::engine::{self, DrainReport, Engine, EngineOptions};
+use ml_connector::engine::{DrainReport, Engine, EngineOptions};
 use ml_connector::mapping;
 use ml_connector::settings::Settings;
 use ml_connector::simulator::{RunningSimulator, SimConfig, Simulator};
@@ -26,6 +26,11 @@ use std::time::Duration;
 
 /// The store id of the example settings: documents are keyed `woo:default:{id}`.
 pub const STORE_ID: &str = "default";
+
+/// The books the engine posts to: the store and the Nordlys company (`visma::Config::books_key`).
+pub fn books() -> ml_connector::store::Books {
+    ml_connector::store::Books::new(STORE_ID, "nordlys-tenant/7654321")
+}
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -67,10 +72,50 @@ impl TestOrder {
     }
 }
 
-/// The example settings (the seeded demo company).
+/// The Nordlys company (`tests/fixtures/visma/seed-nordlys.json`): every id differs from the simulator's default
+/// company, so a setting the engine ignored sends an id the company refuses (issue #14).
+pub const NORDLYS_SEED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/visma/seed-nordlys.json"
+);
+
+/// The settings for the Nordlys company (`tests/fixtures/visma/settings-nordlys.toml`, checked against it by
+/// `ml-connector visma check`).
+pub const NORDLYS_SETTINGS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/visma/settings-nordlys.toml"
+);
+
+/// The Nordlys settings.
 pub fn settings() -> Settings {
-    Settings::example().expect("example settings are valid")
+    let text = std::fs::read_to_string(NORDLYS_SETTINGS).expect("nordlys settings");
+    Settings::from_toml_str(&text).expect("nordlys settings are valid")
 }
+
+/// The Nordlys company.
+pub fn nordlys() -> ml_connector::simulator::Company {
+    let text = std::fs::read_to_string(NORDLYS_SEED).expect("nordlys seed");
+    ml_connector::simulator::Company::from_json(&text).expect("nordlys seed is a company")
+}
+
+/// A `[connection]` section for a CLI process talking to `sim` as the Nordlys client (the secret in the env var
+/// `NORDLYS_SECRET`, which the caller sets to [`NORDLYS_CLIENT_SECRET`]).
+pub fn connection_toml(sim: &RunningSimulator) -> String {
+    let c = nordlys();
+    format!(
+        "\n[connection]\napi_base_url = {:?}\nsales_order_base_url = {:?}\ntoken_url = {:?}\nclient_id = {:?}\n\
+         client_secret_env = \"NORDLYS_SECRET\"\ntenant_id = {:?}\ncompany_id = {:?}\n",
+        sim.base_url(),
+        sim.salesorders_url(),
+        sim.token_url(),
+        c.client_id,
+        c.tenant_id,
+        c.id
+    )
+}
+
+/// The Nordlys client's secret (the seed's).
+pub const NORDLYS_CLIENT_SECRET: &str = "nordlys-secret";
 
 /// 12:00 UTC on the day the fixtures were captured.
 pub fn t0() -> DateTime<Utc> {
@@ -235,7 +280,7 @@ pub fn orders(count: usize, first_id: u64) -> Vec<TestOrder> {
         .collect()
 }
 
-/// A simulator of the seeded company on 127.0.0.1 with the given faults and clock.
+/// A simulator of the Nordlys company on 127.0.0.1 with the given faults and clock.
 pub fn simulator(
     clock: Arc<dyn Clock>,
     fault_rate: f64,
@@ -249,15 +294,34 @@ pub fn simulator(
         clock,
         seed: 5,
         rate_limit_per_hour: 1_000_000,
-        ..SimConfig::default()
+        ..SimConfig::seeded(nordlys())
+    })
+    .expect("simulator starts")
+}
+
+/// As [`simulator`] without faults, and strict about releases: every release answers `Queued` (Visma releases
+/// in the background), so the engine must read the document to know it is released before paying it.
+pub fn queued_release_simulator(clock: Arc<dyn Clock>) -> RunningSimulator {
+    Simulator::start(SimConfig {
+        clock,
+        seed: 5,
+        rate_limit_per_hour: 1_000_000,
+        queued_release: true,
+        ..SimConfig::seeded(nordlys())
     })
     .expect("simulator starts")
 }
 
 /// A client of `sim` reading `clock` (its retry waits move a manual clock instead of sleeping).
 pub fn client(sim: &RunningSimulator, clock: Arc<dyn Clock>) -> Client {
-    let mut config =
-        engine::simulator_config(&sim.token_url(), &sim.base_url(), &sim.salesorders_url());
+    let c = nordlys();
+    let mut config = ml_connector::visma::Config::visma_net(
+        c.client_id.clone(),
+        ml_connector::secret::Secret::new(c.client_secret.clone()),
+        c.tenant_id.clone(),
+    )
+    .with_urls(sim.token_url(), sim.base_url(), sim.salesorders_url())
+    .with_company_id(c.id.clone());
     config.timeout = Duration::from_secs(30);
     Client::new(config, clock).expect("client")
 }
@@ -392,15 +456,33 @@ pub fn assert_payments_at_most_once(sim: &RunningSimulator) -> usize {
 /// Every order job is `done` (none pending, running, failed or dead) and the id map holds each order once.
 pub fn assert_all_done(store: &Store, orders: &[TestOrder]) {
     let counts = store.counts_by_state().expect("counts");
+    let unfinished: Vec<String> = store
+        .list(&ml_connector::store::queue::JobFilter {
+            limit: 10_000,
+            ..Default::default()
+        })
+        .expect("list")
+        .into_iter()
+        .filter(|j| j.state != ml_connector::store::queue::JobState::Done)
+        .map(|j| {
+            format!(
+                "{:?} {} {}: {:?}",
+                j.kind,
+                j.woo_id,
+                j.state.as_str(),
+                j.last_error
+            )
+        })
+        .collect();
     assert_eq!(
         (counts.pending, counts.running, counts.failed, counts.dead),
         (0, 0, 0, 0),
-        "jobs not done: {counts:?}"
+        "jobs not done: {counts:?} {unfinished:?}"
     );
     let mut unmapped = Vec::new();
     for o in orders {
         if store
-            .lookup_mapping(STORE_ID, JobKind::Order, o.id)
+            .lookup_mapping(&books(), JobKind::Order, o.id)
             .expect("id map")
             .is_none()
         {

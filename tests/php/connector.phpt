@@ -28,7 +28,9 @@ try {
 	} catch (\MlConnector\Exception\ConfigException $e) {
 		echo 'unconfigured: ', $e->getCode(), "\n";
 	}
-	$settings = json_encode(['mode' => 'simulator', 'visma_api_base_url' => "http://127.0.0.1:$port"]);
+	// The plugin's settings document: the complete settings (the example, as JSON) and the simulator's URL.
+	$example  = json_decode((string) file_get_contents(ML_TEST_ROOT . '/tests/fixtures/settings/example.json'), true);
+	$settings = json_encode(['mode' => 'simulator', 'simulator_url' => "http://127.0.0.1:$port", 'settings' => $example]);
 	ml_connector_configure($settings, $dir, str_repeat('salt', 8));
 	ml_connector_configure($settings, $dir, str_repeat('salt', 8)); // unchanged: no-op
 
@@ -61,6 +63,19 @@ try {
 
 	$jobs = ml_connector_jobs(['kind' => 'order', 'per_page' => 10]);
 	var_dump(count($jobs), $jobs[0]['visma_number'] === $state['visma_number']);
+	// Issue #15: page 2 is not page 1.
+	var_dump(count(ml_connector_jobs(['kind' => 'order', 'per_page' => 1, 'page' => 2])), count(ml_connector_jobs(['kind' => 'order', 'per_page' => 1, 'page' => 3])));
+
+	// Issue #13: a shopper's request only notes the object; enqueueing its JSON clears the note it read.
+	var_dump(ml_connector_note('order', 118, 0), ml_connector_note('order', 118, 0));
+	$notes = ml_connector_notes(10);
+	var_dump(count($notes), $notes[0]['kind'], $notes[0]['woo_id'], ml_connector_status()['notes']);
+	ml_connector_note('order', 118, 0); // changed again while the runner built the JSON
+	ml_connector_enqueue('order', (string) file_get_contents(ML_TEST_ROOT . '/tests/fixtures/woo/real/orders/118.json'), 'hook', $notes[0]['seq']);
+	var_dump(ml_connector_status()['notes']);
+	$again_notes = ml_connector_notes(10);
+	ml_connector_note_failed('order', 118, 'order 118 was deleted');
+	var_dump(ml_connector_status()['notes'], count($again_notes));
 
 	// Bad input: a clear exception and an audit row, never a fatal.
 	try {
@@ -80,11 +95,14 @@ try {
 	// Secrets go in encrypted and never come back out.
 	ml_connector_save_secret('visma_client_secret', 'hunter2-very-secret');
 	var_dump(ml_connector_has_secret('visma_client_secret'));
+	// Simulator mode never uses a saved secret (issue #13).
+	var_dump(ml_connector_test_connection()['ok']);
 	$raw = '';
 	foreach (glob($dir . '/ml-connector.sqlite*') ?: [] as $f) {
 		$raw .= (string) file_get_contents($f);
 	}
 	var_dump(str_contains($raw, 'hunter2-very-secret'));
+	var_dump(ml_connector_delete_secret('visma_client_secret'), ml_connector_has_secret('visma_client_secret'));
 
 	$preview = json_decode(ml_connector_map_preview($order), true);
 	var_dump($preview['key'], $preview['totals']['gross_minor']);
@@ -115,11 +133,25 @@ bool(true)
 bool(true)
 int(2)
 bool(true)
+int(1)
+int(0)
+bool(true)
+bool(false)
+int(1)
+string(5) "order"
+int(118)
+int(1)
+int(1)
+int(0)
+int(1)
 malformed: 2
 unknown kind: named
 bool(true)
 bool(true)
 bool(true)
+bool(true)
+bool(true)
+bool(false)
 bool(true)
 bool(false)
 string(15) "woo:default:117"

@@ -37,7 +37,8 @@ pub fn job(kind: JobKind, woo_id: u64, revision: i64) -> NewJob {
 pub fn mapping(kind: JobKind, woo_id: u64, number: &str) -> NewMapping {
     NewMapping {
         store_id: "default".into(),
-        kind,
+        company: String::new(),
+        kind: kind.into(),
         woo_id,
         visma_number: number.into(),
         external_ref: format!("woo:default:{woo_id}"),

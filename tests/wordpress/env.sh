@@ -21,6 +21,11 @@ if ! php -r 'exit(extension_loaded("ml_connector") ? 0 : 1);' 2>/dev/null; then
   EXT_FILE="$EXT_SO"
   [ -f "$EXT_SO" ] && PHP_EXT_ARGS+=(-d "extension=$EXT_SO")
 fi
+# An installed extension other than dist's would test older code than the plugin: name it like a missing one.
+EXT_STALE=""
+if [ ${#PHP_EXT_ARGS[@]} -eq 0 ] && [ -f "$EXT_SO" ] && ! cmp -s "$EXT_FILE" "$EXT_SO"; then
+  EXT_STALE="PHP loads $EXT_FILE, which is not the fresh dist/ml_connector.so: run ./build.sh (it installs it)"
+fi
 EXT_MISSING=$(php "${PHP_EXT_ARGS[@]}" -r 'echo implode(" ", array_filter(explode(" ", $argv[1]), fn($f) => !function_exists($f)));' "$CONTRACT" 2>/dev/null || echo "$CONTRACT")
 EXT_KIND="real $(php "${PHP_EXT_ARGS[@]}" -r 'echo function_exists("ml_connector_version") ? ml_connector_version() : "missing";' 2>/dev/null)"
 # php-fpm restarts when this changes (another extension build).

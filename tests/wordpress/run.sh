@@ -19,12 +19,16 @@ if ! { [ -x "$CLI_BIN" ] && "$CLI_BIN" simulate --help >/dev/null 2>&1; }; then
   exit 1
 fi
 if ! { [ -f "$STATE/simulator.pid" ] && kill -0 "$(cat "$STATE/simulator.pid")" 2>/dev/null; }; then
-  "$CLI_BIN" simulate --listen "127.0.0.1:$SIM_PORT" --state "$STATE/simulator-state.json" >"$STATE/simulator.log" 2>&1 &
+  # Seeded with a company whose every id differs from the simulator's default (issue #14), so a setting the plugin
+  # ignores sends an id this company refuses, as a real Visma company would.
+  "$CLI_BIN" simulate --listen "127.0.0.1:$SIM_PORT" --seed "$HERE/../fixtures/visma/seed-nordlys.json" \
+    --state "$STATE/simulator-state.json" >"$STATE/simulator.log" 2>&1 &
   echo $! > "$STATE/simulator.pid"
 fi
 # A second simulator that answers every API call with a 500 (--fault-rate 1): Visma having an outage.
 if ! { [ -f "$STATE/simulator-faulty.pid" ] && kill -0 "$(cat "$STATE/simulator-faulty.pid")" 2>/dev/null; }; then
-  "$CLI_BIN" simulate --listen "127.0.0.1:$SIM_FAULTY_PORT" --fault-rate 1 >"$STATE/simulator-faulty.log" 2>&1 &
+  "$CLI_BIN" simulate --listen "127.0.0.1:$SIM_FAULTY_PORT" --fault-rate 1 --seed "$HERE/../fixtures/visma/seed-nordlys.json" \
+    >"$STATE/simulator-faulty.log" 2>&1 &
   echo $! > "$STATE/simulator-faulty.pid"
 fi
 for port in "$SIM_PORT" "$SIM_FAULTY_PORT"; do

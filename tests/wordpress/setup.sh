@@ -9,7 +9,11 @@ source "$(dirname "$0")/env.sh"
 mkdir -p "$STATE" "$STATE/tmp"
 log() { printf 'setup: %s\n' "$*"; }
 
-# 0. The suite runs only against the real extension (no test double): stop here when it is missing.
+# 0. The suite runs only against the real extension (no test double): stop here when it is missing or stale.
+if [ -n "$EXT_STALE" ]; then
+  log "$EXT_STALE"
+  exit 1
+fi
 if [ -n "$EXT_MISSING" ]; then
   if [ "$EXT_MISSING" = "$CONTRACT" ]; then
     log "the ml_connector extension is not loaded and $EXT_SO does not exist: run ./build.sh (as root) first"
@@ -54,6 +58,15 @@ if ! db_up; then
   db_up || { log "MariaDB did not start, see $STATE/mariadb.log"; exit 1; }
   MYSQL=(mysql -u root --socket="$STATE/mysql.sock")
 fi
+# The database outlives $STATE (MariaDB is the machine's), but the site's queue, data-folder option and the
+# simulator's documents live in $STATE: a new $STATE (a fresh checkout, CI) gets a new database, or it would meet
+# another checkout's id map and ask the fresh simulator for customers it never created.
+if [ "$(cat "$STATE/db-owner" 2>/dev/null)" != "$DB_NAME $STATE" ]; then
+  log "new database $DB_NAME for $STATE"
+  for f in "$STATE"/simulator*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
+  "${MYSQL[@]}" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`"
+  rm -rf "$STATE/ml-connector-data" "$STATE/simulator-state.json" "$STATE/wordpress/.ml-connector-installed"
+fi
 "${MYSQL[@]}" <<SQL
 CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASS';
@@ -62,6 +75,7 @@ GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'localhost';
 FLUSH PRIVILEGES;
 SQL
+echo "$DB_NAME $STATE" > "$STATE/db-owner"
 
 # 3. WordPress: a copy of Debian's tree (its wp-config.php reads /etc/wordpress; ours is written here instead).
 WP="$STATE/wordpress"

@@ -24,6 +24,9 @@ if ( ! is_blog_installed() ) {
 touch( $wp_dir . '/.ml-connector-installed' );
 update_option( 'permalink_structure', '/%postname%/' );
 update_option( 'timezone_string', 'Europe/Oslo' );
+// The real shop's WooCommerce › Settings › General (its store address is in Norway, prices in NOK).
+update_option( 'woocommerce_default_country', 'NO:03' );
+update_option( 'woocommerce_currency', 'NOK' );
 flush_rewrite_rules( false );
 
 foreach ( array( 'woocommerce/woocommerce.php', 'ml-connector/plugin.php' ) as $plugin ) {

@@ -9,6 +9,8 @@ import { chromium } from 'playwright-core';
 
 const SITE = process.env.ML_WP_URL || 'http://127.0.0.1:8391';
 const SETTINGS = `${SITE}/wp-admin/admin.php?page=wc-settings&tab=integration&section=ml_connector`;
+// The Nordlys company run.sh seeds the simulator with (tests/fixtures/visma/seed-nordlys.json).
+const SECRET = 'nordlys-secret';
 const SHOTS = new URL('./screenshots/', import.meta.url).pathname;
 mkdirSync(SHOTS, { recursive: true });
 let browser;
@@ -62,19 +64,19 @@ after(async () => {
 
 test('settings save keeps the values and never shows the secret', async () => {
   const client = `browser-${Date.now()}`;
-  await saveSettings({ visma_client_id: client, trigger: 'processing', visma_client_secret: 'demo-secret' });
+  await saveSettings({ visma_client_id: client, trigger: 'processing', visma_client_secret: SECRET });
   await page.goto(SETTINGS);
   assert.equal(await page.inputValue('[name="ml_connector_visma_client_id"]'), client);
   assert.equal(await page.inputValue('[name="ml_connector_trigger"]'), 'processing');
   assert.equal(await page.inputValue('[name="ml_connector_visma_client_secret"]'), '');
   assert.match(await page.content(), /A secret is saved/);
-  assert.doesNotMatch(await page.content(), /demo-secret/);
+  assert.doesNotMatch(await page.content(), new RegExp(SECRET));
   await page.screenshot({ path: `${SHOTS}settings.png`, fullPage: true });
-  await saveSettings({ trigger: 'placed', visma_client_id: 'demo-client' });
+  await saveSettings({ trigger: 'placed', visma_client_id: 'nordlys-client' });
 });
 
 test('Test connection shows the company with the good secret', async () => {
-  await saveSettings({ mode: 'simulator', visma_client_id: 'demo-client', visma_tenant_id: 'demo-tenant', visma_client_secret: 'demo-secret', ...simulatorUrls() });
+  await saveSettings({ mode: 'visma', visma_client_id: 'nordlys-client', visma_tenant_id: 'nordlys-tenant', visma_client_secret: SECRET, ...simulatorUrls() });
   await Promise.all([page.waitForNavigation(), page.click('#ml-connector-test-connection')]);
   const result = await page.textContent('#ml-connector-test-result');
   await page.screenshot({ path: `${SHOTS}test-connection-good.png` });
@@ -87,7 +89,7 @@ test('Test connection names the reason with a bad secret', async () => {
   const result = await page.textContent('#ml-connector-test-result');
   await page.screenshot({ path: `${SHOTS}test-connection-bad.png` });
   assert.match(result, /Connection failed: .+/);
-  await saveSettings({ visma_client_secret: 'demo-secret' });
+  await saveSettings({ visma_client_secret: SECRET });
 });
 
 test('queue page Replay puts a failed job back', async () => {

@@ -51,6 +51,11 @@ add_action(
 			'POST',
 			static function ( WP_REST_Request $request ) {
 				$params = (array) $request->get_json_params();
+				if ( 'store-api' === ( $params['via'] ?? '' ) ) {
+					// A block checkout is a Store API request, where WooCommerce loads no wc/v3 routes: only the
+					// real route (POST /wp-json/wc/store/v1/checkout) shows what the plugin meets there.
+					return new WP_REST_Response( array( 'error' => 'POST /wp-json/wc/store/v1/checkout for a block checkout' ), 400 );
+				}
 				if ( ! empty( $params['customer_id'] ) ) {
 					wp_set_current_user( (int) $params['customer_id'] );
 				}
@@ -136,7 +141,7 @@ add_action(
 		$route(
 			'/notes/(?P<id>\d+)',
 			'GET',
-			static fn( WP_REST_Request $request ) => array_values( array_filter( (array) get_option( 'wc_standin_order_notes', array() ), static fn( $n ) => (int) $n['order_id'] === (int) $request['id'] ) )
+			static fn( WP_REST_Request $request ) => WC_Order::notes_of( (int) $request['id'] )
 		);
 		$route(
 			'/plugin',

@@ -195,7 +195,7 @@ final class AdminScreensTest extends TestCase {
 			$this->assertGreaterThanOrEqual( 1, $report['retry'] );
 			$this->assertSame( 0, $report['failed'] + $report['dead'] );
 		} finally {
-			self::use_demo_company();
+			self::use_test_company();
 		}
 		$job = self::jobs_for( 'order', $order->get_id() )[0];
 		$this->assertSame( 'pending', $job['state'] );
@@ -219,7 +219,7 @@ final class AdminScreensTest extends TestCase {
 		for ( $i = 0; $i < 20 && array() !== array_filter( $ids, static fn( $id ) => 'pending' === ( self::jobs_for( 'order', $id )[0]['state'] ?? '' ) ); $i++ ) {
 			\MlConnector\Scheduler::action_ml_connector_drain();
 		}
-		$notes = static fn( int $id ) => implode( "\n", array_column( array_filter( (array) self::fresh_option( 'wc_standin_order_notes' ), static fn( $n ) => (int) $n['order_id'] === $id ), 'note' ) );
+		$notes = static fn( int $id ) => implode( "\n", array_column( \WC_Order::notes_of( $id ), 'note' ) );
 		$this->assertStringContainsString( 'sent to Visma.net as', $notes( $good->get_id() ) );
 		$this->assertStringContainsString( 'could not be sent to Visma.net', $notes( $bad1->get_id() ) );
 		$digest = (array) self::fresh_option( Notifier::OPTION_DIGEST );
@@ -238,5 +238,74 @@ final class AdminScreensTest extends TestCase {
 		$this->assertStringContainsString( (string) $bad1->get_id(), $mails[0]['message'] );
 		$this->assertStringContainsString( (string) $bad2->get_id(), $mails[0]['message'] );
 		$this->assertFalse( self::fresh_option( Notifier::OPTION_DIGEST ) );
+	}
+
+	/**
+	 * Issue #13 item 7: two drains that overlap read the same audit rows; an order still gets one note, and a
+	 * replayed job leaves the failure notice.
+	 */
+	public function test_overlapping_drains_note_once_and_a_replay_clears_the_failure_notice(): void {
+		delete_option( Notifier::OPTION_DIGEST );
+		$good = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-SJOKO', 'qty' => 1 ) ) ) );
+		$bad  = self::usd_order( array( array( 'sku' => 'MAT-SJOKO', 'qty' => 4 ) ) );
+		self::end_request();
+		$since = gmdate( 'Y-m-d\TH:i:s\Z', time() - 5 );
+		self::drain_until_sent( $good->get_id() );
+		self::drain_until_sent( $bad->get_id() );
+		Notifier::after_drain( $since );
+		Notifier::after_drain( $since ); // the second, overlapping drain reads the same rows
+		$notes = array_filter( \WC_Order::notes_of( $good->get_id() ), static fn( $n ) => str_contains( (string) $n['note'], 'sent to Visma.net as' ) );
+		$this->assertCount( 1, $notes, 'one note per order' );
+		$this->assertNotEmpty( self::fresh_option( Notifier::OPTION_DIGEST ) );
+		$this->assertIsInt( Core::replay_failed( '' ) );
+		$this->assertFalse( self::fresh_option( Notifier::OPTION_DIGEST ), 'Replay all empties the failure notice' );
+		// Every failed job of the site went back to the queue: let them fail again, so later tests meet the queue
+		// as they expect it.
+		for ( $i = 0; $i < 10 && 0 < (int) ( Core::status()['counts']['pending'] ?? 0 ); $i++ ) {
+			Core::drain( 200, 20000 );
+		}
+	}
+
+	/**
+	 * Issue #13 item 5: a wrong secret pauses the queue with one notice and one e-mail (not "Queued" and retries
+	 * forever); the right secret and Test connection resume it.
+	 *
+	 * @group fn:ml_connector_status
+	 */
+	public function test_a_wrong_secret_pauses_with_one_notice_and_one_mail(): void {
+		delete_option( 'ml_connector_test_mails' );
+		delete_option( Notifier::OPTION_PAUSE_MAIL );
+		$this->assertTrue( Core::save_secret( 'visma_client_secret', 'not-the-secret' ) );
+		try {
+			$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-LAKRIS', 'qty' => 1 ) ) ) );
+			self::end_request();
+			\MlConnector\Scheduler::action_ml_connector_drain();
+			\MlConnector\Scheduler::action_ml_connector_drain();
+			$pause = Notifier::pause();
+			$this->assertIsArray( $pause );
+			$this->assertStringContainsString( 'invalid_client', $pause['reason'] );
+			$this->assertSame( 'paused', Core::order_state( $order->get_id() )['state'] );
+			$mails = (array) self::fresh_option( 'ml_connector_test_mails' );
+			$this->assertCount( 1, $mails, 'one e-mail for the pause, not one per drain' );
+			$this->assertStringContainsString( 'stopped sending', $mails[0]['subject'] );
+			wp_set_current_user( self::user_id( 'manager' ) );
+			ob_start();
+			Notifier::action_admin_notices();
+			$html = (string) ob_get_clean();
+			$this->assertStringContainsString( 'id="ml-connector-paused"', $html );
+			$this->assertStringContainsString( 'invalid_client', $html );
+		} finally {
+			wp_set_current_user( 0 );
+			self::use_test_company();
+		}
+		$this->assertNull( Notifier::pause(), 'the right secret and Test connection resume sending' );
+		$this->assertSame( 'done', self::drain_until_sent( $order->get_id() )[0]['state'] );
+	}
+
+	/** Issue #13 item 7: a finished job's row shows no old error; an error keeps its text, not an HTML entity. */
+	public function test_the_queue_shows_errors_only_on_unfinished_jobs(): void {
+		$this->assertSame( '', \MlConnector\Admin\QueueTable::error_text( array( 'state' => 'done', 'last_error' => 'HTTP 500 earlier' ) ) );
+		$this->assertSame( 'HTTP 500', \MlConnector\Admin\QueueTable::error_text( array( 'state' => 'pending', 'last_error' => 'HTTP 500' ) ) );
+		$this->assertSame( 'Bøker & blader', \MlConnector\Admin\QueueTable::error_text( array( 'state' => 'failed', 'last_error' => 'Bøker &#038; blader' ) ) );
 	}
 }

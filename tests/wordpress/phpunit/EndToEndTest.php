@@ -25,7 +25,7 @@ final class EndToEndTest extends TestCase {
 			return self::$placed;
 		}
 		self::needs( 'ml_connector_enqueue', 'ml_connector_drain', 'ml_connector_jobs' );
-		self::use_demo_company();
+		self::use_test_company();
 		$customer = self::user_id( 'customer1' );
 		$requests = array(
 			'guest, coupon, shipping, fees'     => array( 'items' => array( array( 'sku' => 'UG-001', 'qty' => 1 ), array( 'sku' => 'MAT-KAFFE', 'qty' => 2 ) ), 'coupon' => 'rabatt10', 'shipping' => 'flat_rate', 'fees' => array( array( 'name' => 'Gebyr', 'amount' => '23.20', 'taxable' => true ), array( 'name' => 'Miljøgebyr', 'amount' => '15.00', 'taxable' => false ) ) ),
@@ -36,10 +36,12 @@ final class EndToEndTest extends TestCase {
 		$orders = array();
 		$totals = array();
 		foreach ( $requests as $name => $request ) {
-			$result = Http::api( 'POST', '/checkout', $request );
+			$result = 'store-api' === ( $request['via'] ?? '' ) ? Http::store_api_checkout( $request ) : Http::api( 'POST', '/checkout', $request );
 			self::assertSame( 200, $result['status'], $name . ': ' . wp_json_encode( $result['json'] ) );
 			$orders[ $name ] = (int) $result['json']['order_id'];
-			$totals[ $name ] = (string) $result['json']['total'];
+			$placed_order    = wc_get_order( $orders[ $name ] );
+			self::assertInstanceOf( \WC_Order::class, $placed_order );
+			$totals[ $name ] = (string) $placed_order->get_total();
 		}
 		$refund = Http::api( 'POST', '/refund', array( 'order_id' => $orders['guest, coupon, shipping, fees'], 'full' => true, 'reason' => 'Returnert' ) );
 		self::assertSame( 200, $refund['status'], wp_json_encode( $refund['json'] ) );
@@ -64,9 +66,12 @@ final class EndToEndTest extends TestCase {
 	public function test_every_order_refund_and_customer_is_queued_and_sent(): void {
 		$placed = self::place_everything();
 		foreach ( $placed['orders'] as $name => $id ) {
+			// One job, or two when the order was sent at once (loopback runner) and its refund changed its status:
+			// every job done, all naming the same invoice (test_documents_are_in_the_visma_simulator counts them).
 			$jobs = self::jobs_for( 'order', $id );
-			$this->assertCount( 1, $jobs, $name );
-			$this->assertSame( 'done', $jobs[0]['state'], $name . ': ' . (string) $jobs[0]['last_error'] );
+			$this->assertNotEmpty( $jobs, $name );
+			$this->assertSame( array( 'done' ), array_values( array_unique( array_column( $jobs, 'state' ) ) ), $name . ': ' . (string) $jobs[0]['last_error'] );
+			$this->assertCount( 1, array_unique( array_column( $jobs, 'visma_number' ) ), $name . ': one invoice' );
 			$this->assertNotEmpty( $jobs[0]['visma_number'] );
 			$notes = implode( "\n", array_column( (array) Http::api( 'GET', '/notes/' . $id )['json'], 'note' ) );
 			$this->assertStringContainsString( 'ml-connector: order sent to Visma.net as ' . $jobs[0]['visma_number'], $notes );
@@ -124,10 +129,19 @@ final class EndToEndTest extends TestCase {
 			return $ms;
 		};
 		$with = $time();
-		$this->assertFalse( Http::api( 'POST', '/plugin', array( 'active' => false ) )['json']['active'] );
-		$pending = array_column( (array) Http::api( 'GET', '/actions?status=pending' )['json'], 'hook' );
-		$this->assertSame( array(), array_values( preg_grep( '/^ml_connector_/', $pending ) ), 'deactivation unschedules every action' );
+		// The checkouts started loopback runners: let them finish before the plugin goes (a drain that ends after
+		// the deactivation may still schedule its follow-up).
+		for ( $i = 0; $i < 80; $i++ ) {
+			$status = \MlConnector\Core::status();
+			if ( is_array( $status ) && 0 === (int) ( $status['counts']['running'] ?? 0 ) && 0 === (int) ( $status['notes'] ?? 0 ) ) {
+				break;
+			}
+			usleep( 250000 );
+		}
 		try {
+			$this->assertFalse( Http::api( 'POST', '/plugin', array( 'active' => false ) )['json']['active'] );
+			$pending = array_column( (array) Http::api( 'GET', '/actions?status=pending' )['json'], 'hook' );
+			$this->assertSame( array(), array_values( preg_grep( '/^ml_connector_/', $pending ) ), 'deactivation unschedules every action' );
 			$without = $time();
 		} finally {
 			$this->assertTrue( Http::api( 'POST', '/plugin', array( 'active' => true ) )['json']['active'] );

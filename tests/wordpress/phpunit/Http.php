@@ -100,4 +100,15 @@ final class Http {
 			'ms'     => $response['ms'],
 		);
 	}
+
+	/** A block checkout: POST /wp-json/wc/store/v1/checkout (the stand-in's Store API route). */
+	public static function store_api_checkout( array $body ): array {
+		$response = self::request( 'POST', '/wp-json/wc/store/v1/checkout', '', (string) wp_json_encode( $body ) );
+		$decoded  = json_decode( $response['body'], true );
+		return array(
+			'status' => $response['status'],
+			'json'   => is_array( $decoded ) ? $decoded : array(),
+			'ms'     => $response['ms'],
+		);
+	}
 }

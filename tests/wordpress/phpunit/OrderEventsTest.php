@@ -143,6 +143,69 @@ final class OrderEventsTest extends TestCase {
 		$this->assertCount( 1, self::jobs_for( 'order', $order->get_id() ) );
 	}
 
+	/**
+	 * Issue #13: a block checkout is a Store API request, where WooCommerce loads no wc/v3 routes, so building the
+	 * order's REST JSON there failed (404 rest_no_route) and the order waited for the 15-minute sweep. The request
+	 * now only notes the order and its new customer; the background runner builds the JSON and sends both.
+	 *
+	 * @group fn:ml_connector_note
+	 * @group fn:ml_connector_notes
+	 */
+	public function test_a_block_checkout_over_the_store_api_is_noted_then_sent_in_the_background(): void {
+		self::needs( 'ml_connector_note', 'ml_connector_notes' );
+		$result = Http::store_api_checkout(
+			array(
+				'create_account' => true,
+				'email'          => 'block-' . wp_generate_password( 8, false ) . '@example.test',
+				'items'          => array( array( 'sku' => 'BOK-SULT', 'qty' => 1 ), array( 'sku' => 'MAT-KAFFE', 'qty' => 1 ) ),
+			)
+		);
+		$this->assertSame( 200, $result['status'], (string) wp_json_encode( $result['json'] ) );
+		$order_id    = (int) $result['json']['order_id'];
+		$customer_id = (int) $result['json']['customer_id'];
+		$this->assertGreaterThan( 0, $customer_id );
+		$this->assertSame( array(), ml_connector_jobs( array( 'kind' => 'order', 'woo_id' => $order_id ) ), 'the shopper\'s request queues no JSON' );
+		$noted = array_column( (array) \MlConnector\Core::notes( 1000 ), 'kind', 'woo_id' );
+		$this->assertSame( 'order', $noted[ $order_id ] ?? null, 'the order is noted' );
+		for ( $i = 0; $i < 20; $i++ ) {
+			Http::api( 'POST', '/run-actions' );
+			if ( ! in_array( 'ml_connector_drain', array_column( (array) Http::api( 'GET', '/actions?status=pending' )['json'], 'hook' ), true ) ) {
+				break;
+			}
+		}
+		// The loopback runner the checkout started may still be sending it: wait for it, never run a drain here.
+		for ( $i = 0; $i < 60; $i++ ) {
+			$jobs = ml_connector_jobs( array( 'kind' => 'order', 'woo_id' => $order_id ) );
+			if ( 'done' === ( $jobs[0]['state'] ?? '' ) ) {
+				break;
+			}
+			usleep( 250000 );
+		}
+		$this->assertCount( 1, $jobs );
+		$this->assertSame( 'done', $jobs[0]['state'], (string) $jobs[0]['last_error'] );
+		$this->assertNotEmpty( $jobs[0]['visma_number'] );
+		$this->assertCount( 1, ml_connector_jobs( array( 'kind' => 'customer', 'woo_id' => $customer_id ) ), 'the customer made at checkout is sent too' );
+	}
+
+	/**
+	 * Issue #13 item 9: in a quiet shop (no other request, no cron) an order is sent within seconds: the checkout
+	 * request starts the loopback runner. Nothing here runs Action Scheduler or drains.
+	 *
+	 * @group fn:ml_connector_drain
+	 */
+	public function test_a_quiet_shop_sends_the_order_without_another_request(): void {
+		$result = Http::api( 'POST', '/checkout', array( 'items' => array( array( 'sku' => 'BOK-SULT', 'qty' => 1 ) ) ) );
+		$this->assertSame( 200, $result['status'] );
+		$order_id = (int) $result['json']['order_id'];
+		$state    = '';
+		for ( $i = 0; $i < 60 && 'done' !== $state; $i++ ) {
+			usleep( 250000 );
+			$jobs  = ml_connector_jobs( array( 'kind' => 'order', 'woo_id' => $order_id ) );
+			$state = (string) ( $jobs[0]['state'] ?? 'not queued' );
+		}
+		$this->assertSame( 'done', $state, 'sent by the loopback runner within 15 s' );
+	}
+
 	public function test_registration_at_checkout_queues_customer_and_order(): void {
 		$order = \WC_Standin_Checkout::place(
 			array(

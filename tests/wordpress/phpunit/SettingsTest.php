@@ -18,7 +18,7 @@ final class SettingsTest extends TestCase {
 
 	/** These tests save client ids, tenants and secrets the simulator refuses: later tests get the demo company back. */
 	protected function tearDown(): void {
-		self::use_demo_company();
+		self::use_test_company();
 		parent::tearDown();
 	}
 
@@ -63,8 +63,8 @@ final class SettingsTest extends TestCase {
 		self::needs( 'ml_connector_save_secret', 'ml_connector_has_secret' );
 		$admin   = self::user_id( 'admin' );
 		$session = Http::session( $admin );
-		$secret  = 'demo-secret';
-		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'visma_client_id' => 'demo-client', 'visma_client_secret' => $secret ) ) );
+		$secret  = self::SECRET;
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'visma_client_id' => self::CLIENT, 'visma_client_secret' => $secret ) ) );
 		$stored = (string) wp_json_encode( self::fresh_option( Integration::OPTION ) );
 		$this->assertStringNotContainsString( $secret, $stored, 'the option never holds the secret' );
 		$page = Http::request( 'GET', self::PAGE, $session['cookie'] );
@@ -83,10 +83,95 @@ final class SettingsTest extends TestCase {
 		$session = Http::session( $admin );
 		$page    = Http::request( 'GET', self::PAGE, $session['cookie'] );
 		$this->assertSame( 200, $page['status'] );
-		$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_map_receivable_account".*?<option value="1500"/s', $page['body'] );
-		$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_map_vat_standard".*?<option value="3"/s', $page['body'] );
-		$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_map_payment_cod".*?<option value="COD"/s', $page['body'] );
-		$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_map_segment_1".*?<option value="10"/s', $page['body'] );
+		// Every choice lists the Nordlys company's own ids (none of them exists in the simulator's default company).
+		foreach ( array(
+			'account_sales'          => '3001',
+			'account_shipping'       => '3701',
+			'vat_rate_1'             => 'H',
+			'vat_export'             => 'E',
+			'payment_method_cod'     => 'ETTERKRAV',
+			'cash_account_bacs'      => '1921',
+			'customer_class'         => 'DOM',
+			'supplier_class'         => 'LEVUTL',
+			'credit_terms'           => '10D',
+			'branch'                 => '2',
+			'subaccount_item_1'      => '21',
+			'subaccount_shipping_2'  => '210',
+			'sales_order_type'       => 'NO',
+		) as $field => $id ) {
+			$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_' . preg_quote( $field, '/' ) . '"[^>]*>.*?<option value="' . $id . '"/s', $page['body'], $field );
+		}
+		// A saved choice the page cannot find in the company is shown as such, never silently dropped.
+		$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_account_fee".*?selected[^>]*>3711 /s', $page['body'] );
+	}
+
+	/** Issue #13: only the sales account used to reach the documents; every choice must. */
+	public function test_every_choice_reaches_the_settings_document(): void {
+		$doc = Integration::settings_document()['settings'];
+		$doc = json_decode( (string) wp_json_encode( $doc ), true );
+		$this->assertSame( 'NO', $doc['base_country'], 'wc_get_base_location()' );
+		$this->assertSame( array( 'NOK', 'SEK', 'EUR' ), $doc['currencies'] );
+		$this->assertSame( array( 'class_id' => 'DOM', 'foreign_class_id' => 'INT', 'credit_terms_id' => 'KONTANT' ), $doc['customer'] );
+		$this->assertSame( '2', $doc['invoice']['branch_number'] );
+		$this->assertSame( array( '3001', '3201', '3701', '3711', '3091', '3741' ), array( $doc['accounts']['sales'], $doc['accounts']['sales_foreign'], $doc['accounts']['shipping'], $doc['accounts']['fee'], $doc['accounts']['refund'], $doc['accounts']['rounding'] ) );
+		$this->assertContains( array( 'tax_class' => 'reduced-rate', 'account' => '3011' ), $doc['accounts']['rules'] );
+		$this->assertContains( array( 'woo_rate_id' => 2, 'category' => 'M' ), $doc['vat']['rates'] );
+		$this->assertSame( array( 'E', 'U' ), array( $doc['vat']['export'], $doc['vat']['not_taxable'] ) );
+		$this->assertSame( '25', (string) (float) $doc['vat']['categories']['H'], 'the category rate read from the company' );
+		$this->assertSame( array( 'payment_method_id' => 'ETTERKRAV', 'cash_account' => '1921' ), $doc['payment_methods']['cod'] );
+		$this->assertSame( array( '11', '110' ), $doc['subaccounts']['item'] );
+		$this->assertSame( array( '01', '110' ), $doc['subaccounts']['rounding'] );
+	}
+
+	/**
+	 * Issue #14: an account the merchant has not chosen is never an example id: the order fails naming the setting.
+	 *
+	 * @group fn:ml_connector_drain
+	 */
+	public function test_an_unchosen_account_fails_the_order_naming_the_setting(): void {
+		update_option( Integration::OPTION, array( 'account_shipping' => '' ) + (array) self::fresh_option( Integration::OPTION ) );
+		$this->assertTrue( \MlConnector\Core::configure() );
+		$order = self::quiet_order( array( 'shipping' => 'flat_rate' ) );
+		do_action( 'woocommerce_new_order', $order->get_id(), $order );
+		$jobs = self::drain_until_sent( $order->get_id() );
+		$this->assertSame( 'failed', $jobs[0]['state'] );
+		$this->assertStringContainsString( 'accounts.shipping', (string) $jobs[0]['last_error'] );
+	}
+
+	/**
+	 * Issue #13 item 3: a saved secret can be cleared.
+	 *
+	 * @group fn:ml_connector_delete_secret
+	 */
+	public function test_the_saved_secret_can_be_cleared(): void {
+		self::needs( 'ml_connector_delete_secret' );
+		$this->assertTrue( \MlConnector\Core::has_secret( 'visma_client_secret' ) );
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		Http::request( 'POST', self::PAGE, $session['cookie'], $this->form( Http::nonce( $admin, $session, 'woocommerce-settings' ), array( 'clear_secret' => '1' ) ) );
+		$this->assertFalse( \MlConnector\Core::has_secret( 'visma_client_secret' ) );
+		$this->assertSame( 'no', self::fresh_option( Integration::OPTION )['clear_secret'] ?? 'no', 'the box is never stored ticked' );
+		$page = Http::request( 'GET', self::PAGE, $session['cookie'] );
+		$this->assertStringContainsString( 'No secret saved yet', $page['body'] );
+	}
+
+	/**
+	 * Issue #14: Test connection names every configured id the company does not have, with its setting.
+	 *
+	 * @group fn:ml_connector_test_connection
+	 */
+	public function test_test_connection_names_ids_the_company_does_not_have(): void {
+		update_option( Integration::OPTION, array( 'account_fee' => '3710', 'customer_class' => '1' ) + (array) self::fresh_option( Integration::OPTION ) );
+		$report = \MlConnector\Core::test_connection();
+		$this->assertIsArray( $report );
+		$this->assertTrue( $report['ok'] );
+		$this->assertSame( array( 'accounts.fee', 'customer.class_id' ), array_column( $report['unknown_ids'], 'setting' ) );
+		$admin   = self::user_id( 'admin' );
+		$session = Http::session( $admin );
+		Http::request( 'GET', '/wp-admin/admin-post.php?action=ml_connector_test_connection&_wpnonce=' . Http::nonce( $admin, $session, 'ml_connector_test_connection' ), $session['cookie'] );
+		$page = Http::request( 'GET', self::PAGE, $session['cookie'] );
+		$this->assertStringContainsString( 'id="ml-connector-unknown-ids"', $page['body'] );
+		$this->assertStringContainsString( 'setting `accounts.fee`: account &quot;3710&quot; is not in the Visma company', $page['body'] );
 	}
 
 	public function test_saved_values_are_escaped_in_the_form(): void {
@@ -121,10 +206,10 @@ final class SettingsTest extends TestCase {
 	/** @return array<string,array{string,string,int,string}> secret, login, expected status, expected text */
 	public static function connection_cases(): array {
 		return array(
-			'good secret, admin'   => array( 'demo-secret', 'admin', 302, 'Connected to' ),
+			'good secret, admin'   => array( self::SECRET, 'admin', 302, 'Connected to' ),
 			'bad secret, admin'    => array( 'wrong-secret', 'admin', 302, 'Connection failed:' ),
-			'good secret, manager' => array( 'demo-secret', 'manager', 302, 'Connected to' ),
-			'subscriber'           => array( 'demo-secret', 'subscriber', 403, '' ),
+			'good secret, manager' => array( self::SECRET, 'manager', 302, 'Connected to' ),
+			'subscriber'           => array( self::SECRET, 'subscriber', 403, '' ),
 		);
 	}
 
@@ -136,7 +221,7 @@ final class SettingsTest extends TestCase {
 		self::needs( 'ml_connector_test_connection', 'ml_connector_save_secret' );
 		$admin         = self::user_id( 'admin' );
 		$admin_session = Http::session( $admin );
-		Http::request( 'POST', self::PAGE, $admin_session['cookie'], $this->form( Http::nonce( $admin, $admin_session, 'woocommerce-settings' ), array( 'mode' => 'simulator', 'visma_client_id' => 'demo-client', 'visma_tenant_id' => 'demo-tenant', 'visma_client_secret' => $secret ) + self::simulator_urls() ) );
+		Http::request( 'POST', self::PAGE, $admin_session['cookie'], $this->form( Http::nonce( $admin, $admin_session, 'woocommerce-settings' ), array( 'mode' => 'visma', 'visma_client_id' => self::CLIENT, 'visma_tenant_id' => self::TENANT, 'visma_client_secret' => $secret ) + self::simulator_urls() ) );
 
 		$user    = self::user_id( $login );
 		$session = Http::session( $user );
@@ -193,7 +278,7 @@ final class SettingsTest extends TestCase {
 		$current = self::fresh_option( Integration::OPTION );
 		$current = is_array( $current ) ? $current : array();
 		$fields  = array(
-			'mode'           => 'simulator',
+			'mode'           => 'visma',
 			'store_id'       => 'default',
 			'business_model' => 'customers',
 			'document_type'  => 'invoice',
@@ -202,7 +287,7 @@ final class SettingsTest extends TestCase {
 			'sync_daily_at'  => '02:00',
 		);
 		foreach ( $current as $key => $value ) {
-			if ( is_scalar( $value ) && 'delete_data_on_uninstall' !== $key ) {
+			if ( is_scalar( $value ) && ! in_array( $key, array( 'delete_data_on_uninstall', 'clear_secret' ), true ) ) {
 				$fields[ $key ] = (string) $value;
 			}
 		}

@@ -128,4 +128,12 @@ final class StandinTest extends TestCase {
 		$this->assertSame( wc_standin_cents( $p['total'] ), $lines );
 		$this->assertSame( wc_standin_cents( $p['total_tax'] ), array_sum( array_map( static fn( $t ) => wc_standin_cents( $t['tax_total'] ) + wc_standin_cents( $t['shipping_tax_total'] ), $p['tax_lines'] ) ) );
 	}
+
+	/** WooCommerce 9.2+ loads only the served namespace of its own (includes/wc-rest-functions.php). */
+	public function test_wc_v3_routes_are_not_loaded_while_the_store_api_is_served(): void {
+		$this->assertFalse( wc_rest_should_load_namespace( 'wc/v3', 'wc/store/v1/checkout' ) );
+		$this->assertTrue( wc_rest_should_load_namespace( 'wc/v3', '/wc/v3/orders/12' ) );
+		$this->assertTrue( wc_rest_should_load_namespace( 'wc/v3', 'ml-connector-test/v1/checkout' ) );
+		$this->assertTrue( wc_rest_should_load_namespace( 'wc/v3' ), 'not a REST request (cron, admin): every namespace' );
+	}
 }

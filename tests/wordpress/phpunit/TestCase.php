@@ -35,20 +35,69 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		}
 	}
 
+	/** The company run.sh seeds the simulator with (tests/fixtures/visma/seed-nordlys.json): every id differs
+	 * from the simulator's default company, so a setting the plugin ignores sends an id this company refuses. */
+	public const CLIENT = 'nordlys-client';
+	public const SECRET = 'nordlys-secret';
+	public const TENANT = 'nordlys-tenant';
+	public const COMPANY = '7654321';
+
+	/** The merchant's choices for that company, as the settings page saves them (option keys). */
+	public const MAPPING = array(
+		'customer_class'           => 'DOM',
+		'customer_class_foreign'   => 'INT',
+		'credit_terms'             => 'KONTANT',
+		'branch'                   => '2',
+		'account_sales'            => '3001',
+		'account_class_reduced-rate' => '3011',
+		'account_class_low-rate'   => '3021',
+		'account_class_zero-rate'  => '3101',
+		'account_sales_foreign'    => '3201',
+		'account_shipping'         => '3701',
+		'account_fee'              => '3711',
+		'account_refund'           => '3091',
+		'account_rounding'         => '3741',
+		'vat_rate_1'               => 'H',
+		'vat_rate_2'               => 'M',
+		'vat_rate_3'               => 'L',
+		'vat_rate_4'               => 'N',
+		'vat_not_taxable'          => 'U',
+		'vat_untaxed_domestic'     => 'U',
+		'vat_export'               => 'E',
+		'vat_reverse_charge'       => 'E',
+		'vat_rounding'             => 'U',
+		'payment_method_bacs'      => 'BANKOVF',
+		'cash_account_bacs'        => '1921',
+		'payment_method_cod'       => 'ETTERKRAV',
+		'cash_account_cod'         => '1921',
+		'subaccount_item_1'        => '11',
+		'subaccount_item_2'        => '110',
+		'subaccount_shipping_1'    => '11',
+		'subaccount_shipping_2'    => '110',
+		'subaccount_fee_1'         => '11',
+		'subaccount_fee_2'         => '110',
+		'subaccount_rounding_1'    => '01',
+		'subaccount_rounding_2'    => '110',
+		'currencies'               => 'NOK, SEK, EUR',
+	);
+
 	/**
-	 * Connects the plugin to the seeded demo company (COMMON.md) on the simulator run.sh started (ML_SIM_URL):
-	 * the baseline every run starts from (bootstrap.php) and that tests changing the connection go back to.
+	 * Connects the plugin in Visma mode to the simulator run.sh started (ML_SIM_URL, loopback HTTP is allowed for
+	 * it) with the Nordlys company's credentials and ids: the baseline every run starts from (bootstrap.php) and
+	 * that tests changing the connection go back to. The VAT rates and segments are read from the company the way
+	 * the settings page does (Integration::refresh_lookups).
 	 */
-	public static function use_demo_company(): void {
+	public static function use_test_company(): void {
 		$sim = (string) getenv( 'ML_SIM_URL' );
 		self::assertNotSame( '', $sim, 'ML_SIM_URL: run.sh starts the simulator' );
 		$settings = array_merge(
 			(array) self::fresh_option( \MlConnector\Integration::OPTION ),
+			self::MAPPING,
 			array(
-				'mode'                       => 'simulator',
-				'visma_client_id'            => 'demo-client',
-				'visma_tenant_id'            => 'demo-tenant',
-				'visma_company_id'           => '1234567',
+				'mode'                       => 'visma',
+				'visma_client_id'            => self::CLIENT,
+				'visma_tenant_id'            => self::TENANT,
+				'visma_company_id'           => self::COMPANY,
 				'visma_token_url'            => $sim . '/connect/token',
 				'visma_api_base_url'         => $sim,
 				'visma_salesorders_base_url' => $sim,
@@ -60,7 +109,12 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 			)
 		);
 		update_option( \MlConnector\Integration::OPTION, $settings );
-		self::assertTrue( \MlConnector\Core::save_secret( 'visma_client_secret', 'demo-secret' ) );
+		self::assertTrue( \MlConnector\Core::save_secret( 'visma_client_secret', self::SECRET ) );
+		// What the merchant does after fixing a setting: Test connection, which also lifts a pause.
+		$test = \MlConnector\Core::test_connection();
+		self::assertTrue( is_array( $test ) && $test['ok'], (string) wp_json_encode( $test ) );
+		$lookups = \MlConnector\Integration::refresh_lookups();
+		self::assertIsArray( $lookups, is_wp_error( $lookups ) ? $lookups->get_error_message() : '' );
 		self::assertTrue( \MlConnector\Core::configure() );
 	}
 
@@ -106,9 +160,15 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		return get_option( $name );
 	}
 
-	/** What the end of a web request does: the plugin enqueues what its hooks marked (OrderEvents, shutdown). */
+	/** What the end of a web request and then the background runner do: the shutdown notes what the hooks marked,
+	 * then (after the response) the drain is scheduled, and the runner builds the REST JSON of the notes and
+	 * enqueues it (OrderEvents). */
 	protected static function end_request(): void {
 		OrderEvents::action_shutdown();
+		// What the shutdown registered to run after the response (the Action Scheduler fallback; no loopback from
+		// this process, see bootstrap.php).
+		\MlConnector\Scheduler::kick_after_response();
+		OrderEvents::enqueue_notes();
 	}
 
 	/** Drains (other tests leave jobs behind) until this order's job has left the queue. */

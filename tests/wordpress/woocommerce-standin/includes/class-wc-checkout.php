@@ -300,6 +300,11 @@ final class WC_Standin_Checkout {
 		);
 	}
 
+	/** The tax rates: id => [class, percent, name] (for WC_Tax::get_rates_for_tax_class). */
+	public static function rates(): array {
+		return self::RATES;
+	}
+
 	/** Rate id and percent of a tax class. */
 	private static function rate( string $tax_class ): array {
 		foreach ( self::RATES as $id => $rate ) {

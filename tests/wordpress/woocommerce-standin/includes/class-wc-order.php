@@ -105,6 +105,17 @@ abstract class WC_Abstract_Order extends WC_Data {
 	}
 
 	/** Writes the row; returns whether it was a create. */
+	/**
+	 * Mirrors WC_Data::save_meta_data() (abstracts/abstract-wc-data.php): writes the meta only; no order hooks and
+	 * the modified date is left alone.
+	 */
+	public function save_meta_data() {
+		global $wpdb;
+		if ( $this->id > 0 ) {
+			$wpdb->update( $wpdb->prefix . 'wc_standin_orders', array( 'data' => wp_json_encode( array( 'data' => $this->data, 'meta' => $this->meta_data ) ) ), array( 'id' => $this->id ) );
+		}
+	}
+
 	protected function persist(): bool {
 		global $wpdb;
 		$now                            = time();
@@ -276,14 +287,27 @@ class WC_Order extends WC_Abstract_Order {
 	 * @param string $note Note text.
 	 */
 	public function add_order_note( $note, $is_customer_note = 0, $added_by_user = false ) {
-		$notes   = get_option( 'wc_standin_order_notes', array() );
-		$notes[] = array(
-			'order_id' => $this->get_id(),
-			'note'     => (string) $note,
-			'at'       => time(),
+		// Like WooCommerce (WC_Order::add_order_note): one comment row of type order_note per note, so notes added
+		// by concurrent requests (a checkout and the background runner) are all kept.
+		return (int) wp_insert_comment(
+			array(
+				'comment_post_ID'  => $this->get_id(),
+				'comment_author'   => 'WooCommerce',
+				'comment_content'  => (string) $note,
+				'comment_agent'    => 'WooCommerce',
+				'comment_type'     => 'order_note',
+				'comment_approved' => 1,
+			)
 		);
-		update_option( 'wc_standin_order_notes', $notes, false );
-		return count( $notes );
+	}
+
+	/** The order's notes, oldest first (as wc_get_order_notes() reads the order_note comments). */
+	public static function notes_of( int $order_id ): array {
+		$out = array();
+		foreach ( get_comments( array( 'post_id' => $order_id, 'type' => 'order_note', 'orderby' => 'comment_ID', 'order' => 'ASC' ) ) as $c ) {
+			$out[] = array( 'order_id' => $order_id, 'note' => $c->comment_content );
+		}
+		return $out;
 	}
 }
 

@@ -17,8 +17,25 @@ defined( 'ABSPATH' ) || exit;
  */
 final class WC_REST_Standin_Controllers {
 
-	/** Mirrors register_routes() of the three controllers (GET only). */
+	/**
+	 * Mirrors register_routes() of the three controllers (GET only). Like WooCommerce 9.2+ (includes/rest-api/
+	 * Server.php asks wc_rest_should_load_namespace() for each namespace), the wc/v3 routes are not registered
+	 * while another WooCommerce namespace, such as the Store API's wc/store, is being served: an internal
+	 * rest_do_request( '/wc/v3/orders/N' ) in a block checkout answers 404 rest_no_route.
+	 */
 	public static function register_routes(): void {
+		register_rest_route(
+			'wc/store/v1',
+			'/checkout',
+			array(
+				'methods'             => 'POST',
+				'callback'            => array( self::class, 'store_api_checkout' ),
+				'permission_callback' => '__return_true',
+			)
+		);
+		if ( ! wc_rest_should_load_namespace( 'wc/v3' ) ) {
+			return;
+		}
 		register_rest_route(
 			'wc/v3',
 			'/orders/(?P<id>[\d]+)',
@@ -45,6 +62,27 @@ final class WC_REST_Standin_Controllers {
 				'callback'            => array( self::class, 'get_customer' ),
 				'permission_callback' => static fn() => current_user_can( 'list_users' ) ? true : new WP_Error( 'woocommerce_rest_cannot_view', 'Sorry, you cannot view this resource.', array( 'status' => rest_authorization_required_code() ) ),
 			)
+		);
+	}
+
+	/**
+	 * Mirrors the Store API's POST /wc/store/v1/checkout (src/StoreApi/Routes/V1/Checkout.php): places the order
+	 * the block checkout way (WC_Standin_Checkout::place with via store-api) and answers order_id, status and
+	 * customer_id as the real response does.
+	 */
+	public static function store_api_checkout( WP_REST_Request $request ) {
+		$params = (array) $request->get_json_params();
+		if ( ! empty( $params['customer_id'] ) ) {
+			wp_set_current_user( (int) $params['customer_id'] );
+		}
+		$order = WC_Standin_Checkout::place( array( 'via' => 'store-api' ) + $params );
+		if ( is_wp_error( $order ) ) {
+			return new WP_Error( 'woocommerce_rest_checkout_process_payment_error', $order->get_error_message(), array( 'status' => 400 ) );
+		}
+		return array(
+			'order_id'    => $order->get_id(),
+			'status'      => $order->get_status(),
+			'customer_id' => $order->get_customer_id(),
 		);
 	}
 

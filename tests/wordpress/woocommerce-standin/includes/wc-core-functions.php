@@ -223,15 +223,84 @@ class WC_Tax {
 	public static function get_tax_class_slugs() {
 		return array( 'reduced-rate', 'low-rate', 'zero-rate' );
 	}
+
+	/**
+	 * Mirrors WC_Tax::get_rates_for_tax_class(): the rows of woocommerce_tax_rates of one class ('' = standard),
+	 * keyed by tax_rate_id, as objects with the table's columns (tax_rate is a string like "25.0000"). The ids
+	 * and rates are the real shop's (WC_Standin_Checkout::RATES).
+	 *
+	 * @param string $tax_class Tax class slug.
+	 */
+	public static function get_rates_for_tax_class( $tax_class ) {
+		$rows = array();
+		foreach ( WC_Standin_Checkout::rates() as $id => $rate ) {
+			if ( $rate[0] === (string) $tax_class ) {
+				$rows[ $id ] = (object) array(
+					'tax_rate_id'       => (string) $id,
+					'tax_rate_country'  => 'NO',
+					'tax_rate_state'    => '',
+					'tax_rate'          => number_format( (float) $rate[1], 4, '.', '' ),
+					'tax_rate_name'     => $rate[2],
+					'tax_rate_priority' => '1',
+					'tax_rate_compound' => '0',
+					'tax_rate_shipping' => '' === $rate[0] ? '1' : '0',
+					'tax_rate_order'    => (string) ( $id - 1 ),
+					'tax_rate_class'    => $rate[0],
+				);
+			}
+		}
+		return $rows;
+	}
+}
+
+/**
+ * Mirrors wc_rest_should_load_namespace() (includes/wc-rest-functions.php, WC 9.2+): while a request for one of
+ * WooCommerce's own REST namespaces is served, only that namespace's routes are loaded; other requests (wp-admin,
+ * cron, Action Scheduler, other namespaces) load every namespace.
+ *
+ * @param string $ns         Namespace, e.g. wc/v3.
+ * @param string $rest_route The route served (default: the current request's).
+ */
+function wc_rest_should_load_namespace( string $ns, string $rest_route = '' ): bool {
+	if ( '' === $rest_route ) {
+		$rest_route = (string) ( $GLOBALS['wp']->query_vars['rest_route'] ?? '' );
+	}
+	if ( '' === $rest_route ) {
+		return true;
+	}
+	$rest_route = trailingslashit( ltrim( $rest_route, '/' ) );
+	$known      = array( 'wc/v1', 'wc/v2', 'wc/v3', 'wc-telemetry', 'wc-admin', 'wc-analytics', 'wc/store', 'wc/private' );
+	foreach ( $known as $known_namespace ) {
+		if ( str_starts_with( $rest_route, $known_namespace ) ) {
+			return (bool) apply_filters( 'woocommerce_rest_should_load_namespace', str_starts_with( $rest_route, trailingslashit( $ns ) ), $ns, $rest_route, $known );
+		}
+	}
+	return true;
+}
+
+/**
+ * Mirrors wc_get_base_location() (includes/wc-core-functions.php): the woocommerce_default_country option
+ * ("NO" or "NO:03") through the woocommerce_get_base_location filter, as country and state.
+ */
+function wc_get_base_location() {
+	$default = (string) apply_filters( 'woocommerce_get_base_location', get_option( 'woocommerce_default_country', 'US:CA' ) );
+	list( $country, $state ) = array_pad( explode( ':', $default ), 2, '' );
+	return array(
+		'country' => $country,
+		'state'   => $state,
+	);
 }
 
 /** Mirrors includes/class-wc-payment-gateways.php with the real shop's two gateways (bacs, cod). */
 class WC_Payment_Gateways {
 	/** Mirrors payment_gateways(): id => gateway object with ->id and ->title. */
 	public function payment_gateways() {
+		// Every registered gateway, enabled or not (WC_Payment_Gateway::$enabled is 'yes' or 'no'); cheque is
+		// registered but disabled in a new shop, as in the real one.
 		return array(
-			'bacs' => (object) array( 'id' => 'bacs', 'title' => 'Bankoverføring' ),
-			'cod'  => (object) array( 'id' => 'cod', 'title' => 'Betal ved levering' ),
+			'bacs'   => (object) array( 'id' => 'bacs', 'title' => 'Bankoverføring', 'enabled' => 'yes' ),
+			'cheque' => (object) array( 'id' => 'cheque', 'title' => 'Sjekk', 'enabled' => 'no' ),
+			'cod'    => (object) array( 'id' => 'cod', 'title' => 'Betal ved levering', 'enabled' => 'yes' ),
 		);
 	}
 }

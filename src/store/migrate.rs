@@ -1,0 +1,130 @@
+//! The embedded schema migrations and how a store applies them: each in its own transaction, skipped when
+//! another process got there first, refused when the database is newer than this build.
+
+use super::{ts, Store, StoreError};
+use chrono::Utc;
+
+/// The numbered migrations, oldest first. The number is the `user_version` after the file ran.
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_customer_index",
+        sql: include_str!("migrations/0002_customer_index.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_customer_claims",
+        sql: include_str!("migrations/0003_customer_claims.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_claim_index",
+        sql: include_str!("migrations/0004_claim_index.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_job_payloads",
+        sql: include_str!("migrations/0005_job_payloads.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "0006_partial_job_indexes",
+        sql: include_str!("migrations/0006_partial_job_indexes.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "0007_books_and_notes",
+        sql: include_str!("migrations/0007_books_and_notes.sql"),
+    },
+];
+
+/// One schema change, embedded in the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The `user_version` the database has after this migration.
+    pub version: i64,
+    /// The file name without `.sql`.
+    pub name: &'static str,
+    /// The SQL, run in one transaction.
+    pub sql: &'static str,
+}
+
+/// The embedded migrations, oldest first (for tests and `status` output).
+pub fn migrations() -> &'static [Migration] {
+    MIGRATIONS
+}
+
+/// The schema version this build writes; [`Store::open`] refuses a newer database.
+pub fn schema_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+impl Store {
+    pub(super) fn migrate(&self) -> Result<(), StoreError> {
+        let found = self.user_version()?;
+        let supported = schema_version();
+        if found > supported {
+            return Err(StoreError::TooNew { found, supported });
+        }
+        for m in MIGRATIONS.iter().filter(|m| m.version > found) {
+            let tx = self.begin()?;
+            // Another process may have migrated between our read and our lock.
+            let now: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(|e| self.classify("user_version", e))?;
+            if now > supported {
+                return Err(StoreError::TooNew {
+                    found: now,
+                    supported,
+                });
+            }
+            if now >= m.version {
+                continue;
+            }
+            tx.execute_batch(m.sql)
+                .map_err(|source| StoreError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                })?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![m.version, m.name, ts(Utc::now())],
+            )
+            .map_err(|source| StoreError::Migration {
+                version: m.version,
+                name: m.name,
+                source,
+            })?;
+            tx.pragma_update(None, "user_version", m.version)
+                .map_err(|source| StoreError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                })?;
+            self.commit(tx, "migrate")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_numbers_match_file_names_and_increase() {
+        let mut last = 0;
+        for m in migrations() {
+            assert_eq!(m.name.get(..4), Some(format!("{:04}", m.version).as_str()));
+            assert_eq!(m.version, last + 1);
+            last = m.version;
+        }
+        assert_eq!(schema_version(), last);
+    }
+}
