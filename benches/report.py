@@ -155,6 +155,22 @@ for lines in ("3_lines", "50_lines"):
             "–",
         ))
 
+for label, what in (("real", "the real orders"), ("generated", "the generated corpus (3 tax settings)")):
+    key = f"mapping_exact_{label}"
+    if key in results:
+        n = get(key, "orders")
+        rows.append((
+            f"4 Mapping: totals equal to WooCommerce's, {what}",
+            command(key),
+            f"without VAT ids (Visma computes the VAT): VAT = total_tax on {get(key, 'base_vat_exact'):.0f} of {n:.0f}, "
+            f"gross = total on {get(key, 'base_gross_exact'):.0f} of {n:.0f}",
+            f"with VAT ids (WooCommerce's VAT as tax detail lines): VAT-exact {get(key, 'vat_exact'):.0f} of {n:.0f}, "
+            f"gross-exact {get(key, 'gross_exact'):.0f} of {n:.0f}",
+            f"{get(key, 'vat_exact') / n:.3f} VAT-exact",
+            "every order VAT- and gross-exact",
+            yes(get(key, "vat_exact") == n and get(key, "gross_exact") == n),
+        ))
+
 # 5. Memory.
 if "fpm_noext_rss_final" in results and "fpm_ext_rss_final" in results:
     no = get("fpm_noext_rss_final", "rss_kib")

@@ -85,9 +85,16 @@ class Integration extends \WC_Integration {
 		$stored = get_option( self::OPTION, array() );
 		$stored = is_array( $stored ) ? $stored : array();
 		$rates  = array();
+		$ids    = array();
 		foreach ( (array) ( $lookups['vat_categories'] ?? array() ) as $category ) {
 			if ( is_array( $category ) && isset( $category['id'], $category['rate'] ) && is_scalar( $category['rate'] ) ) {
 				$rates[ (string) $category['id'] ] = (string) $category['rate'];
+			}
+			// A category with one VAT id gets WooCommerce's own VAT as tax detail lines (issue #14); with several,
+			// which one a line's tax belongs to is not known, so Visma computes that category's VAT.
+			$vat_ids = is_array( $category ) ? (array) ( $category['vat_ids'] ?? array() ) : array();
+			if ( isset( $category['id'] ) && 1 === count( $vat_ids ) && is_scalar( reset( $vat_ids ) ) ) {
+				$ids[ (string) $category['id'] ] = (string) reset( $vat_ids );
 			}
 		}
 		$segments = array();
@@ -97,8 +104,9 @@ class Integration extends \WC_Integration {
 				$segments[ $id ] = $description;
 			}
 		}
-		if ( ( $stored['vat_category_rates'] ?? null ) !== $rates || ( $stored['subaccount_segments'] ?? null ) !== $segments ) {
+		if ( ( $stored['vat_category_rates'] ?? null ) !== $rates || ( $stored['vat_category_ids'] ?? null ) !== $ids || ( $stored['subaccount_segments'] ?? null ) !== $segments ) {
 			$stored['vat_category_rates']  = $rates;
+			$stored['vat_category_ids']    = $ids;
 			$stored['subaccount_segments'] = $segments;
 			update_option( self::OPTION, $stored );
 			Core::configure();

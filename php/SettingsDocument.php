@@ -157,7 +157,14 @@ final class SettingsDocument {
 			$category    = $get( 'vat_' . $key );
 			$vat[ $key ] = $chosen( $category ) ? $category : '';
 		}
-		$vat['categories'] = (object) $categories;
+		$vat['categories']          = (object) $categories;
+		$vat['amount_only_refunds'] = 'none' === $get( 'vat_amount_only_refunds', 'split' ) ? 'none' : 'split';
+		// The VAT id of each chosen category (read from Visma with the rates, option key vat_category_ids).
+		$ids            = is_array( $stored['vat_category_ids'] ?? null ) ? $stored['vat_category_ids'] : array();
+		$vat['vat_ids'] = (object) array_filter(
+			array_intersect_key( $ids, $categories ),
+			static fn( $id ): bool => is_string( $id ) && '' !== $id
+		);
 		return $vat;
 	}
 

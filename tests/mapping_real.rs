@@ -2,7 +2,9 @@
 //! `shared/reference/woocommerce/real/`) maps to Visma documents whose totals, computed the way Visma
 //! computes them, equal WooCommerce's to the øre, with sane accounts and VAT categories.
 
-use ml_connector::mapping::{map_order, map_refund, visma_totals, SalesDocument};
+use ml_connector::mapping::{
+    credit_note_totals, invoice_totals, map_order, map_refund, SalesDocument,
+};
 use ml_connector::settings::Settings;
 use ml_connector::visma::dto::CustomerInvoiceLinesUpdateDto;
 use ml_connector::woo::{Order, Refund};
@@ -41,17 +43,46 @@ fn invoice_lines(doc: &SalesDocument) -> &[CustomerInvoiceLinesUpdateDto] {
 }
 
 #[test]
-fn all_30_real_orders_total_to_the_ore_the_way_visma_computes() {
-    let s = settings();
+fn all_30_real_orders_book_woocommerces_vat_and_gross_to_the_ore() {
+    // The example settings name each category's VAT id: Visma gets WooCommerce's VAT as tax detail lines.
+    let (rounding, differences, vat_exact) = check_real_orders(&settings(), true);
+    eprintln!("VAT-exact {vat_exact} of 30, {rounding} rounding lines, {differences} VAT category differences");
+    assert_eq!(vat_exact, 30);
+}
+
+#[test]
+fn without_vat_ids_visma_computes_the_vat_and_every_difference_is_noted() {
+    let mut s = settings();
+    s.vat.vat_ids.clear();
+    let (rounding, differences, vat_exact) = check_real_orders(&s, false);
+    eprintln!("VAT-exact {vat_exact} of 30, {rounding} rounding lines, {differences} VAT category differences");
+    // The real data exercises both: Visma's VAT rounding differs from WooCommerce's on some orders.
+    assert!(rounding > 0 && differences > 0 && vat_exact < 30);
+}
+
+/// Maps every real order and checks its totals; returns (orders with a rounding line, VAT category
+/// differences, orders whose VAT equals `total_tax`).
+fn check_real_orders(s: &Settings, exact_vat: bool) -> (usize, usize, usize) {
+    let s = s.clone();
     let nok = s.currency("NOK").expect("NOK");
     let all = orders();
     assert_eq!(all.len(), 30);
     let mut with_rounding = 0;
     let mut with_differences = 0;
+    let mut vat_exact = 0;
     for order in &all {
         let docs = map_order(order, &s).unwrap_or_else(|e| panic!("order {}: {e}", order.id));
         let lines = invoice_lines(&docs.document);
-        let totals = visma_totals(lines, &s, nok).expect("totals");
+        let SalesDocument::Invoice(inv) = &docs.document else {
+            panic!("invoice")
+        };
+        let totals = invoice_totals(inv, &s, nok).expect("totals");
+        assert_eq!(
+            inv.tax_detail_lines.is_empty(),
+            !exact_vat,
+            "order {}: tax detail lines exactly when VAT ids are set",
+            order.id
+        );
         assert_eq!(
             totals.gross_minor,
             minor(order.total.as_str()),
@@ -88,6 +119,14 @@ fn all_30_real_orders_total_to_the_ore_the_way_visma_computes() {
         );
         // The rounding line explains exactly the VAT difference (plus WooCommerce's own total drift).
         let woo_tax = minor(order.total_tax.as_str());
+        vat_exact += usize::from(totals.vat_minor == woo_tax);
+        assert!(
+            !exact_vat || totals.vat_minor == woo_tax,
+            "order {} VAT {} vs total_tax {}",
+            order.id,
+            totals.vat_minor,
+            woo_tax
+        );
         assert!(
             (totals.vat_minor - woo_tax).abs() <= 3,
             "order {} VAT {} vs {}",
@@ -126,9 +165,6 @@ fn all_30_real_orders_total_to_the_ore_the_way_visma_computes() {
             );
         }
         // Per-category VAT differences are listed and written to the invoice note, never silent.
-        let SalesDocument::Invoice(inv) = &docs.document else {
-            panic!("invoice")
-        };
         let note = inv
             .note
             .as_ref()
@@ -154,15 +190,13 @@ fn all_30_real_orders_total_to_the_ore_the_way_visma_computes() {
         // Independently of mapping::totals: recompute from the serialized body, per category.
         let body = serde_json::to_value(inv).expect("json");
         assert_eq!(
-            gross_from_json(&body["invoiceLines"]),
+            gross_from_json(&body["invoiceLines"], &body["taxDetailLines"]),
             minor(order.total.as_str()),
             "order {} body",
             order.id
         );
     }
-    eprintln!("{with_rounding} of {} orders needed a rounding line, {with_differences} VAT category differences", all.len());
-    // The real data exercises both: Visma's VAT rounding differs from WooCommerce's on some orders.
-    assert!(with_rounding > 0 && with_differences > 0);
+    (with_rounding, with_differences, vat_exact)
 }
 
 fn sane_accounts(order: &Order, lines: &[CustomerInvoiceLinesUpdateDto]) {
@@ -213,13 +247,22 @@ fn every_real_refund_becomes_a_credit_note_of_its_amount() {
             count += 1;
             let cn = map_refund(&refund, &order, &s)
                 .unwrap_or_else(|e| panic!("refund {}: {e}", refund.id));
-            let totals = visma_totals(&cn.credit_note.lines, &s, nok).expect("totals");
+            let totals = credit_note_totals(&cn.credit_note, &s, nok).expect("totals");
             assert_eq!(
                 totals.gross_minor,
                 minor(refund.amount.as_str()),
                 "refund {} gross",
                 refund.id
             );
+            // The refund's own tax, to the øre (amount-only refunds record none; see the credit note module).
+            if !refund.is_amount_only() {
+                let tax: i64 = refund
+                    .tax_lines
+                    .iter()
+                    .map(|t| -minor(t.tax_total.as_str()) - minor(t.shipping_tax_total.as_str()))
+                    .sum();
+                assert_eq!(totals.vat_minor, tax, "refund {} VAT", refund.id);
+            }
             assert_eq!(cn.key, format!("woo:default:refund:{}", refund.id));
             assert!(cn
                 .credit_note
@@ -246,7 +289,7 @@ fn every_real_refund_becomes_a_credit_note_of_its_amount() {
 
 /// Visma's gross from a serialized `invoiceLines` array with integer arithmetic written here, not in the
 /// crate: amount = round(qty × price) − discount; VAT per category = round(Σ amount × rate).
-fn gross_from_json(lines: &serde_json::Value) -> i64 {
+fn gross_from_json(lines: &serde_json::Value, tax_details: &serde_json::Value) -> i64 {
     let cents = |v: &serde_json::Value| -> i128 {
         let d = ml_connector::money::Decimal::parse(&v.to_string()).expect("number");
         i128::from(d.round_to(6).expect("fits")) // micro-units
@@ -275,11 +318,19 @@ fn gross_from_json(lines: &serde_json::Value) -> i64 {
             _ => 0,
         }
     };
+    // A tax detail line's VAT replaces the computed one (the example company's VAT ids are its category ids).
+    let sent = |c: &str| -> Option<i128> {
+        let d = tax_details
+            .as_array()?
+            .iter()
+            .find(|d| d["taxId"]["value"] == c)?;
+        Some(cents(&d["vatAmount"]["value"]) / 10_000)
+    };
     by_cat
         .iter()
         .map(|(c, net)| {
             let vat100 = net * rate(c);
-            net + (vat100.abs() + 50) / 100 * vat100.signum()
+            net + sent(c).unwrap_or((vat100.abs() + 50) / 100 * vat100.signum())
         })
         .sum::<i128>()
         .try_into()

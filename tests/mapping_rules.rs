@@ -29,6 +29,12 @@ fn settings_with(edits: &[(&str, &str)]) -> Settings {
     Settings::from_toml_str(&text).expect("edited settings are valid")
 }
 
+/// Removes the example's VAT ids: Visma computes the VAT, and order 70 is 0.01 off (a rounding line).
+const NO_VAT_IDS: (&str, &str) = (
+    "vat_ids = { \"3\" = \"3\", \"31\" = \"31\", \"33\" = \"33\", \"5\" = \"5\", \"6\" = \"6\", \"52\" = \"52\" }",
+    "",
+);
+
 fn example() -> Settings {
     settings_with(&[])
 }
@@ -42,7 +48,7 @@ fn invoice_lines(o: &Order, s: &Settings) -> Vec<CustomerInvoiceLinesUpdateDto> 
 
 #[test]
 fn residue_without_rounding_account_is_an_error_naming_the_order() {
-    let s = settings_with(&[("rounding = \"3740\"", "")]);
+    let s = settings_with(&[("rounding = \"3740\"", ""), NO_VAT_IDS]);
     match map_order(&order(70), &s) {
         Err(e @ MappingError::NoRoundingAccount { .. }) => {
             assert!(e.to_string().contains("order 70"), "{e}")
@@ -314,6 +320,33 @@ fn amount_only_refund_splits_over_the_orders_vat_categories_explicitly() {
         .lines
         .iter()
         .all(|l| l.description.value.contains("amount-only") || l.account_number.value == "3740"));
+    // The default splits the VAT over the order's rates (a price reduction lowers the VAT owed) and says so.
+    assert!(totals.vat_minor > 0, "{totals:?}");
+    assert!(cn.credit_note.lines[0]
+        .description
+        .value
+        .contains("VAT split over the order's rates"));
+}
+
+#[test]
+fn amount_only_refund_without_vat_is_one_line_on_the_refund_account_when_chosen() {
+    let s = settings_with(&[(
+        "rounding = \"6\"          # the rounding line's category: must be 0 %",
+        "rounding = \"6\"\namount_only_refunds = \"none\"",
+    )]);
+    let nok = s.currency("NOK").expect("NOK");
+    let r = refunds(228).into_iter().next().expect("refund");
+    let cn = map_refund(&r, &order(228), &s).expect("maps");
+    let totals = visma_totals(&cn.credit_note.lines, &s, nok).expect("totals");
+    assert_eq!((totals.gross_minor, totals.vat_minor), (10000, 0));
+    assert_eq!(cn.credit_note.lines.len(), 1);
+    let line = &cn.credit_note.lines[0];
+    assert_eq!(line.account_number.value, "3000", "accounts.refund");
+    assert_eq!(line.vat_code_id.value, "6", "vat.not_taxable");
+    assert!(line
+        .description
+        .value
+        .contains("no VAT: vat.amount_only_refunds = none"));
 }
 
 #[test]
@@ -360,10 +393,13 @@ fn sales_order_mode_uses_skus_and_non_stock_items_and_keeps_the_total() {
 
 #[test]
 fn order_meta_fills_a_subaccount_segment_except_on_the_rounding_line() {
-    let s = settings_with(&[(
-        "# [subaccounts.from_order_meta]\n# \"2\" = \"_ml_connector_channel\"",
-        "[subaccounts.from_order_meta]\n\"2\" = \"is_vat_exempt\"",
-    )]);
+    let s = settings_with(&[
+        (
+            "# [subaccounts.from_order_meta]\n# \"2\" = \"_ml_connector_channel\"",
+            "[subaccounts.from_order_meta]\n\"2\" = \"is_vat_exempt\"",
+        ),
+        NO_VAT_IDS,
+    ]);
     let lines = invoice_lines(&order(70), &s); // meta is_vat_exempt = "no"
     let first = lines.first().expect("line");
     assert_eq!(

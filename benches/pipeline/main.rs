@@ -13,6 +13,7 @@
 
 mod common;
 mod drain;
+mod exact;
 mod micro;
 
 fn main() {
@@ -25,7 +26,10 @@ fn main() {
     let batch = |i: usize| u32::try_from(num(i, 1)).unwrap_or(1).max(1);
     match args.first().map(String::as_str) {
         Some("enqueue") => micro::enqueue(num(1, 2000)),
-        Some("mapping") => micro::mapping(num(1, 2000)),
+        Some("mapping") => {
+            micro::mapping(num(1, 2000));
+            exact::run();
+        }
         Some("drain-rate") => drain::rate(num(1, 500), num(2, 2), num(3, 60)),
         Some("ceiling") => drain::ceiling(num(1, 5000), num(2, 4), batch(3)),
         Some("backfill") => drain::backfill(num(1, 100_000), num(2, 4), batch(3)),

@@ -237,6 +237,13 @@ final class SettingsFields {
 		foreach ( SettingsDocument::UNTAXED as $key ) {
 			$fields[ 'vat_' . $key ] = self::lookup( $untaxed[ $key ], 'vat_categories' );
 		}
+		$fields['vat_amount_only_refunds'] = self::choice(
+			__( 'Refunds of an amount without lines', 'ml-connector' ),
+			array(
+				'split' => __( 'VAT split over the order\'s rates (a price reduction)', 'ml-connector' ),
+				'none'  => __( 'No VAT, on the refund account (compensation)', 'ml-connector' ),
+			)
+		);
 		return $fields;
 	}
 

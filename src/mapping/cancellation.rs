@@ -57,6 +57,7 @@ pub fn map_cancellation(
         branch_number: invoice.branch_number,
         hold: DtoValue { value: false },
         lines: invoice.invoice_lines,
+        tax_details: invoice.tax_detail_lines,
     };
     Ok(CreditNoteDocument {
         key,

@@ -12,7 +12,7 @@ use super::totals::{self, Totals, VatDifference};
 use super::vat::VatContext;
 use super::{customer, document_date, order_key, refund_key, CustomerRef, MappingError, Rounding};
 use crate::money::{split_proportionally, Currency};
-use crate::settings::Settings;
+use crate::settings::{AmountOnlyVat, Settings};
 use crate::visma::dto::{val, CustomerCreditNoteUpdateDto, DtoValue};
 use crate::woo::{Order, Refund};
 
@@ -95,15 +95,22 @@ pub fn map_refund(
         lines::build(&sources, &ctx, currency, -1)?
     };
     super::accounts::apply_order_meta_segments(&mut doc_lines, settings, &order.meta_data);
-    let (doc_lines, totals, rounding) = lines::finish(doc_lines, amount, woo_tax, &ctx, currency)?;
-    let vat_differences = if refund.is_amount_only() {
-        Vec::new()
+    // The refund's own tax per category; an amount-only refund records none, so Visma computes its VAT.
+    let woo_vat = if refund.is_amount_only() {
+        None
     } else {
-        totals::vat_differences(
-            &totals,
-            &ctx.woo_tax_by_category(&refund.tax_lines, currency, -1)?,
-        )
+        Some(ctx.woo_tax_by_category(&refund.tax_lines, currency, -1)?)
     };
+    let lines::Finished {
+        lines: doc_lines,
+        totals,
+        rounding,
+        woo_vat: sent_vat,
+    } = lines::finish(doc_lines, amount, woo_tax, woo_vat.as_ref(), &ctx, currency)?;
+    let vat_differences = woo_vat
+        .as_ref()
+        .map(|w| totals::vat_differences(&totals, w))
+        .unwrap_or_default();
     let key = refund_key(&settings.store_id, refund.id);
     let (customer_ref, _) = customer::map_order_customer(order, settings)?;
     let date_text = if refund.date_created.trim().is_empty() {
@@ -142,16 +149,23 @@ pub fn map_refund(
                 )
             },
         },
-        note: rounding
-            .as_ref()
-            .map(|r| r.explanation.clone())
-            .and_then(val),
+        note: super::invoice::document_note(
+            rounding.as_ref(),
+            sent_vat.as_ref().and_then(|v| v.note.as_deref()),
+            &[],
+            currency,
+        )
+        .and_then(val),
         branch_number: settings.invoice.branch_number.clone().and_then(val),
         hold: DtoValue { value: false },
         lines: (1u32..)
             .zip(&doc_lines)
             .map(|(n, l)| l.to_dto(n, currency))
             .collect(),
+        tax_details: sent_vat
+            .as_ref()
+            .map(|v| super::tax_details::lines(v, &totals, settings, currency))
+            .unwrap_or_default(),
     };
     Ok(CreditNoteDocument {
         key,
@@ -172,6 +186,23 @@ fn amount_only_lines(
     currency: Currency,
     amount: i64,
 ) -> Result<Vec<DocLine>, MappingError> {
+    if ctx.settings.vat.amount_only_refunds == AmountOnlyVat::None {
+        let account = refund_account(ctx)?;
+        return Ok(vec![DocLine {
+            kind: LineKind::AmountRefund,
+            description: format!(
+                "{} (amount-only refund, no VAT: vat.amount_only_refunds = none)",
+                reason_of(refund)
+            ),
+            quantity: 1,
+            unit_price_minor: amount,
+            discount_minor: 0,
+            account,
+            subaccount: super::accounts::subaccount_for(ctx.settings, LineKind::AmountRefund),
+            category: ctx.untaxed(true)?,
+            sku: String::new(),
+        }]);
+    }
     let order_ctx = order_context(order, ctx.settings, ctx.doc.clone());
     let (order_doc_lines, _, _) = order_lines(order, &order_ctx, currency)?;
     let order_totals = lines::totals_of(&order_doc_lines, ctx, currency)?;
@@ -190,29 +221,18 @@ fn amount_only_lines(
         categories.push(ctx.untaxed(false)?);
         weights.push(1);
     }
-    let account = super::accounts::required_account(
-        ctx.settings,
-        &ctx.doc,
-        super::accounts::LineRef {
-            kind: LineKind::AmountRefund,
-            sku: "",
-            product_id: 0,
-            tax_class: "",
-        },
-        false,
-    )?;
-    let reason = if refund.reason.trim().is_empty() {
-        "Refund".to_owned()
-    } else {
-        refund.reason.trim().to_owned()
-    };
+    let account = refund_account(ctx)?;
+    let reason = reason_of(refund);
     let shares = split_proportionally(amount, &weights);
     Ok(categories
         .into_iter()
         .zip(shares)
         .map(|(category, gross)| DocLine {
             kind: LineKind::AmountRefund,
-            description: format!("{reason} (amount-only refund, {} share)", category.rate),
+            description: format!(
+                "{reason} (amount-only refund, {} share: VAT split over the order's rates)",
+                category.rate
+            ),
             quantity: 1,
             unit_price_minor: category.rate.net_in_gross(gross),
             discount_minor: 0,
@@ -222,4 +242,28 @@ fn amount_only_lines(
             sku: String::new(),
         })
         .collect())
+}
+
+/// The refund's reason, or "Refund".
+fn reason_of(refund: &Refund) -> String {
+    if refund.reason.trim().is_empty() {
+        "Refund".to_owned()
+    } else {
+        refund.reason.trim().to_owned()
+    }
+}
+
+/// The account of amount-only refund lines (`accounts.refund`, else sales).
+fn refund_account(ctx: &VatContext<'_>) -> Result<String, MappingError> {
+    super::accounts::required_account(
+        ctx.settings,
+        &ctx.doc,
+        super::accounts::LineRef {
+            kind: LineKind::AmountRefund,
+            sku: "",
+            product_id: 0,
+            tax_class: "",
+        },
+        false,
+    )
 }

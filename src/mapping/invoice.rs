@@ -6,6 +6,7 @@
 //! explanation → note.
 
 use super::lines::{self, DocLine};
+use super::tax_details;
 use super::totals::{self, VatDifference};
 use super::vat::VatContext;
 use super::{
@@ -20,12 +21,14 @@ use crate::woo::Order;
 /// The document note: the rounding line's explanation and any per-category VAT difference.
 pub(crate) fn document_note(
     rounding: Option<&Rounding>,
+    vat_note: Option<&str>,
     diffs: &[VatDifference],
     currency: Currency,
 ) -> Option<String> {
     let parts: Vec<String> = rounding
         .map(|r| r.explanation.clone())
         .into_iter()
+        .chain(vat_note.map(str::to_owned))
         .chain(totals::describe_differences(diffs, currency))
         .collect();
     (!parts.is_empty()).then(|| parts.join(". "))
@@ -104,7 +107,21 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
     let currency = currency_of(&doc, &order.currency, settings)?;
     let ctx = order_context(order, settings, doc.clone());
     let (doc_lines, gross, woo_tax) = order_lines(order, &ctx, currency)?;
-    let (doc_lines, totals, rounding) = lines::finish(doc_lines, gross, woo_tax, &ctx, currency)?;
+    let woo_vat = ctx.woo_tax_by_category(&order.tax_lines, currency, 1)?;
+    let lines::Finished {
+        lines: doc_lines,
+        totals,
+        rounding,
+        woo_vat: sent_vat,
+    } = lines::finish(
+        doc_lines,
+        gross,
+        woo_tax,
+        // SalesOrders v3 takes no tax detail lines: Visma computes a sales order's VAT.
+        (settings.document_type == DocumentType::Invoice).then_some(&woo_vat),
+        &ctx,
+        currency,
+    )?;
     let key = order_key(&settings.store_id, order.id);
     let (customer_ref, customer) = customer::map_order_customer(order, settings)?;
     let (field, date) = match settings.document_date {
@@ -113,9 +130,13 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
     };
     let date = document_date(&doc, field, date)?;
     let method = settings.payment_methods.get(&order.payment_method);
-    let woo_vat = ctx.woo_tax_by_category(&order.tax_lines, currency, 1)?;
     let vat_differences = totals::vat_differences(&totals, &woo_vat);
-    let note = document_note(rounding.as_ref(), &vat_differences, currency);
+    let note = document_note(
+        rounding.as_ref(),
+        sent_vat.as_ref().and_then(|v| v.note.as_deref()),
+        &vat_differences,
+        currency,
+    );
     let document = match settings.document_type {
         DocumentType::Invoice => SalesDocument::Invoice(CustomerInvoiceUpdateDto {
             customer_number: customer_ref.number.clone().and_then(val),
@@ -147,6 +168,10 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
                 .zip(&doc_lines)
                 .map(|(n, l)| l.to_dto(n, currency))
                 .collect(),
+            tax_detail_lines: sent_vat
+                .as_ref()
+                .map(|v| tax_details::lines(v, &totals, settings, currency))
+                .unwrap_or_default(),
         }),
         DocumentType::SalesOrder => SalesDocument::SalesOrder(sales_order::build(
             order,

@@ -12,6 +12,7 @@
 //! is the untaxed share of the cart and goes on an untaxed part, a smaller one on the largest part.
 
 use super::accounts::{required_account, subaccount_for, LineRef};
+use super::tax_details;
 use super::totals::{totals_with, Totals};
 use super::vat::{Category, VatContext};
 use super::{MappingError, Rounding};
@@ -21,6 +22,7 @@ use crate::visma::dto::{
 };
 use crate::woo::order::{FeeLine, LineItem, ShippingLine};
 use crate::woo::{LineTax, NumText};
+use std::collections::BTreeMap;
 
 /// What a document line stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -382,13 +384,26 @@ pub fn finish(
     mut lines: Vec<DocLine>,
     expected_gross: i64,
     woo_tax_minor: i64,
+    woo_by_category: Option<&BTreeMap<String, i64>>,
     ctx: &VatContext<'_>,
     currency: Currency,
-) -> Result<(Vec<DocLine>, Totals, Option<Rounding>), MappingError> {
-    let before = totals_of(&lines, ctx, currency)?;
+) -> Result<Finished, MappingError> {
+    let mut before = totals_of(&lines, ctx, currency)?;
+    // WooCommerce's VAT, sent as tax detail lines, replaces Visma's computed VAT before the residue is measured.
+    let woo_vat = woo_by_category.and_then(|by_category| {
+        tax_details::woo_vat(&before, by_category, woo_tax_minor, ctx.settings, currency)
+    });
+    if let Some(vat) = &woo_vat {
+        tax_details::apply(&mut before, vat);
+    }
     let residue = expected_gross - before.gross_minor;
     if residue == 0 {
-        return Ok((lines, before, None));
+        return Ok(Finished {
+            lines,
+            totals: before,
+            rounding: None,
+            woo_vat,
+        });
     }
     // Visma rounds VAT once per category, WooCommerce per line (or per rate at subtotal), and
     // WooCommerce's own `total` can be off its parts by ±0.02: at most about one minor unit per line.
@@ -428,13 +443,35 @@ pub fn finish(
         subaccount: subaccount_for(ctx.settings, LineKind::Rounding),
         sku: String::new(),
     });
-    let after = totals_of(&lines, ctx, currency)?;
+    let mut after = totals_of(&lines, ctx, currency)?;
+    if let Some(vat) = &woo_vat {
+        tax_details::apply(&mut after, vat);
+    }
     let rounding = Rounding {
         amount_minor: residue,
         vat_difference_minor: after.vat_minor - woo_tax_minor,
         explanation,
     };
-    Ok((lines, after, Some(rounding)))
+    Ok(Finished {
+        lines,
+        totals: after,
+        rounding: Some(rounding),
+        woo_vat,
+    })
+}
+
+/// A document's lines with the rounding line (if any), its totals as Visma will hold them, and the VAT sent
+/// as tax detail lines (when every taxed category has a VAT id).
+#[derive(Debug)]
+pub struct Finished {
+    /// Document lines, the rounding line last.
+    pub lines: Vec<DocLine>,
+    /// Visma's totals, with WooCommerce's VAT where it is sent.
+    pub totals: Totals,
+    /// The rounding line's amount and explanation.
+    pub rounding: Option<Rounding>,
+    /// WooCommerce's VAT per category, sent as tax detail lines.
+    pub woo_vat: Option<tax_details::WooVat>,
 }
 
 /// Visma's totals of document lines (through their DTO form, exactly what is sent).

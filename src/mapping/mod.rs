@@ -18,6 +18,7 @@ pub mod payment;
 pub mod preview;
 pub mod sales_order;
 pub mod settlement;
+pub mod tax_details;
 pub mod totals;
 pub mod vat;
 
@@ -25,7 +26,7 @@ pub use credit_note::{map_refund, CreditNoteDocument};
 pub use customer::{map_customer, map_order_customer, Party};
 pub use invoice::{map_order, should_map};
 pub use preview::preview;
-pub use totals::{visma_totals, Totals, VatDifference};
+pub use totals::{credit_note_totals, invoice_totals, visma_totals, Totals, VatDifference};
 
 use crate::money::{MoneyError, VatRate};
 use crate::visma::dto::{

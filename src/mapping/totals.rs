@@ -4,7 +4,10 @@
 
 use crate::money::{Currency, Decimal, VatRate};
 use crate::settings::Settings;
-use crate::visma::dto::{CustomerInvoiceLinesUpdateDto, NewSalesOrderLineDto};
+use crate::visma::dto::{
+    CustomerCreditNoteUpdateDto, CustomerInvoiceLinesUpdateDto, CustomerInvoiceUpdateDto,
+    NewSalesOrderLineDto, TaxDetailUpdateDto,
+};
 use std::collections::BTreeMap;
 
 /// A document line as Visma reads it.
@@ -116,6 +119,69 @@ pub fn visma_totals<L: VismaLine>(
     currency: Currency,
 ) -> Result<Totals, TotalsError> {
     totals_with(lines, currency, |c| settings.category_rate(c))
+}
+
+/// An invoice's totals as Visma holds them: [`visma_totals`] of its lines, then its tax detail lines' VAT.
+///
+/// # Errors
+/// As [`visma_totals`]; a tax detail line whose VAT id is in no category of `vat.vat_ids`.
+pub fn invoice_totals(
+    invoice: &CustomerInvoiceUpdateDto,
+    settings: &Settings,
+    currency: Currency,
+) -> Result<Totals, TotalsError> {
+    let totals = visma_totals(&invoice.invoice_lines, settings, currency)?;
+    with_tax_details(totals, &invoice.tax_detail_lines, settings, currency)
+}
+
+/// [`invoice_totals`] for a credit note (its tax detail lines are named `taxDetails`).
+///
+/// # Errors
+/// As [`invoice_totals`].
+pub fn credit_note_totals(
+    note: &CustomerCreditNoteUpdateDto,
+    settings: &Settings,
+    currency: Currency,
+) -> Result<Totals, TotalsError> {
+    let totals = visma_totals(&note.lines, settings, currency)?;
+    with_tax_details(totals, &note.tax_details, settings, currency)
+}
+
+/// Visma books a tax detail line's VAT for the category holding its VAT id instead of its own computation.
+fn with_tax_details(
+    mut totals: Totals,
+    details: &[TaxDetailUpdateDto],
+    settings: &Settings,
+    currency: Currency,
+) -> Result<Totals, TotalsError> {
+    for d in details {
+        let category = settings
+            .vat
+            .vat_ids
+            .iter()
+            .find(|(_, id)| **id == d.tax_id.value)
+            .map(|(c, _)| c.clone())
+            .ok_or_else(|| TotalsError {
+                line: 0,
+                problem: format!(
+                    "VAT id {:?} is in no category of vat.vat_ids",
+                    d.tax_id.value
+                ),
+            })?;
+        let vat = d
+            .vat_amount
+            .value
+            .0
+            .round_to(currency.decimals())
+            .map_err(|e| TotalsError {
+                line: 0,
+                problem: e.to_string(),
+            })?;
+        totals.by_category.entry(category).or_default().vat_minor = vat;
+    }
+    totals.vat_minor = totals.by_category.values().map(|c| c.vat_minor).sum();
+    totals.gross_minor = totals.net_minor + totals.vat_minor;
+    Ok(totals)
 }
 
 /// [`visma_totals`] with the category rates given as a function (for tests and other rate sources).

@@ -3,7 +3,7 @@
 //! that holds it). Pure: the caller reads the company's lists.
 
 use super::{DocumentType, Settings};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// The ids one company has, per list. A list Visma could not give is `None` and not checked.
@@ -13,6 +13,8 @@ pub struct CompanyIds {
     pub accounts: Option<BTreeSet<String>>,
     /// VAT categories.
     pub vat_categories: Option<BTreeSet<String>>,
+    /// The VAT ids in each VAT category.
+    pub vat_ids: Option<BTreeMap<String, BTreeSet<String>>>,
     /// Customer classes.
     pub customer_classes: Option<BTreeSet<String>>,
     /// Supplier classes.
@@ -94,6 +96,18 @@ pub fn unknown_ids(settings: &Settings, company: &CompanyIds) -> Vec<UnknownId> 
     let cats = &company.vat_categories;
     for id in vat.categories.keys() {
         check(cats, "VAT category", format!("vat.categories.{id}"), id);
+    }
+    for (cat, id) in &vat.vat_ids {
+        let in_category = company
+            .vat_ids
+            .as_ref()
+            .map(|m| m.get(cat).cloned().unwrap_or_default());
+        check(
+            &in_category,
+            "VAT id of that category",
+            format!("vat.vat_ids.{cat}"),
+            id,
+        );
     }
     for (i, rule) in vat.rates.iter().enumerate() {
         check(
@@ -216,6 +230,19 @@ mod tests {
                 "3000", "3010", "3020", "3100", "3200", "3700", "3710", "3740",
             ]),
             vat_categories: set(&["3", "31", "33", "5", "6"]),
+            // Category 31's VAT id is named differently in this company.
+            vat_ids: Some(
+                [
+                    ("3", "3"),
+                    ("31", "MVA15"),
+                    ("33", "33"),
+                    ("5", "5"),
+                    ("6", "6"),
+                ]
+                .iter()
+                .map(|(c, id)| ((*c).to_owned(), [(*id).to_owned()].into()))
+                .collect(),
+            ),
             customer_classes: set(&["1"]),
             credit_terms: set(&["0"]),
             payment_methods: set(&["BANK"]),
@@ -234,6 +261,8 @@ mod tests {
             found,
             [
                 "vat.categories.52=52",
+                "vat.vat_ids.31=31",
+                "vat.vat_ids.52=52",
                 "vat.export=52",
                 "vat.reverse_charge=52",
                 "customer.foreign_class_id=2",

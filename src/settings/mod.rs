@@ -203,6 +203,10 @@ pub struct VatRule {
 pub struct VatSettings {
     /// Visma VAT categories used, id → rate in per cent. Visma computes each category's VAT from its rate.
     pub categories: BTreeMap<String, String>,
+    /// Category → the Visma VAT id inside it (`vatCategoryLines[].vatId`). A category listed here gets a tax detail
+    /// line with WooCommerce's own VAT, so Visma books the tax the shopper paid instead of recomputing it; a
+    /// category without one keeps Visma's computed VAT (and a rounding line for the gross).
+    pub vat_ids: BTreeMap<String, String>,
     /// WooCommerce rates → categories.
     pub rates: Vec<VatRule>,
     /// Category for lines WooCommerce does not tax (fee `tax_class "0"`, `tax_status "none"`).
@@ -217,6 +221,22 @@ pub struct VatSettings {
     pub eu_countries: Vec<String>,
     /// Category of the rounding line; must be a 0 % category so it moves only the gross.
     pub rounding: String,
+    /// The VAT of an amount-only refund (WooCommerce records no tax on it).
+    pub amount_only_refunds: AmountOnlyVat,
+}
+
+/// How an amount-only refund (a sum refunded without lines; WooCommerce records no tax on it) is taxed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AmountOnlyVat {
+    /// Split over the order's VAT categories in proportion to the order's gross in each. The default: money
+    /// given back on a taxed sale is a price reduction, and a price reduction lowers the output VAT owed on
+    /// that sale (the credit note corrects it), so leaving it at 0 % would overstate the VAT payable.
+    #[default]
+    Split,
+    /// No VAT: one line on `accounts.refund` in the `vat.not_taxable` category, for compensation that is not a
+    /// price reduction of the sale (damages, goodwill outside the sale).
+    None,
 }
 
 /// Visma payment method and cash account for one WooCommerce gateway.

@@ -169,6 +169,12 @@ impl Settings {
                 ))
             }
         };
+        for (cat, id) in &self.vat.vat_ids {
+            known(format!("vat.vat_ids.{cat}"), cat)?;
+            if id.trim().is_empty() {
+                return Err(invalid(format!("vat.vat_ids.{cat}"), "empty VAT id"));
+            }
+        }
         for (i, rule) in self.vat.rates.iter().enumerate() {
             known(format!("vat.rates[{i}].category"), &rule.category)?;
             let by_id = rule.woo_rate_id.is_some();

@@ -207,6 +207,19 @@ pub struct CustomerInvoiceUpdateDto {
     pub hold: DtoValue<bool>,
     /// Plain array.
     pub invoice_lines: Vec<CustomerInvoiceLinesUpdateDto>,
+    /// The VAT per VAT id as WooCommerce charged it, so Visma books it instead of recomputing (plain array).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tax_detail_lines: Vec<TaxDetailUpdateDto>,
+}
+
+/// `TaxDetailUpdateDto`: one VAT id's taxable amount and VAT (invoice `taxDetailLines`, credit note `taxDetails`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxDetailUpdateDto {
+    /// The VAT id (`vatCategoryLines[].vatId`), not the category.
+    pub tax_id: DtoValue<String>,
+    pub taxable_amount: DtoValue<DtoDecimal>,
+    pub vat_amount: DtoValue<DtoDecimal>,
 }
 
 /// `CustomerCreditNoteUpdateDto` (`POST /v1/customerCreditNote`).
@@ -233,6 +246,9 @@ pub struct CustomerCreditNoteUpdateDto {
     pub hold: DtoValue<bool>,
     /// Plain array.
     pub lines: Vec<CustomerCreditNoteLineUpdateDto>,
+    /// As the invoice's `taxDetailLines`; the credit note's field is named `taxDetails`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tax_details: Vec<TaxDetailUpdateDto>,
 }
 
 /// `PaymentLinesUpdateDto`: which document a payment settles.

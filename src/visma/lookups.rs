@@ -202,10 +202,17 @@ impl Client {
                 Err(_) => Ok(None),
             }
         };
-        let vat_categories = match self.vat_categories() {
-            Ok(cats) => Some(cats.into_iter().map(|c| c.id).collect()),
+        let (vat_categories, vat_ids) = match self.vat_categories() {
+            Ok(cats) => (
+                Some(cats.iter().map(|c| c.id.clone()).collect()),
+                Some(
+                    cats.into_iter()
+                        .map(|c| (c.id, c.vat_ids.into_iter().collect()))
+                        .collect(),
+                ),
+            ),
             Err(e) if e.is_configuration() => return Err(e),
-            Err(_) => None,
+            Err(_) => (None, None),
         };
         let segments = match self.get_dimension("SUBACCOUNT") {
             Ok(d) => Some(
@@ -225,6 +232,7 @@ impl Client {
         Ok(CompanyIds {
             accounts: ids(Lookup::Accounts)?,
             vat_categories,
+            vat_ids,
             customer_classes: ids(Lookup::CustomerClasses)?,
             supplier_classes: ids(Lookup::SupplierClasses)?,
             credit_terms: ids(Lookup::CreditTerms)?,

@@ -105,6 +105,10 @@ final class EndToEndTest extends TestCase {
 			$this->assertSame( 'woo:default:' . $id, $invoices[0]['customerRefNumber'], $name );
 			$this->assertSame( $placed['totals'][ $name ], number_format( (float) $invoices[0]['amount'], 2, '.', '' ), $name . ': the invoice total is the order total' );
 			$this->assertSame( self::jobs_for( 'order', $id )[0]['visma_number'], $invoices[0]['referenceNumber'], $name . ': the job names the invoice' );
+			// Issue #14: WooCommerce's VAT goes as tax detail lines (the VAT ids read from the company), so
+			// Visma's VAT is the order's total tax to the øre, not Visma's own rounding of it.
+			$order = wc_get_order( $id );
+			$this->assertSame( number_format( (float) $order->get_total_tax(), 2, '.', '' ), number_format( (float) $invoices[0]['vatTotal'], 2, '.', '' ), $name . ': the invoice VAT is WooCommerce\'s total tax' );
 		}
 		$notes = $find( 'creditNotes', 'externalReference', 'woo:default:refund:' . $placed['refund'] );
 		$this->assertCount( 1, $notes, 'one credit note for the refund' );

@@ -121,6 +121,19 @@ final class SettingsTest extends TestCase {
 		$this->assertSame( array( 'payment_method_id' => 'ETTERKRAV', 'cash_account' => '1921' ), $doc['payment_methods']['cod'] );
 		$this->assertSame( array( '11', '110' ), $doc['subaccounts']['item'] );
 		$this->assertSame( array( '01', '110' ), $doc['subaccounts']['rounding'] );
+		// Issue #14: each chosen category's VAT id, read from the company, so Visma books WooCommerce's VAT.
+		$this->assertSame( array( 'UTG25', 'UTG15', 'UTE' ), array( $doc['vat']['vat_ids']['H'], $doc['vat']['vat_ids']['M'], $doc['vat']['vat_ids']['U'] ) );
+		$this->assertSame( 'split', $doc['vat']['amount_only_refunds'], 'the default' );
+		$stored                            = (array) get_option( Integration::OPTION );
+		$stored['vat_amount_only_refunds'] = 'none';
+		update_option( Integration::OPTION, $stored );
+		try {
+			$doc = json_decode( (string) wp_json_encode( Integration::settings_document()['settings'] ), true );
+			$this->assertSame( 'none', $doc['vat']['amount_only_refunds'] );
+		} finally {
+			$stored['vat_amount_only_refunds'] = 'split';
+			update_option( Integration::OPTION, $stored );
+		}
 	}
 
 	/**

@@ -54,6 +54,11 @@ abstract class WC_Abstract_Order extends WC_Data {
 		return (string) ( $this->data['total'] ?? '0.00' );
 	}
 
+	/** Mirrors get_total_tax() (abstract-wc-order.php: the order's cart + shipping tax, as stored). */
+	public function get_total_tax() {
+		return (string) ( $this->data['total_tax'] ?? '0.00' );
+	}
+
 	/** Mirrors get_currency(). */
 	public function get_currency() {
 		return (string) ( $this->data['currency'] ?? 'NOK' );

@@ -123,6 +123,48 @@ function wc_get_order_statuses() {
 }
 
 /**
+ * The refund's tax_lines as WooCommerce makes them: wc_create_refund() (includes/wc-order-functions.php) calls
+ * $refund->update_taxes() (includes/abstracts/abstract-wc-order.php), which sums the refunded items' taxes per
+ * rate (line and fee taxes into tax_total, shipping taxes into shipping_tax_total), rounded with
+ * wc_round_tax_total(); the rate's code, label and percent come from the order's tax item.
+ *
+ * @param WC_Order $order Parent.
+ * @param array    $args  Refund arguments with REST-shaped negative lines.
+ * @return array<int,array<string,mixed>>
+ */
+function wc_standin_refund_tax_lines( $order, array $args ): array {
+	$sums = array();
+	foreach ( array( 'line_items' => 'tax_total', 'fee_lines' => 'tax_total', 'shipping_lines' => 'shipping_tax_total' ) as $lines => $field ) {
+		foreach ( (array) ( $args[ $lines ] ?? array() ) as $line ) {
+			foreach ( (array) ( $line['taxes'] ?? array() ) as $tax ) {
+				$rate = (int) ( $tax['id'] ?? 0 );
+				$sums[ $rate ][ $field ] = ( $sums[ $rate ][ $field ] ?? 0 ) + wc_standin_cents( (string) ( $tax['total'] ?? '0' ) );
+			}
+		}
+	}
+	$order_taxes = array();
+	foreach ( (array) ( $order->get_rest_props()['tax_lines'] ?? array() ) as $tax ) {
+		$order_taxes[ (int) $tax['rate_id'] ] = $tax;
+	}
+	$out = array();
+	foreach ( $sums as $rate => $sum ) {
+		$known = $order_taxes[ $rate ] ?? array();
+		$out[] = array(
+			'id'                 => 0,
+			'rate_code'          => (string) ( $known['rate_code'] ?? '' ),
+			'rate_id'            => $rate,
+			'label'              => (string) ( $known['label'] ?? '' ),
+			'compound'           => false,
+			'tax_total'          => wc_standin_money( $sum['tax_total'] ?? 0 ),
+			'shipping_tax_total' => wc_standin_money( $sum['shipping_tax_total'] ?? 0 ),
+			'rate_percent'       => $known['rate_percent'] ?? 0,
+			'meta_data'          => array(),
+		);
+	}
+	return $out;
+}
+
+/**
  * Mirrors wc_create_refund(): woocommerce_create_refund before the save, partially/fully refunded (fully sets the
  * parent to "refunded"), the parent's save, then woocommerce_refund_created and woocommerce_order_refunded.
  *
@@ -149,7 +191,7 @@ function wc_create_refund( $args = array() ) {
 			'currency'         => $order->get_currency(),
 			'line_items'       => $args['line_items'] ?? array(),
 			'shipping_lines'   => $args['shipping_lines'] ?? array(),
-			'tax_lines'        => $args['tax_lines'] ?? array(),
+			'tax_lines'        => $args['tax_lines'] ?? wc_standin_refund_tax_lines( $order, $args ),
 			'fee_lines'        => $args['fee_lines'] ?? array(),
 		)
 	);
