@@ -8,6 +8,7 @@ mod engine_support;
 
 use engine_support::{drain_until_settled, engine, minor, settings, t0};
 use ml_connector::clock::{Clock, ManualClock};
+use ml_connector::store::audit::AuditQuery;
 use ml_connector::store::queue::{JobKind, JobSource};
 use ml_connector::store::Store;
 use serde_json::{json, Value};
@@ -56,6 +57,20 @@ fn a_part_refunded_order_paid_later_pays_what_its_invoice_still_owes_once() {
     let refund = real("refunds/117.json")[0].clone();
     let report = send(JobKind::Refund, &json!({"order": unpaid, "refund": refund}));
     assert_eq!(report.posted, 1, "the credit note: {report:?}");
+    // An amount-only refund: how its VAT was decided is in the audit (issue #14).
+    let rows = engine
+        .store()
+        .audit_entries(&AuditQuery {
+            woo_kind: Some(JobKind::Refund),
+            ..AuditQuery::default()
+        })
+        .expect("audit");
+    assert!(
+        rows.iter().any(|r| r.error.as_deref().is_some_and(
+            |e| e.contains("VAT: amount-only refund: its VAT is split over the order's rates")
+        )),
+        "{rows:?}"
+    );
 
     // Delivered and paid: WooCommerce sets date_paid when the order is completed.
     order["status"] = json!("completed");

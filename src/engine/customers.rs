@@ -113,8 +113,11 @@ fn with_claim<T>(
     let store_id = books.store_id.as_str();
     // Issue #13: one claim per company, so two companies of one store never wait on each other.
     let key = &format!("{}|{key}", books.company);
-    // Counted, not timed: a test clock may not move while we sleep.
-    let mut polls_left = CLAIM_WAIT.as_millis() / CLAIM_POLL.as_millis();
+    // Counted, not timed: a test clock may not move while we sleep. Never longer than half the job's lease,
+    // which is not renewed while waiting: a wait that outlived it handed the job to another worker, which
+    // waited too, until the job was declared dead for "crashing" (8 processes, 1 s leases, queued releases).
+    let mut polls_left =
+        CLAIM_WAIT.min(engine.options.lease / 2).as_millis() / CLAIM_POLL.as_millis();
     loop {
         if store.claim_customer_creation(
             store_id,
@@ -129,8 +132,10 @@ fn with_claim<T>(
             return Ok(found);
         }
         if polls_left == 0 {
-            return Err(JobFailure::later(
+            return Err(JobFailure::look_again(
                 "another worker is creating this order's Visma customer; trying again shortly",
+                CLAIM_POLL * 10,
+                false,
             ));
         }
         polls_left -= 1;

@@ -92,8 +92,21 @@ pub(crate) struct JobFailure {
     pub setting: Option<&'static str>,
     /// The server asked us to wait this long.
     pub server_wait: Option<Duration>,
+    /// Something in progress elsewhere (another worker's customer creation, Visma's background release): look
+    /// again after this fixed pause, not after the attempt's exponential backoff.
+    pub look_again: Option<LookAgain>,
     /// The call that failed.
     pub attempt: Attempt,
+}
+
+/// A fixed pause before the next attempt, and whether that attempt is charged against `max_attempts`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LookAgain {
+    /// The pause in milliseconds (small: `JobFailure` travels in every `Result`).
+    pub after_ms: u32,
+    /// Charged: waiting on Visma is (a release that never ends must end the job); waiting on another worker of
+    /// ours is not (its claim expires with its lease).
+    pub counts: bool,
 }
 
 impl JobFailure {
@@ -105,6 +118,7 @@ impl JobFailure {
             stops_drain: false,
             setting: None,
             server_wait: None,
+            look_again: None,
             attempt: Attempt::default(),
         }
     }
@@ -114,6 +128,17 @@ impl JobFailure {
         Self {
             retryable: true,
             ..Self::permanent(reason)
+        }
+    }
+
+    /// Waiting for something in progress: retried after the fixed `after`, charged an attempt when `counts`.
+    pub fn look_again(reason: impl Into<String>, after: Duration, counts: bool) -> Self {
+        Self {
+            look_again: Some(LookAgain {
+                after_ms: u32::try_from(after.as_millis()).unwrap_or(u32::MAX),
+                counts,
+            }),
+            ..Self::later(reason)
         }
     }
 
@@ -127,6 +152,7 @@ impl JobFailure {
             stops_drain,
             setting: e.setting_to_fix(),
             server_wait: e.retry_after(),
+            look_again: None,
             attempt: Attempt {
                 endpoint: Some(endpoint),
                 http_status: e.status(),
@@ -342,6 +368,11 @@ impl Engine {
         let result = post::process(self, &held);
         let now = self.clock.now();
         let next_attempt_at = match &result {
+            Err(JobFailure {
+                retryable: true,
+                look_again: Some(again),
+                ..
+            }) => now + chrono::Duration::milliseconds(i64::from(again.after_ms)),
             Err(failure) if failure.retryable => self.retry_at(claimed, failure.server_wait, now),
             _ => now,
         };
@@ -408,7 +439,10 @@ impl Engine {
                         next_attempt_at: e.next_attempt_at,
                         error: &f.reason,
                         attempt: &f.attempt,
-                        counts: e.counts && !f.stops_drain && f.server_wait.is_none(),
+                        counts: e.counts
+                            && !f.stops_drain
+                            && f.server_wait.is_none()
+                            && f.look_again.is_none_or(|a| a.counts),
                     },
                     Err(f) => Outcome::Fail {
                         error: &f.reason,

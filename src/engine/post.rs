@@ -129,6 +129,26 @@ fn audit_rounding(engine: &Engine, held: &Held<'_>, rounding: Option<&mapping::R
     }
 }
 
+/// Issue #14: how the document's VAT was decided, when there was a choice (an amount-only refund's VAT, total tax
+/// chosen over WooCommerce's per-rate sum), in the audit trail next to the document.
+fn audit_vat_note(
+    engine: &Engine,
+    held: &Held<'_>,
+    endpoint: &'static str,
+    number: &str,
+    note: Option<&str>,
+) {
+    if let Some(text) = note {
+        steps::audit_note(
+            engine,
+            held,
+            Some(endpoint),
+            Some(number),
+            format!("VAT: {text}"),
+        );
+    }
+}
+
 /// Issue #5: the lease is fresh right before a document is searched for and created, so no other worker can
 /// take the job over between our search and our create (customer matching before it can take long). A lost
 /// lease ends the attempt here, before anything is sent.
@@ -229,6 +249,13 @@ fn order(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
     };
     let attempt = timed(endpoint, started, status);
     audit_rounding(engine, held, docs.rounding.as_ref());
+    audit_vat_note(
+        engine,
+        held,
+        endpoint,
+        outcome.number(),
+        docs.vat_note.as_deref(),
+    );
     if let SalesDocument::Invoice(_) = &docs.document {
         if steps::releases(engine) {
             steps::release_made(engine, held, Releasable::Invoice, &outcome)?;
@@ -319,6 +346,13 @@ fn refund(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
         .create_credit_note_once(&note.key, &note.credit_note)
         .map_err(|e| JobFailure::visma("customercreditnote.create", &e))?;
     audit_rounding(engine, held, note.rounding.as_ref());
+    audit_vat_note(
+        engine,
+        held,
+        "customercreditnote.create",
+        outcome.number(),
+        note.vat_note.as_deref(),
+    );
     let status = if outcome.was_adopted() { 200 } else { 201 };
     let attempt = timed("customercreditnote.create", started, status);
     settle(outcome.number())?;

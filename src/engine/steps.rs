@@ -15,6 +15,7 @@ use crate::store::{DocKind, NewMapping};
 use crate::visma::dto::PaymentUpdateDto;
 use crate::visma::{CreateOutcome, Prior, Releasable, Released};
 use crate::woo::Order;
+use std::time::Duration;
 use std::time::Instant;
 
 /// A note for the audit trail, written with the job's outcome.
@@ -84,7 +85,14 @@ pub(crate) fn release(
         Releasable::Payment => "customerpayment.release",
     };
     engine.keep_lease(held).map_err(JobFailure::from)?;
-    match engine.visma().release_once(kind, number, fresh) {
+    // A queued release is followed for a few seconds: the lease is renewed before each pause, and a pause
+    // longer than half the lease is not taken (the next attempt looks again).
+    let half_lease = engine.options.lease / 2;
+    let mut may_wait = |pause: Duration| pause <= half_lease && engine.keep_lease(held).is_ok();
+    match engine
+        .visma()
+        .release_once(kind, number, fresh, &mut may_wait)
+    {
         Ok(Released::Already) => Ok(()),
         Ok(Released::Now) => {
             audit_note(
@@ -96,10 +104,15 @@ pub(crate) fn release(
             );
             Ok(())
         }
-        Ok(Released::InProgress) => Err(JobFailure::later(format!(
-            "Visma is still releasing {} {number}; it is checked again on the next attempt",
-            kind.noun()
-        ))),
+        // Charged an attempt (a release Visma never finishes must end the job), after a short fixed pause.
+        Ok(Released::InProgress) => Err(JobFailure::look_again(
+            format!(
+                "Visma is still releasing {} {number}; it is checked again on the next attempt",
+                kind.noun()
+            ),
+            Duration::from_secs(10),
+            true,
+        )),
         Ok(Released::Failed(why)) => Err(JobFailure::permanent(format!(
             "Visma could not release {} {number}: {why}",
             kind.noun()

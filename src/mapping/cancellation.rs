@@ -67,6 +67,7 @@ pub fn map_cancellation(
         totals: docs.totals,
         rounding: docs.rounding,
         vat_differences: docs.vat_differences,
+        vat_note: docs.vat_note,
     })
 }
 

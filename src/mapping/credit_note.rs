@@ -34,6 +34,9 @@ pub struct CreditNoteDocument {
     /// VAT categories where Visma's VAT differs from the refund's WooCommerce tax (line refunds only;
     /// WooCommerce records no tax for amount-only refunds).
     pub vat_differences: Vec<VatDifference>,
+    /// A VAT decision the accountant should see in the audit (how an amount-only refund was taxed, total tax
+    /// chosen over the per-rate sum).
+    pub vat_note: Option<String>,
 }
 
 /// Maps one refund of `order` to a credit note.
@@ -111,6 +114,20 @@ pub fn map_refund(
         .as_ref()
         .map(|w| totals::vat_differences(&totals, w))
         .unwrap_or_default();
+    let amount_only = refund.is_amount_only().then_some(match settings.vat.amount_only_refunds {
+        AmountOnlyVat::Split => "amount-only refund: its VAT is split over the order's rates in proportion \
+                                 (vat.amount_only_refunds = split)",
+        AmountOnlyVat::None => {
+            "amount-only refund: booked without VAT on the refund account (vat.amount_only_refunds = none)"
+        }
+    });
+    let vat_note = [
+        amount_only.map(str::to_owned),
+        sent_vat.as_ref().and_then(|v| v.note.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(|a, b| format!("{a}; {b}"));
     let key = refund_key(&settings.store_id, refund.id);
     let (customer_ref, _) = customer::map_order_customer(order, settings)?;
     let date_text = if refund.date_created.trim().is_empty() {
@@ -175,6 +192,7 @@ pub fn map_refund(
         totals,
         rounding,
         vat_differences,
+        vat_note,
     })
 }
 

@@ -131,6 +131,7 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
     let date = document_date(&doc, field, date)?;
     let method = settings.payment_methods.get(&order.payment_method);
     let vat_differences = totals::vat_differences(&totals, &woo_vat);
+    let vat_note = sent_vat.as_ref().and_then(|v| v.note.clone());
     let note = document_note(
         rounding.as_ref(),
         sent_vat.as_ref().and_then(|v| v.note.as_deref()),
@@ -201,5 +202,6 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
         totals,
         rounding,
         vat_differences,
+        vat_note,
     })
 }

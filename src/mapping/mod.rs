@@ -218,6 +218,8 @@ pub struct OrderDocuments {
     pub rounding: Option<Rounding>,
     /// VAT categories where Visma's VAT differs from WooCommerce's tax (also written to the invoice note).
     pub vat_differences: Vec<VatDifference>,
+    /// A VAT decision the accountant should see in the audit (total_tax chosen over the per-rate sum).
+    pub vat_note: Option<String>,
 }
 
 impl OrderDocuments {

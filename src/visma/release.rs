@@ -96,6 +96,10 @@ impl Client {
     /// `fresh`: this attempt created the document, so it cannot be released yet and the first status read is
     /// skipped (one call less per document; an adopted document is always read first).
     ///
+    /// `may_wait(pause)` is asked before each pause of the follow: a caller holding a lease renews it there and
+    /// says no when the pause would outlive it (the release is then [`Released::InProgress`], looked at again on
+    /// the job's next attempt instead of another worker taking the job over mid-wait).
+    ///
     /// # Errors
     /// [`VismaError`] from the status read or the action; a release whose answer was lost is looked up again
     /// before it is reported.
@@ -104,6 +108,7 @@ impl Client {
         kind: Releasable,
         number: &str,
         fresh: bool,
+        may_wait: &mut dyn FnMut(Duration) -> bool,
     ) -> Result<Released, VismaError> {
         let endpoint = match kind {
             Releasable::Invoice => "customerinvoice.get",
@@ -162,8 +167,11 @@ impl Client {
             }
             Some(_) => {}
         }
-        for pause in FOLLOW_PAUSES_MS {
-            self.clock.sleep(Duration::from_millis(pause));
+        for pause in FOLLOW_PAUSES_MS.map(Duration::from_millis) {
+            if !may_wait(pause) {
+                break;
+            }
+            self.clock.sleep(pause);
             let state = self.document_state(kind, number)?.ok_or_else(missing)?;
             if state.is_released() {
                 return Ok(Released::Now);

@@ -280,12 +280,25 @@ pub fn orders(count: usize, first_id: u64) -> Vec<TestOrder> {
         .collect()
 }
 
-/// A simulator of the Nordlys company on 127.0.0.1 with the given faults and clock.
+/// A simulator of the Nordlys company on 127.0.0.1 with the given faults and clock, strict about releases
+/// (issue #14): every release answers `Queued`, and a payment to a document not yet released is refused.
 pub fn simulator(
     clock: Arc<dyn Clock>,
     fault_rate: f64,
     lost_response_rate: f64,
     token_ttl_secs: u64,
+) -> RunningSimulator {
+    simulator_releasing(clock, fault_rate, lost_response_rate, token_ttl_secs, true)
+}
+
+/// As [`simulator`]; `queued_release`: every release answers `Queued` (Visma releases in the background), so the
+/// engine must read each document back before it pays it.
+pub fn simulator_releasing(
+    clock: Arc<dyn Clock>,
+    fault_rate: f64,
+    lost_response_rate: f64,
+    token_ttl_secs: u64,
+    queued_release: bool,
 ) -> RunningSimulator {
     Simulator::start(SimConfig {
         fault_rate,
@@ -294,6 +307,7 @@ pub fn simulator(
         clock,
         seed: 5,
         rate_limit_per_hour: 1_000_000,
+        queued_release,
         ..SimConfig::seeded(nordlys())
     })
     .expect("simulator starts")

@@ -303,6 +303,8 @@ wp options '{"woocommerce_currency":"NOK","woocommerce_prices_include_tax":"yes"
 log "prices excluding VAT: order $O7; in EUR: order $O8"
 O3=$(json "$(wp admin-order '{"items":{"KINO-1":2,"MAT-1":1},"billing":{"first_name":"Per","last_name":"Hansen","email":"per@example.test","address_1":"Kirkegata 2","city":"Bergen","postcode":"5003","country":"NO"}}')" order_id)
 log "admin order $O3"
+O10=$(json "$(wp rest-order '{"items":{"BOK-1":1,"AVIS-1":1},"billing":{"first_name":"Ingrid","last_name":"Berg","email":"ingrid@example.test","address_1":"Storgata 9","city":"Tromsø","postcode":"9008","country":"NO"}}')" order_id)
+log "order $O10 created through WooCommerce's REST API (POST /wc/v3/orders, paid)"
 wp run-actions >/dev/null
 wp mark-paid "{\"order_id\":$O2}" >/dev/null
 F1=$(json "$(wp refund "{\"order_id\":$O1,\"amount\":\"119.00\"}")" refund_id)
@@ -333,7 +335,7 @@ log "switched to company 1234567 ($(json "$SWITCH" connection.company)); the sam
 wp switch-company "{\"secret\":\"nordlys-secret\",\"rates\":$RATES,\"settings\":$SETTINGS}" >/dev/null || die "switching back failed"
 
 # 6. Verdicts.
-ARG="{\"elsewhere\":[${O9:-0}],\"extra\":[[\"a quiet shop sends the block-checkout order by itself (no cron, no other request)\",$([ "$QUIET_STATE" = done ] && echo true || echo false),\"$QUIET_STATE after $QUIET_S s\"],[\"after switching the Visma company, the same shopper is a customer of the new company (no number reused)\",$(json "$SWITCHED" ok),\"$(json "$SWITCHED" why)\"]],\"sim\":\"$SIM\",\"store_id\":\"woo:realshop\",\"orders\":{\"block checkout, cash on delivery\":$O1,\"block checkout, bank transfer paid later\":$O2,\"wp-admin order\":$O3,\"block checkout, coupon and fee\":$O4,\"block checkout to Sweden\":$O5,\"classic checkout\":${O6:-0},\"prices excluding VAT, coupon, 3 rates\":${O7:-0},\"in EUR\":${O8:-0}},\"refunds\":[$F1,$F2],\"customers\":[$C1],\"paid\":{\"cash on delivery, refunded in part, then completed\":$O1,\"bank transfer paid later\":$O2},\"accounts\":[\"3001\",\"3011\",\"3021\",\"3101\",\"3201\",\"3701\",\"3711\",\"3741\"]}"
+ARG="{\"elsewhere\":[${O9:-0}],\"extra\":[[\"a quiet shop sends the block-checkout order by itself (no cron, no other request)\",$([ "$QUIET_STATE" = done ] && echo true || echo false),\"$QUIET_STATE after $QUIET_S s\"],[\"after switching the Visma company, the same shopper is a customer of the new company (no number reused)\",$(json "$SWITCHED" ok),\"$(json "$SWITCHED" why)\"]],\"sim\":\"$SIM\",\"store_id\":\"woo:realshop\",\"orders\":{\"block checkout, cash on delivery\":$O1,\"block checkout, bank transfer paid later\":$O2,\"wp-admin order\":$O3,\"wc/v3 REST API order, paid\":${O10:-0},\"block checkout, coupon and fee\":$O4,\"block checkout to Sweden\":$O5,\"classic checkout\":${O6:-0},\"prices excluding VAT, coupon, 3 rates\":${O7:-0},\"in EUR\":${O8:-0}},\"refunds\":[$F1,$F2],\"customers\":[$C1],\"paid\":{\"wc/v3 REST API order\":${O10:-0},\"cash on delivery, refunded in part, then completed\":$O1,\"bank transfer paid later\":$O2},\"accounts\":[\"3001\",\"3011\",\"3021\",\"3101\",\"3201\",\"3701\",\"3711\",\"3741\"]}"
 VERDICTS=$(wp check "$ARG") || die "check failed: $VERDICTS"
 
 # 7. The screens in Chromium (tests/realshop/screens.test.mjs): settings, Test connection, orders list, queue,

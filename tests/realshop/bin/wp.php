@@ -210,6 +210,32 @@ switch ( $step ) {
 		$order->update_status( 'processing', 'Betalt (test)' );
 		done( array( 'order_id' => $order->get_id(), 'total' => $order->get_total() ) );
 
+	case 'rest-order':
+		// An order created through WooCommerce's own REST API (POST /wc/v3/orders, its controller, as a merchant's
+		// ERP, app or importer does), paid: woocommerce_new_order and the REST insert hooks, no checkout.
+		wp_set_current_user( 1 );
+		$request = new WP_REST_Request( 'POST', '/wc/v3/orders' );
+		$items   = array();
+		foreach ( $arg['items'] as $sku => $qty ) {
+			$items[] = array( 'product_id' => wc_get_product_id_by_sku( $sku ), 'quantity' => $qty );
+		}
+		$request->set_header( 'content-type', 'application/json' );
+		$request->set_body(
+			(string) wp_json_encode(
+				array(
+					'payment_method'       => 'bacs',
+					'payment_method_title' => 'Bankoverføring',
+					'set_paid'             => true,
+					'billing'              => $arg['billing'],
+					'shipping'             => $arg['billing'],
+					'line_items'           => $items,
+				)
+			)
+		);
+		$response = rest_do_request( $request );
+		$response->is_error() && fail( 'POST /wc/v3/orders: ' . wp_json_encode( $response->get_data() ) );
+		done( array( 'order_id' => (int) ( $response->get_data()['id'] ?? 0 ), 'status' => $response->get_status() ) );
+
 	case 'refund':
 		wp_set_current_user( 1 );
 		$order  = wc_get_order( (int) $arg['order_id'] );
