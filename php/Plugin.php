@@ -79,8 +79,8 @@ final class Plugin {
 		add_filter( 'cron_schedules', array( Scheduler::class, 'filter_cron_schedules' ) );
 		add_action( Scheduler::HOOK_DRAIN, array( Scheduler::class, 'action_ml_connector_drain' ) );
 		add_action( Scheduler::HOOK_DRAIN_RECURRING, array( Scheduler::class, 'action_ml_connector_drain' ) );
-		add_action( Scheduler::HOOK_CRON_DRAIN, array( Scheduler::class, 'action_ml_connector_drain' ) );
-		add_action( Scheduler::HOOK_BATCH, array( Scheduler::class, 'action_ml_connector_drain' ) );
+		add_action( Scheduler::HOOK_CRON_DRAIN, array( Scheduler::class, 'action_ml_connector_cron_drain' ) );
+		add_action( Scheduler::HOOK_BATCH, array( Scheduler::class, 'action_ml_connector_batch' ) );
 		add_action( Scheduler::HOOK_RECONCILE, array( Scheduler::class, 'action_ml_connector_reconcile' ) );
 		add_action( Notifier::HOOK_FAILURE_MAIL, array( Notifier::class, 'action_ml_connector_failure_mail' ) );
 		add_action( 'woocommerce_update_options_integration_' . Integration::ID, array( Scheduler::class, 'reschedule' ), 30 );

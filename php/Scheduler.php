@@ -196,6 +196,44 @@ final class Scheduler {
 	 * @return array|\WP_Error The extension's counts.
 	 */
 	public static function action_ml_connector_drain(): array|\WP_Error {
+		return self::drain( 'per_order' === self::timing() ? self::HOOK_DRAIN : null );
+	}
+
+	/**
+	 * The hourly or daily batch: sends everything queued, continuing in follow-up actions past the drain limit (a
+	 * batch that stopped at the limit left the rest for the next hour or day).
+	 *
+	 * @return array|\WP_Error The extension's counts.
+	 */
+	public static function action_ml_connector_batch(): array|\WP_Error {
+		return self::drain( self::HOOK_BATCH );
+	}
+
+	/**
+	 * The WP-Cron fallback, for sites whose Action Scheduler runner is stalled. Batched sending is left to its batch
+	 * while that runs on time: this five-minute event used to drain in every mode, so a merchant who chose hourly or
+	 * daily sending got orders sent every five minutes. It stands in only for a batch more than 10 minutes overdue.
+	 *
+	 * @return array|\WP_Error|null The extension's counts, or null when the batch is on time.
+	 */
+	public static function action_ml_connector_cron_drain(): array|\WP_Error|null {
+		if ( 'per_order' === self::timing() ) {
+			return self::drain( self::HOOK_DRAIN );
+		}
+		$next = function_exists( 'as_next_scheduled_action' ) ? as_next_scheduled_action( self::HOOK_BATCH, null, self::GROUP ) : false;
+		if ( true === $next || ( is_int( $next ) && $next > time() - 10 * MINUTE_IN_SECONDS ) ) {
+			return null;
+		}
+		return self::drain( self::HOOK_BATCH );
+	}
+
+	/**
+	 * One drain; when it hit its limit, `$follow_up` (an Action Scheduler hook) is queued to send the rest now.
+	 *
+	 * @param string|null $follow_up Hook of the follow-up, none when null.
+	 * @return array|\WP_Error The extension's counts.
+	 */
+	private static function drain( ?string $follow_up ): array|\WP_Error {
 		$started = gmdate( 'Y-m-d\TH:i:s\Z' );
 		// What shoppers' requests noted becomes jobs here, outside their requests (OrderEvents::action_shutdown).
 		OrderEvents::enqueue_notes();
@@ -206,8 +244,8 @@ final class Scheduler {
 			foreach ( array( 'posted', 'adopted', 'already_posted', 'edited_after_posting', 'skipped', 'retry', 'failed', 'dead', 'lost_lease' ) as $key ) {
 				$handled += (int) ( $result[ $key ] ?? 0 );
 			}
-			if ( $handled >= self::DRAIN_LIMIT && 'per_order' === self::timing() && function_exists( 'as_enqueue_async_action' ) ) {
-				as_enqueue_async_action( self::HOOK_DRAIN, array(), self::GROUP, false );
+			if ( $handled >= self::DRAIN_LIMIT && null !== $follow_up && function_exists( 'as_enqueue_async_action' ) ) {
+				as_enqueue_async_action( $follow_up, array(), self::GROUP, false );
 			}
 		}
 		return $result;

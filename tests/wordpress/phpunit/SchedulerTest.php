@@ -76,6 +76,46 @@ final class SchedulerTest extends TestCase {
 	 *
 	 * @group fn:ml_connector_drain
 	 */
+	/**
+	 * Issue #13 ("batched hourly/daily sending"): the five-minute WP-Cron fallback drained in every mode, so hourly
+	 * sending was five-minute sending. It now leaves the queue to the batch while the batch is on time, and the
+	 * batch sends everything, continuing past the drain limit instead of leaving the rest for the next hour.
+	 *
+	 * @group fn:ml_connector_drain
+	 */
+	public function test_hourly_sending_waits_for_the_batch_which_sends_everything(): void {
+		self::timing( 'per_order' );
+		self::assertIsArray( \MlConnector\Core::drain( 500, 20000 ) );
+		self::timing( 'hourly' );
+		$batch_runs = static fn(): int => count( array_filter( wc_standin_as_actions( 'pending' ), static fn( $a ) => Scheduler::HOOK_BATCH === $a['hook'] ) );
+		try {
+			$orders = array();
+			for ( $i = 0; $i < 52; $i++ ) {
+				$orders[] = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-KAFFE', 'qty' => 1 ) ) ) )->get_id();
+			}
+			self::end_request();
+			$this->assertNull( Scheduler::action_ml_connector_cron_drain(), 'the batch is on time: the fallback leaves it' );
+			$this->assertSame( 'pending', self::jobs_for( 'order', $orders[0] )[0]['state'], 'nothing is sent before the batch' );
+			$this->assertSame( 1, $batch_runs(), 'the hourly batch' );
+			$first = Scheduler::action_ml_connector_batch();
+			$this->assertIsArray( $first );
+			$this->assertSame( 'pending', self::jobs_for( 'order', end( $orders ) )[0]['state'], 'the drain limit' );
+			$this->assertSame( 2, $batch_runs(), 'the rest follows at once, not in an hour' );
+			for ( $i = 0; $i < 10 && 'pending' === self::jobs_for( 'order', end( $orders ) )[0]['state']; $i++ ) {
+				Scheduler::action_ml_connector_batch();
+			}
+			$this->assertSame( 'done', self::jobs_for( 'order', end( $orders ) )[0]['state'] );
+			// A stalled Action Scheduler: the batch is overdue, and the fallback sends in its place.
+			as_unschedule_all_actions( Scheduler::HOOK_BATCH, array(), Scheduler::GROUP );
+			$late = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-KAFFE', 'qty' => 1 ) ) ) )->get_id();
+			self::end_request();
+			$this->assertIsArray( Scheduler::action_ml_connector_cron_drain() );
+			$this->assertSame( 'done', self::jobs_for( 'order', $late )[0]['state'] );
+		} finally {
+			self::timing( 'per_order' );
+		}
+	}
+
 	public function test_a_drain_that_hit_its_limit_queues_the_next_one(): void {
 		self::timing( 'per_order' );
 		self::assertIsArray( \MlConnector\Core::drain( 500, 20000 ) );
