@@ -4,7 +4,7 @@
 
 use super::{steps, Engine, Held, JobFailure};
 use crate::mapping::{self, SalesDocument};
-use crate::store::audit::{Attempt, AuditAction, AuditEvent};
+use crate::store::audit::{Attempt, AuditAction};
 use crate::store::idmap::NewMapping;
 use crate::store::queue::{Completion, DocKind, Job, JobKind};
 use crate::visma::dto::DtoValue;
@@ -114,18 +114,14 @@ fn timed(endpoint: &'static str, started: Instant, status: u16) -> Attempt {
 /// Notes the rounding line's explanation for the audit trail: the accountant sees every correction.
 fn audit_rounding(engine: &Engine, held: &Held<'_>, rounding: Option<&mapping::Rounding>) {
     if let Some(r) = rounding {
-        let job = &held.claimed.job;
-        held.note(AuditEvent {
-            at: engine.now(),
-            job_id: Some(job.id),
-            store_id: Some(job.store_id.clone()),
-            woo_kind: Some(job.kind),
-            woo_id: Some(job.woo_id),
-            action: AuditAction::Rounded,
-            attempt: Attempt::default(),
-            visma_number: None,
-            error: Some(r.explanation.clone()),
-        });
+        steps::audit_event(
+            engine,
+            held,
+            AuditAction::Rounded,
+            Attempt::default(),
+            None,
+            r.explanation.clone(),
+        );
     }
 }
 

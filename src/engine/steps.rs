@@ -26,6 +26,29 @@ pub(crate) fn audit_note(
     visma_number: Option<&str>,
     text: String,
 ) {
+    audit_event(
+        engine,
+        held,
+        AuditAction::Call,
+        Attempt {
+            endpoint,
+            http_status: None,
+            duration_ms: None,
+        },
+        visma_number,
+        text,
+    );
+}
+
+/// Notes an audit row of this job (written with the job's outcome).
+pub(crate) fn audit_event(
+    engine: &Engine,
+    held: &Held<'_>,
+    action: AuditAction,
+    attempt: Attempt,
+    visma_number: Option<&str>,
+    text: String,
+) {
     let job = &held.claimed.job;
     held.note(AuditEvent {
         at: engine.now(),
@@ -33,12 +56,8 @@ pub(crate) fn audit_note(
         store_id: Some(job.store_id.clone()),
         woo_kind: Some(job.kind),
         woo_id: Some(job.woo_id),
-        action: AuditAction::Call,
-        attempt: Attempt {
-            endpoint,
-            http_status: None,
-            duration_ms: None,
-        },
+        action,
+        attempt,
         visma_number: visma_number.map(str::to_owned),
         error: Some(text),
     });
@@ -208,30 +227,26 @@ pub(crate) fn pay(
         made.number(),
         key,
     ));
-    let job = &held.claimed.job;
-    held.note(AuditEvent {
-        at: engine.now(),
-        job_id: Some(job.id),
-        store_id: Some(job.store_id.clone()),
-        woo_kind: Some(job.kind),
-        woo_id: Some(job.woo_id),
-        // `call`, not `posted`: the job's one posted/adopted row stays the invoice's.
-        action: AuditAction::Call,
-        attempt: Attempt {
+    // `call`, not `posted`: the job's one posted/adopted row stays the invoice's.
+    audit_event(
+        engine,
+        held,
+        AuditAction::Call,
+        Attempt {
             endpoint: Some("customerpayment.create"),
             http_status: Some(if made.was_adopted() { 200 } else { 201 }),
             duration_ms: u64::try_from(started.elapsed().as_millis()).ok(),
         },
-        visma_number: Some(made.number().clone()),
-        error: Some(format!(
+        Some(made.number()),
+        format!(
             "customer payment {} invoice {invoice}",
             if made.was_adopted() {
                 "found (adopted) for"
             } else {
                 "applied to"
             }
-        )),
-    });
+        ),
+    );
     if releases(engine) {
         release_made(engine, held, Releasable::Payment, &made)?;
     }
