@@ -376,24 +376,18 @@ pub(crate) fn settle(
         date: &note.credit_note.document_date.value,
     };
     if paid && matches!(credit, Credit::Cancellation(_)) {
-        audit_note(
+        leave_open(
             engine,
             held,
-            None,
-            Some(credit_note),
+            woo_id,
+            credit_note,
+            &note.key,
             format!(
                 "credit note {credit_note} left open: order {} was paid, and cancelling it in WooCommerce moved no \
                  money; a WooCommerce refund posts its own credit note, so refund or apply this credit in Visma",
                 order.id
             ),
         );
-        held.map(step_mapping(
-            engine,
-            DocKind::Settlement,
-            woo_id,
-            credit_note,
-            &note.key,
-        ));
         return Ok(());
     }
     let (body, kind, target, what) = if paid {
@@ -410,23 +404,17 @@ pub(crate) fn settle(
             .and_then(|b| b.to_minor(currency.decimals()))
             .unwrap_or(0);
         if owed <= 0 {
-            audit_note(
+            leave_open(
                 engine,
                 held,
-                None,
-                Some(credit_note),
+                woo_id,
+                credit_note,
+                &note.key,
                 format!(
                     "credit note {credit_note} left open: invoice {invoice} owes nothing (paid outside the shop?); \
                      refund or apply the credit in Visma"
                 ),
             );
-            held.map(step_mapping(
-                engine,
-                DocKind::Settlement,
-                woo_id,
-                credit_note,
-                &note.key,
-            ));
             return Ok(());
         }
         facts.amount_minor = facts.amount_minor.min(owed);
@@ -554,4 +542,24 @@ pub(crate) fn cancel(
     Ok(Completion::AlreadyPosted {
         visma_number: invoice.to_owned(),
     })
+}
+
+/// A credit note the connector does not settle: said in the audit, and its settlement step recorded as done so
+/// no later attempt tries again.
+fn leave_open(
+    engine: &Engine,
+    held: &Held<'_>,
+    woo_id: u64,
+    credit_note: &str,
+    key: &str,
+    why: String,
+) {
+    audit_note(engine, held, None, Some(credit_note), why);
+    held.map(step_mapping(
+        engine,
+        DocKind::Settlement,
+        woo_id,
+        credit_note,
+        key,
+    ));
 }
