@@ -101,11 +101,15 @@ test('queue page Replay puts a failed job back', async () => {
   assert.equal(await row.count(), 1, 'one failed job with a Replay action');
   assert.match(await row.textContent(), /failed/);
   assert.match(await row.textContent(), /currency "USD" is not configured/);
+  const before = await row.textContent();
   await row.locator('a.ml-connector-replay').evaluate((a) => a.click());
   await page.waitForSelector('#ml-connector-result');
   assert.match(await page.textContent('#ml-connector-result'), /1 job put back in the queue\./);
   await page.goto(`${SITE}/wp-admin/admin.php?page=ml-connector&s=${placed.json.order_id}`);
-  assert.match(await page.textContent('table.wp-list-table tbody'), /pending/);
+  // Put back: pending, unless the runner the replay starts has already tried it again (failed anew: the row's
+  // times changed). A replay that did nothing leaves the row as it was.
+  const after = await page.textContent('table.wp-list-table tbody');
+  assert.ok(/pending|running/.test(after) || (/failed/.test(after) && after.trim() !== before.trim()), after);
   await page.screenshot({ path: `${SHOTS}queue.png`, fullPage: true });
 });
 
