@@ -71,10 +71,30 @@ final class SettingsDocument {
 			'currencies'     => self::currencies( $get( 'currencies' ) ),
 			'customer'       => (object) self::optional(
 				array(
-					'class_id'          => $get( 'customer_class' ),
-					'foreign_class_id'  => $get( 'customer_class_foreign' ),
-					'credit_terms_id'   => $get( 'credit_terms' ),
-					'supplier_class_id' => $get( 'supplier_class' ),
+					'class_id'         => $get( 'customer_class' ),
+					'foreign_class_id' => $get( 'customer_class_foreign' ),
+					'credit_terms_id'  => $get( 'credit_terms' ),
+				)
+			),
+			// Issue #17: suppliers get their own class, terms, payment method and number prefix.
+			'supplier'       => array( 'number_prefix' => $get( 'supplier_number_prefix', 'S' ) ) + self::optional(
+				array(
+					'class_id'          => $get( 'supplier_class' ),
+					'credit_terms_id'   => $get( 'supplier_credit_terms' ),
+					'payment_method_id' => $get( 'supplier_payment_method' ),
+				)
+			),
+			// Issue #17: every inventory id of a sales order is the merchant's own (read from the company).
+			'sales_order'    => array(
+				'order_type' => $get( 'sales_order_type' ),
+				'payments'   => 'none' === $get( 'sales_order_payments' ) ? 'none' : 'apply_to_order',
+			) + self::optional(
+				array(
+					'shipping_item' => $get( 'sales_order_shipping_item' ),
+					'fee_item'      => $get( 'sales_order_fee_item' ),
+					'rounding_item' => $get( 'sales_order_rounding_item' ),
+					'fallback_item' => $get( 'sales_order_fallback_item' ),
+					'warehouse'     => $get( 'sales_order_warehouse' ),
 				)
 			),
 			'accounts'       => self::accounts( $stored, $get ),
@@ -82,10 +102,9 @@ final class SettingsDocument {
 			'payment_methods' => self::payment_methods( $stored ),
 			'subaccounts'    => self::subaccounts( $stored ),
 			'invoice'        => array(
-				'post_payments'    => 'no' !== $get( 'post_payments', 'yes' ),
-				'leave_on_hold'    => 'hold' === $get( 'release', 'auto' ),
-				'on_cancel'        => 'report' === $get( 'on_cancel', 'credit' ) ? 'report' : 'credit',
-				'sales_order_type' => $get( 'sales_order_type' ),
+				'post_payments' => 'no' !== $get( 'post_payments', 'yes' ),
+				'leave_on_hold' => 'hold' === $get( 'release', 'auto' ),
+				'on_cancel'     => 'report' === $get( 'on_cancel', 'credit' ) ? 'report' : 'credit',
 			) + self::optional( array( 'branch_number' => $get( 'branch' ) ) ),
 		);
 		$doc['settings'] = $settings;

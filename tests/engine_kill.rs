@@ -9,9 +9,10 @@
 
 mod engine_support;
 
+use engine_support::modes::{self, Mode};
 use engine_support::{
     assert_all_done, assert_exactly_once, audit_counts, drain_until_settled, engine, max_attempts,
-    orders, settings, simulator,
+    orders, simulator,
 };
 use ml_connector::clock::{Clock, ManualClock, SystemClock};
 use ml_connector::store::queue::{JobKind, JobSource};
@@ -27,7 +28,20 @@ const KILLS: usize = 50;
 
 #[test]
 fn drain_killed_fifty_times_then_finished_posts_every_order_once() {
-    killed_then_finished(1, KILLS, 0.10);
+    killed_then_finished(1, KILLS, 0.10, Mode::Invoices);
+}
+
+/// Issue #17: the same in sales-order mode (Nordlys order type and items; payments reserved for the orders).
+#[test]
+fn sales_order_mode_drain_killed_then_finished_posts_every_order_once() {
+    killed_then_finished(1, KILLS / 2, 0.10, Mode::SalesOrders);
+}
+
+/// Issue #17: supplier mode: the shop's registered customers (each sent twice) become suppliers once, with the
+/// supplier settings, while their orders are invoiced once.
+#[test]
+fn supplier_mode_drain_killed_then_finished_makes_every_supplier_once() {
+    killed_then_finished(1, KILLS / 2, 0.10, Mode::Suppliers);
 }
 
 /// Issue #8: with `--batch`, a batch's outcomes are recorded in one transaction, so a kill loses the records of
@@ -36,10 +50,10 @@ fn drain_killed_fifty_times_then_finished_posts_every_order_once() {
 /// charges every claimed job an attempt.
 #[test]
 fn batched_drain_killed_mid_batch_then_finished_posts_every_order_once() {
-    killed_then_finished(10, 6, 0.05);
+    killed_then_finished(10, 6, 0.05, Mode::Invoices);
 }
 
-fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64) {
+fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64, mode: Mode) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("queue.sqlite");
     let system: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -47,6 +61,20 @@ fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64) {
     let orders = orders(ORDERS, 800_000);
     {
         let store = Store::open(&db).expect("queue");
+        if mode == Mode::Suppliers {
+            let customers = modes::real_customers();
+            for c in customers.iter().chain(&customers) {
+                ml_connector::engine::enqueue(
+                    &store,
+                    "default",
+                    JobKind::Customer,
+                    &c.to_string(),
+                    JobSource::Cli,
+                    system.now(),
+                )
+                .expect("enqueue customer");
+            }
+        }
         for o in &orders {
             ml_connector::engine::enqueue(
                 &store,
@@ -73,7 +101,7 @@ fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64) {
 
     // The CLI drains as the Nordlys client: its settings with a [connection] to this simulator.
     let settings_file = dir.path().join("settings.toml");
-    let text = std::fs::read_to_string(engine_support::NORDLYS_SETTINGS).expect("nordlys settings");
+    let text = modes::settings_text(mode);
     std::fs::write(
         &settings_file,
         text + &engine_support::connection_toml(&sim),
@@ -102,8 +130,9 @@ fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64) {
         child.kill().ok(); // SIGKILL on Unix; an already finished drain is fine
         child.wait().expect("reap the child");
     }
-    let before = sim.inspect().store.invoices.len();
-    eprintln!("{killed_running} of {kills} drains were killed mid-run; {before} invoices so far");
+    let state = sim.inspect().store;
+    let before = state.invoices.len() + state.sales_orders.len();
+    eprintln!("{killed_running} of {kills} drains were killed mid-run; {before} documents so far");
     assert!(
         killed_running >= kills / 2,
         "too few drains were still running when killed"
@@ -111,7 +140,8 @@ fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64) {
 
     // Two hours later (manual clock): every lease of a killed worker and every backoff has expired.
     let clock = ManualClock::new(system.now() + chrono::Duration::hours(2));
-    let engine = engine(Store::open(&db).expect("reopen"), settings(), &sim, &clock);
+    let settings = modes::settings_in(mode);
+    let engine = engine(Store::open(&db).expect("reopen"), settings, &sim, &clock);
     engine
         .store()
         .check_integrity()
@@ -124,7 +154,17 @@ fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64) {
         max_attempts(&db)
     );
 
-    assert_exactly_once(&sim, &orders);
+    match mode {
+        Mode::Invoices => assert_exactly_once(&sim, &orders),
+        Mode::Suppliers => {
+            assert_exactly_once(&sim, &orders);
+            modes::assert_suppliers_exactly_once(&sim, &modes::real_customers());
+        }
+        Mode::SalesOrders => {
+            let (made, paid) = modes::assert_sales_orders_exactly_once(&sim, &orders);
+            eprintln!("{made} sales orders, {paid} payments reserved for them");
+        }
+    }
     engine_support::assert_credit_notes_exactly_once(&sim, &orders);
     assert_all_done(engine.store(), &orders);
     assert_eq!(report.failed + report.dead, 0, "{report:?}");

@@ -9,9 +9,9 @@
 
 mod engine_support;
 
+use engine_support::modes::{self, Mode};
 use engine_support::{
-    assert_all_done, assert_exactly_once, audit_counts, client, max_attempts, orders, settings,
-    TestOrder,
+    assert_all_done, assert_exactly_once, audit_counts, client, max_attempts, orders, TestOrder,
 };
 use ml_connector::clock::{Clock, SystemClock};
 use ml_connector::engine::{Engine, EngineOptions, IntakeError};
@@ -29,7 +29,7 @@ const LEASE: Duration = Duration::from_secs(1);
 
 #[test]
 fn eight_processes_enqueueing_and_draining_one_queue_post_each_order_once() {
-    eight_processes(false, LEASE);
+    eight_processes(false, LEASE, Mode::Invoices);
 }
 
 /// Issue #14, strict releases: every release answers `Queued`, so each invoice and payment is read back until
@@ -37,10 +37,18 @@ fn eight_processes_enqueueing_and_draining_one_queue_post_each_order_once() {
 /// above covers batches outliving their lease.
 #[test]
 fn eight_processes_with_queued_releases_post_each_order_once() {
-    eight_processes(true, Duration::from_secs(10));
+    eight_processes(true, Duration::from_secs(10), Mode::Invoices);
 }
 
-fn eight_processes(queued_release: bool, lease: Duration) {
+/// Issue #17: sales-order mode on the Nordlys company (its own order type, items and warehouse), with the
+/// same faults and concurrency: each order one sales order with WooCommerce's total and quantities, each paid
+/// order's payment reserved for it once, each refund one credit note.
+#[test]
+fn eight_processes_in_sales_order_mode_post_each_order_once() {
+    eight_processes(true, Duration::from_secs(10), Mode::SalesOrders);
+}
+
+fn eight_processes(queued_release: bool, lease: Duration, mode: Mode) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("queue.sqlite");
     let system: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -90,6 +98,7 @@ fn eight_processes(queued_release: bool, lease: Duration) {
             .env("ENGINE_WORKER_INPUT", &file)
             .env("ENGINE_WORKER_SIM", sim.base_url())
             .env("ENGINE_WORKER_LEASE_MS", lease.as_millis().to_string())
+            .env("ENGINE_WORKER_MODE", mode.env_value())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -113,7 +122,13 @@ fn eight_processes(queued_release: bool, lease: Duration) {
     }
 
     let store = Store::open(&db).expect("reopen");
-    assert_exactly_once(&sim, &orders);
+    match mode {
+        Mode::Invoices | Mode::Suppliers => assert_exactly_once(&sim, &orders),
+        Mode::SalesOrders => {
+            let (made, paid) = modes::assert_sales_orders_exactly_once(&sim, &orders);
+            eprintln!("{made} sales orders, {paid} payments reserved for them");
+        }
+    }
     engine_support::assert_credit_notes_exactly_once(&sim, &orders);
     assert_all_done(&store, &orders);
     let conn = rusqlite::Connection::open(&db).expect("open");
@@ -180,7 +195,8 @@ fn worker_process() {
             max_attempts: 5,
         });
     let _ = client; // the shared helper builds in-process clients; this one is configured by hand
-    let engine = Engine::new(store, settings(), visma, clock).with_options(EngineOptions {
+    let settings = modes::settings_in(Mode::from_env());
+    let engine = Engine::new(store, settings, visma, clock).with_options(EngineOptions {
         lease: std::env::var("ENGINE_WORKER_LEASE_MS")
             .ok()
             .and_then(|ms| ms.parse().ok())

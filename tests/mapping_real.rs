@@ -336,3 +336,48 @@ fn gross_from_json(lines: &serde_json::Value, tax_details: &serde_json::Value) -
         .try_into()
         .expect("fits i64")
 }
+
+#[test]
+fn every_product_line_is_sent_with_its_ordered_quantity() {
+    // Issue #17: a sales order ships and invoices the quantity it carries, so "3 × coffee" must not become
+    // "1 × coffee (× 3)". The amount stays WooCommerce's (checked above); here the quantity is.
+    let s = settings();
+    let (mut checked, mut several) = (0, 0);
+    for order in orders() {
+        let docs = map_order(&order, &s).expect("maps");
+        let lines = invoice_lines(&docs.document);
+        for item in &order.line_items {
+            let Ok(qty) = item.quantity.as_str().parse::<i64>() else {
+                continue;
+            };
+            let sent: Vec<_> = lines
+                .iter()
+                .filter(|l| l.description.value.starts_with(item.name.trim()))
+                .collect();
+            assert!(
+                !sent.is_empty(),
+                "order {}: {:?} not sent",
+                order.id,
+                item.name
+            );
+            for l in sent {
+                assert_eq!(
+                    l.quantity.value.0.to_string().trim_end_matches(".00"),
+                    qty.to_string(),
+                    "order {}: {:?}",
+                    order.id,
+                    l.description.value
+                );
+                assert!(
+                    !l.description.value.contains('×'),
+                    "{}",
+                    l.description.value
+                );
+            }
+            checked += 1;
+            several += usize::from(qty > 1);
+        }
+    }
+    eprintln!("{checked} product lines checked, {several} with quantity > 1");
+    assert!(checked >= 60 && several >= 10, "{checked} {several}");
+}

@@ -269,35 +269,77 @@ fn registered_customer_maps_to_customer_or_supplier() {
         panic!("customer")
     };
     assert_eq!(c.name.map(|n| n.value), Some("Ingeborg Jensen".to_owned()));
-    let s = settings_with(&[
-        (
-            "business_model = \"customers\"",
-            "business_model = \"suppliers\"",
-        ),
-        ("numbering = \"visma_series\"", "numbering = \"prefix\""),
-    ]);
+    // Suppliers are numbered with their own prefix, whatever the customers' numbering (Visma keeps customers and
+    // suppliers in one series of account numbers).
+    let s = settings_with(&[(
+        "business_model = \"customers\"",
+        "business_model = \"suppliers\"",
+    )]);
     let (r, party) = map_customer(&cust, &s).expect("maps");
-    assert_eq!(r.number.as_deref(), Some("W11"));
+    assert_eq!(r.number.as_deref(), Some("S11"));
     let Party::Supplier(supplier) = party else {
         panic!("supplier")
     };
-    // No supplier class chosen: none is sent (Visma applies its default), never the customer class.
+    // No supplier class, terms or payment method chosen: none is sent (Visma applies its class's), never the
+    // customer ones.
     assert_eq!(supplier.supplier_class_id, None);
+    assert_eq!(supplier.credit_terms_id, None);
+    assert_eq!(supplier.payment_method_id, None);
     let s = settings_with(&[
         (
             "business_model = \"customers\"",
             "business_model = \"suppliers\"",
         ),
-        ("[customer]", "[customer]\nsupplier_class_id = \"LEV\""),
+        (
+            "# class_id = \"1\"\n# credit_terms_id = \"30\"\n# payment_method_id = \"BANK\"",
+            "class_id = \"LEV\"\ncredit_terms_id = \"30\"\npayment_method_id = \"BANK\"",
+        ),
     ]);
     let (_, party) = map_customer(&cust, &s).expect("maps");
     let Party::Supplier(supplier) = party else {
         panic!("supplier")
     };
     assert_eq!(
-        supplier.supplier_class_id.map(|v| v.value),
-        Some("LEV".to_owned())
+        (
+            supplier.supplier_class_id.map(|v| v.value),
+            supplier.credit_terms_id.map(|v| v.value),
+            supplier.payment_method_id.map(|v| v.value),
+        ),
+        (
+            Some("LEV".to_owned()),
+            Some("30".to_owned()),
+            Some("BANK".to_owned())
+        )
     );
+}
+
+#[test]
+fn a_supplier_configuration_that_cannot_work_is_refused_at_load() {
+    let suppliers = (
+        "business_model = \"customers\"",
+        "business_model = \"suppliers\"",
+    );
+    for (edits, key) in [
+        (
+            vec![suppliers, ("number_prefix = \"S\"", "number_prefix = \"\"")],
+            "supplier.number_prefix",
+        ),
+        (
+            vec![
+                suppliers,
+                ("numbering = \"visma_series\"", "numbering = \"prefix\""),
+                ("number_prefix = \"S\"", "number_prefix = \"W\""),
+            ],
+            "supplier.number_prefix",
+        ),
+    ] {
+        let mut text = EXAMPLE_TOML.to_owned();
+        for (from, to) in edits {
+            text = text.replacen(from, to, 1);
+        }
+        let err = Settings::from_toml_str(&text).expect_err("refused");
+        assert!(err.to_string().contains(key), "{err}");
+    }
 }
 
 #[test]

@@ -143,7 +143,6 @@ final class SettingsFields {
 					'sales_order' => __( 'Sales order', 'ml-connector' ),
 				)
 			),
-			'sales_order_type' => self::lookup( __( 'Sales order type', 'ml-connector' ), 'order_types' ),
 			'trigger'          => self::choice(
 				__( 'Send orders when', 'ml-connector' ),
 				array(
@@ -196,9 +195,31 @@ final class SettingsFields {
 		return self::title( 'customers_title', __( 'Customers', 'ml-connector' ), __( 'Lists are read live from your Visma.net company. Save the connection first.', 'ml-connector' ) ) + array(
 			'customer_class'         => self::lookup( __( 'Customer class', 'ml-connector' ), 'customer_classes' ),
 			'customer_class_foreign' => self::lookup( __( 'Customer class, other countries', 'ml-connector' ), 'customer_classes' ),
-			'supplier_class'         => self::lookup( __( 'Supplier class', 'ml-connector' ), 'supplier_classes' ),
 			'credit_terms'           => self::lookup( __( 'Credit terms', 'ml-connector' ), 'credit_terms' ),
 			'branch'                 => self::lookup( __( 'Branch', 'ml-connector' ), 'branches' ),
+		) + self::title( 'suppliers_title', __( 'Suppliers', 'ml-connector' ), __( 'Used when the business model is "Buy from suppliers". Visma keeps customers and suppliers in one series of numbers, so suppliers get a prefix of their own.', 'ml-connector' ) ) + array(
+			'supplier_class'          => self::lookup( __( 'Supplier class', 'ml-connector' ), 'supplier_classes' ),
+			'supplier_credit_terms'   => self::lookup( __( 'Supplier credit terms', 'ml-connector' ), 'credit_terms' ),
+			'supplier_payment_method' => self::lookup( __( 'Supplier payment method', 'ml-connector' ), 'payment_methods' ),
+			'supplier_number_prefix'  => array(
+				'title'       => __( 'Supplier number prefix', 'ml-connector' ),
+				'placeholder' => 'S',
+				'description' => __( 'A supplier\'s number is this prefix and the WooCommerce customer id.', 'ml-connector' ),
+			),
+		) + self::title( 'sales_orders_title', __( 'Sales orders', 'ml-connector' ), __( 'Used when the document type is "Sales order". Products use their SKU as the inventory item.', 'ml-connector' ) ) + array(
+			'sales_order_type'          => self::lookup( __( 'Sales order type', 'ml-connector' ), 'order_types' ),
+			'sales_order_shipping_item' => self::lookup( __( 'Item for shipping', 'ml-connector' ), 'inventory_items' ),
+			'sales_order_fee_item'      => self::lookup( __( 'Item for fees', 'ml-connector' ), 'inventory_items' ),
+			'sales_order_rounding_item' => self::lookup( __( 'Item for rounding', 'ml-connector' ), 'inventory_items' ),
+			'sales_order_fallback_item' => self::lookup( __( 'Item for products without SKU', 'ml-connector' ), 'inventory_items', __( 'Not set: a product without SKU fails its order, naming this setting.', 'ml-connector' ) ),
+			'sales_order_warehouse'     => self::lookup( __( 'Warehouse', 'ml-connector' ), 'warehouses', __( 'Not set: each item\'s default warehouse.', 'ml-connector' ) ),
+			'sales_order_payments'      => self::choice(
+				__( 'Payments of paid orders', 'ml-connector' ),
+				array(
+					'apply_to_order' => __( 'Reserve the payment for the sales order (Visma carries it to the invoice)', 'ml-connector' ),
+					'none'           => __( 'None: record payments when invoicing in Visma', 'ml-connector' ),
+				)
+			),
 		);
 	}
 

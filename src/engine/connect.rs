@@ -52,6 +52,10 @@ pub fn client_config(
     if !c.scopes.is_empty() {
         config.scopes = c.scopes.clone();
     }
+    // Issue #17: a separate token, asked for only when a SalesOrders call is made (sales-order mode).
+    if !c.sales_order_scopes.is_empty() {
+        config.salesorder_scopes = c.sales_order_scopes.clone();
+    }
     config.validate()?;
     Ok(config)
 }

@@ -213,7 +213,7 @@ pub(crate) fn upsert(
         Party::Supplier(dto) => {
             let Some(number) = &cref.number else {
                 return Err(JobFailure::permanent(
-                    "suppliers need prefix numbering (settings customer.numbering = \"prefix\")",
+                    "a supplier needs a number (settings supplier.number_prefix)",
                 ));
             };
             let exists = visma

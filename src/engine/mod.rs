@@ -16,6 +16,7 @@ pub mod intake;
 mod pause;
 mod post;
 mod report;
+mod sales_orders;
 mod steps;
 
 pub use pause::RETEST_AFTER;

@@ -24,7 +24,7 @@ impl Engine {
         if now - pause.tested_at < retest {
             return Ok(Some(pause));
         }
-        match self.visma.ping() {
+        match self.connection_test() {
             Ok(_) => {
                 self.store.clear_pause(now)?;
                 tracing::info!("connection test passed; the queue resumes");
@@ -40,6 +40,16 @@ impl Engine {
                 Ok(Some(pause))
             }
         }
+    }
+
+    /// The ERP connection check, and in sales-order mode the SalesOrders service too (issue #17: a client not
+    /// subscribed to it must keep the queue paused, not resume it because the ERP answers).
+    fn connection_test(&self) -> Result<PingReport, VismaError> {
+        let report = self.visma.ping()?;
+        if self.settings.document_type == crate::settings::DocumentType::SalesOrder {
+            self.visma.ping_sales_orders()?;
+        }
+        Ok(report)
     }
 
     /// Pauses the queue after a configuration error (or refreshes the reason of the pause in force).
@@ -60,7 +70,7 @@ impl Engine {
     /// # Errors
     /// The test's [`VismaError`] (the pause stays); store errors are reported as a warning and do not hide a good test.
     pub fn test_and_resume(&self) -> Result<PingReport, VismaError> {
-        let report = self.visma.ping()?;
+        let report = self.connection_test()?;
         if let Err(e) = self.store.clear_pause(self.clock.now()) {
             tracing::warn!(error = %e, "connection test passed but the pause could not be cleared");
         }

@@ -184,6 +184,15 @@ fn order(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
         // On record: nothing is posted again, but a payment that was not due then may be now (paid later), and an
         // earlier attempt may have stopped before the release or the payment.
         let invoice = found.mapping.visma_number.clone();
+        if let (SalesDocument::SalesOrder(_), Some(payment)) =
+            (&docs.document, docs.payment.as_mut())
+        {
+            // Paid later: the payment is reserved for the sales order on record.
+            let customer = super::customers::resolve(engine, &docs.customer_ref, None)?;
+            payment.customer = Some(DtoValue { value: customer });
+            let (id, key) = (job.woo_id, &docs.key);
+            super::sales_orders::pay(engine, held, id, &invoice, key, payment, Prior::MayExist)?;
+        }
         if let (SalesDocument::Invoice(_), Some(payment)) = (&docs.document, docs.payment.as_mut())
         {
             if steps::releases(engine) {
@@ -252,30 +261,26 @@ fn order(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
         outcome.number(),
         docs.vat_note.as_deref(),
     );
-    if let SalesDocument::Invoice(_) = &docs.document {
-        if steps::releases(engine) {
-            steps::release_made(engine, held, Releasable::Invoice, &outcome)?;
-        }
-        if let Some(payment) = docs.payment.as_mut() {
-            payment.customer = Some(DtoValue {
-                value: customer.clone(),
-            });
-            // An invoice this attempt created has no payment yet, so the search before the payment is skipped
-            // (one call less per paid order); an adopted one may carry an earlier attempt's payment.
-            let prior = if outcome.was_adopted() {
-                Prior::MayExist
-            } else {
-                Prior::CannotExist
-            };
-            steps::pay(
-                engine,
-                held,
-                job.woo_id,
-                outcome.number(),
-                &docs.key,
-                payment,
-                prior,
-            )?;
+    let is_invoice = matches!(docs.document, SalesDocument::Invoice(_));
+    if is_invoice && steps::releases(engine) {
+        steps::release_made(engine, held, Releasable::Invoice, &outcome)?;
+    }
+    if let Some(payment) = docs.payment.as_mut() {
+        payment.customer = Some(DtoValue {
+            value: customer.clone(),
+        });
+        // A document this attempt created has no payment yet, so the search before the payment is skipped (one
+        // call less per paid order); an adopted one may carry an earlier attempt's payment.
+        let prior = if outcome.was_adopted() {
+            Prior::MayExist
+        } else {
+            Prior::CannotExist
+        };
+        let (id, number, key) = (job.woo_id, outcome.number(), &docs.key);
+        if is_invoice {
+            steps::pay(engine, held, id, number, key, payment, prior)?;
+        } else {
+            super::sales_orders::pay(engine, held, id, number, key, payment, prior)?;
         }
     }
     Ok(completion(engine, job, outcome, &docs.key, hash, attempt))

@@ -220,6 +220,29 @@ pub(crate) fn pay(
         .visma()
         .create_payment_once(invoice, prior, payment)
         .map_err(|e| JobFailure::visma("customerpayment.create", &e))?;
+    let target = format!("invoice {invoice}");
+    paid(
+        engine,
+        held,
+        order_id,
+        key,
+        &made,
+        started,
+        ("applied to", &target),
+    )
+}
+
+/// A payment made (or found): into the id map, the audit (`call`, not `posted`: the job's one posted/adopted row
+/// stays the document's) and released. `target` is (verb, what it pays), e.g. ("applied to", "invoice 1").
+pub(crate) fn paid(
+    engine: &Engine,
+    held: &Held<'_>,
+    order_id: u64,
+    key: &str,
+    made: &CreateOutcome<String>,
+    started: Instant,
+    (verb, what): (&str, &str),
+) -> Result<(), JobFailure> {
     held.map(step_mapping(
         engine,
         DocKind::Payment,
@@ -227,7 +250,6 @@ pub(crate) fn pay(
         made.number(),
         key,
     ));
-    // `call`, not `posted`: the job's one posted/adopted row stays the invoice's.
     audit_event(
         engine,
         held,
@@ -239,16 +261,16 @@ pub(crate) fn pay(
         },
         Some(made.number()),
         format!(
-            "customer payment {} invoice {invoice}",
+            "customer payment {} {what}",
             if made.was_adopted() {
                 "found (adopted) for"
             } else {
-                "applied to"
+                verb
             }
         ),
     );
     if releases(engine) {
-        release_made(engine, held, Releasable::Payment, &made)?;
+        release_made(engine, held, Releasable::Payment, made)?;
     }
     Ok(())
 }
@@ -390,6 +412,11 @@ pub(crate) fn settle(
         );
         return Ok(());
     }
+    if !paid && super::sales_orders::active(engine) {
+        let why = super::sales_orders::unpaid_credit_note(credit_note, invoice);
+        leave_open(engine, held, woo_id, credit_note, &note.key, why);
+        return Ok(());
+    }
     let (body, kind, target, what) = if paid {
         let body = settlement::refund_payment(order, engine.settings(), &facts)
             .map_err(|e| JobFailure::permanent(e.to_string()))?;
@@ -473,6 +500,9 @@ pub(crate) fn cancel(
     };
     if engine.settings().invoice.on_cancel == crate::settings::CancelPolicy::Report {
         return Ok(report);
+    }
+    if super::sales_orders::active(engine) {
+        return Ok(super::sales_orders::cancelled(engine, held, order, invoice));
     }
     if !order.refunds.is_empty() {
         // Its refunds have credit notes of their own: crediting the whole invoice again would credit them twice.

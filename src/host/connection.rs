@@ -252,6 +252,67 @@ impl Host {
                 status: c.status.unwrap_or_default(),
             });
         }
+        // Sales orders count in either mode (a merchant may switch modes within a month); in invoice mode a client
+        // without the SalesOrders API simply has none.
+        match self.sales_orders_in(from, &prefix, &in_range) {
+            Ok(found) => out.extend(found),
+            Err(e) if self.settings.document_type == crate::settings::DocumentType::SalesOrder => {
+                return Err(e)
+            }
+            Err(e) => tracing::debug!(error = %e, "no sales orders read (invoice mode)"),
+        }
+        Ok(out)
+    }
+
+    /// Issue #17: in sales-order mode an order's document is its sales order (Visma invoices it when it ships).
+    fn sales_orders_in(
+        &mut self,
+        from: &str,
+        prefix: &str,
+        in_range: &dyn Fn(Option<&str>) -> bool,
+    ) -> Result<Vec<VismaDocument>, HostError> {
+        // An order dated in the range was created, so last modified, at or after its date.
+        let since = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc());
+        let query = crate::visma::SalesOrderQuery {
+            modified_since: since,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        for so in self.engine()?.visma().list_sales_orders(&query)? {
+            let Some((order, None)) = so
+                .customer_ref_no
+                .as_deref()
+                .and_then(|k| parse_key(prefix, k))
+            else {
+                continue;
+            };
+            if !in_range(so.date.as_deref()) {
+                continue;
+            }
+            let decimals = self.decimals(so.currency.as_deref());
+            let minor = |d: Option<crate::visma::read::Decimal>| {
+                d.and_then(|a| a.to_minor(decimals)).unwrap_or(0)
+            };
+            out.push(VismaDocument {
+                kind: "sales_order",
+                visma_number: format!(
+                    "{} {}",
+                    so.order_type.unwrap_or_default(),
+                    so.order_id.unwrap_or_default()
+                ),
+                woo_order_id: order,
+                woo_refund_id: None,
+                date: so.date.unwrap_or_default(),
+                currency: so.currency.unwrap_or_default(),
+                amount_minor: minor(so.order_total),
+                vat_minor: minor(so.tax_total),
+                vat_by_id: BTreeMap::new(),
+                status: so.status.unwrap_or_default(),
+            });
+        }
         Ok(out)
     }
 }

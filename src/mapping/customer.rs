@@ -105,14 +105,16 @@ fn fields_to_customer(f: &PartyFields, settings: &Settings) -> CustomerUpdateDto
 
 fn fields_to_supplier(f: &PartyFields, settings: &Settings) -> SupplierUpdateDto {
     let c = fields_to_customer(f, settings);
+    let s = &settings.supplier;
     SupplierUpdateDto {
         number: c.number,
         name: c.name,
         status: c.status,
-        // Issue #14: the merchant's supplier class, never a built-in one; absent → Visma's default class.
-        supplier_class_id: settings.customer.supplier_class_id.as_deref().and_then(opt),
+        // Issues #14/#17: the merchant's supplier class, terms and payment method, never the customer ones.
+        supplier_class_id: s.class_id.as_deref().and_then(opt),
         currency_id: None,
-        credit_terms_id: c.credit_terms_id,
+        credit_terms_id: s.credit_terms_id.as_deref().and_then(opt),
+        payment_method_id: s.payment_method_id.as_deref().and_then(opt),
         corporate_id: c.corporate_id,
         vat_registration_id: c.vat_registration_id,
         main_address: c.main_address,
@@ -152,12 +154,18 @@ pub fn map_customer(
             doc: format!("customer {}", customer.id),
         });
     }
-    let number = match settings.customer.numbering {
-        CustomerNumbering::Prefix => Some(format!(
+    let number = match (settings.business_model, settings.customer.numbering) {
+        // A supplier's number is always its own prefix + id (settings/supplier.rs says why).
+        (BusinessModel::Suppliers, _) => Some(format!(
+            "{}{}",
+            settings.supplier.number_prefix.trim(),
+            customer.id
+        )),
+        (BusinessModel::Customers, CustomerNumbering::Prefix) => Some(format!(
             "{}{}",
             settings.customer.number_prefix, customer.id
         )),
-        CustomerNumbering::VismaSeries => None,
+        (BusinessModel::Customers, CustomerNumbering::VismaSeries) => None,
     };
     let mut billing = customer.billing.clone();
     if billing.full_name().is_empty() {

@@ -4,9 +4,10 @@
 //! Unit prices (why): Visma's line amount is round(quantity × unit price) − discount. A product line is sent
 //! with its real quantity and unit price = `subtotal / quantity` when that division is exact in minor units,
 //! and the coupon part (`subtotal − total`) as `discountAmountInCurrency` with `manualDiscount`, so the
-//! coupon shows as a line discount. When the division is not exact (870.00 / 6 incl. tax → 129.4642857…)
-//! the line is sent as quantity 1 × subtotal with "× 6" in the description: no unit price with more
-//! decimals than Visma keeps can then shift the amount. Shipping and fees are quantity 1 × total.
+//! coupon shows as a line discount. When the division is not exact (776.79 / 6 → 129.465) the ordered
+//! quantity is still sent, at the unit price rounded up to the minor unit (129.47), and the excess (0.03)
+//! joins the line discount: no unit price with more decimals than the company keeps can shift the amount,
+//! and a sales order ships what was ordered. Shipping and fees are quantity 1 × total.
 //! A line taxed at several rates (WooCommerce spreads a negative fee over the cart's rates) is split into
 //! one line per rate, each net = round(WooCommerce's unrounded tax / rate); a residue larger than rounding
 //! is the untaxed share of the cart and goes on an untaxed part, a smaller one on the largest part.
@@ -302,6 +303,10 @@ pub fn build(
 }
 
 /// Quantity, unit price and coupon discount so that the Visma amount is exactly `total`.
+///
+/// Issue #17: the ordered quantity is always sent (a sales order ships and invoices it). When `gross / qty` is
+/// not whole in minor units the unit price is rounded up and the few minor units too many (< qty) join the
+/// line discount, so quantity × unit price − discount is still exactly WooCommerce's total.
 fn set_price(line: &mut DocLine, qty: i64, subtotal: i64, total: i64) {
     let discount = subtotal - total;
     let discount_ok = discount == 0
@@ -314,14 +319,21 @@ fn set_price(line: &mut DocLine, qty: i64, subtotal: i64, total: i64) {
     if qty > 0 && gross % qty == 0 {
         line.quantity = qty;
         line.unit_price_minor = gross / qty;
+        line.discount_minor = discount;
+    } else if qty > 1 && gross > 0 {
+        let unit = gross / qty + 1;
+        line.quantity = qty;
+        line.unit_price_minor = unit;
+        line.discount_minor = discount + (unit * qty - gross);
     } else {
+        // A negative line (no discount can go below it) keeps 1 × gross.
         line.quantity = 1;
         line.unit_price_minor = gross;
+        line.discount_minor = discount;
         if qty > 1 {
             line.description = format!("{} (× {qty})", line.description);
         }
     }
-    line.discount_minor = discount;
 }
 
 /// The VAT categories of a line and the net on each (one part unless taxed at several categories).
@@ -523,10 +535,11 @@ mod tests {
         // (quantity, subtotal, total) → (quantity sent, unit price, discount, description suffix)
         let cases = [
             ((4, 12000, 12000), (4, 3000, 0, "")),
-            ((6, 77679, 77679), (1, 77679, 0, " (× 6)")),
+            ((6, 77679, 77679), (6, 12947, 3, "")),
             ((2, 10000, 9000), (2, 5000, 1000, "")),
             ((3, 2061, 2061), (3, 687, 0, "")),
-            ((3, 2062, 1856), (1, 2062, 206, " (× 3)")),
+            ((3, 2062, 1856), (3, 688, 208, "")),
+            ((2, -1001, -1001), (1, -1001, 0, " (× 2)")),
             ((2, 10000, 11000), (2, 5500, 0, "")),
             ((1, -500, -500), (1, -500, 0, "")),
             ((0, 750, 750), (1, 750, 0, "")),

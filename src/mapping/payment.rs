@@ -1,12 +1,14 @@
-//! A paid order → Visma `PaymentUpdateDto` (customer payment) applied to the order's invoice. Pure, no I/O.
+//! A paid order → Visma `PaymentUpdateDto` (customer payment) applied to the order's invoice, or in sales-order
+//! mode reserved for the sales order (`ordersToApply`, issue #17). Pure, no I/O.
 //! woo payment_method (gateway id) → settings `payment_methods` → paymentMethod + cashAccount;
 //! woo total → paymentAmount; date_paid → applicationDate; transaction_id (else the order key) → paymentRef.
 
 use super::{document_date, MappingError};
 use crate::money::{Currency, Decimal};
-use crate::settings::Settings;
+use crate::settings::{DocumentType, SalesOrderPayments, Settings};
 use crate::visma::dto::{
-    val, DtoDecimal, DtoValue, Operation, PaymentLinesUpdateDto, PaymentUpdateDto,
+    val, DtoDecimal, DtoValue, Operation, PaymentLinesUpdateDto, PaymentOrdersLinesUpdateDto,
+    PaymentUpdateDto,
 };
 use crate::woo::Order;
 
@@ -30,7 +32,11 @@ pub fn for_order(
     gross_minor: i64,
     customer_number: Option<&str>,
 ) -> Result<Option<PaymentUpdateDto>, MappingError> {
-    if !settings.invoice.post_payments || !is_paid(order) {
+    let to_order = settings.document_type == DocumentType::SalesOrder;
+    if !settings.invoice.post_payments
+        || !is_paid(order)
+        || (to_order && settings.sales_order.payments == SalesOrderPayments::None)
+    {
         return Ok(None);
     }
     let doc = format!("order {}", order.id);
@@ -70,18 +76,40 @@ pub fn for_order(
         invoice_text: DtoValue {
             value: format!("WooCommerce order {} ({key})", order.number),
         },
-        branch: settings.invoice.branch_number.clone().and_then(val),
-        payment_lines: vec![PaymentLinesUpdateDto {
-            operation: Operation::Insert,
-            document_type: DtoValue {
-                value: "Invoice".to_owned(),
-            },
-            ref_nbr: settings
-                .invoice
-                .override_number_series
-                .then(|| format!("{}{}", settings.invoice.number_prefix, order.number))
-                .and_then(val),
-            amount_paid: DtoValue { value: amount },
-        }],
+        branch: to_order
+            .then(|| settings.sales_order.branch.clone())
+            .flatten()
+            .or_else(|| settings.invoice.branch_number.clone())
+            .and_then(val),
+        payment_lines: if to_order {
+            Vec::new()
+        } else {
+            vec![PaymentLinesUpdateDto {
+                operation: Operation::Insert,
+                document_type: DtoValue {
+                    value: "Invoice".to_owned(),
+                },
+                ref_nbr: settings
+                    .invoice
+                    .override_number_series
+                    .then(|| format!("{}{}", settings.invoice.number_prefix, order.number))
+                    .and_then(val),
+                amount_paid: DtoValue { value: amount },
+            }]
+        },
+        orders_to_apply: if to_order {
+            vec![PaymentOrdersLinesUpdateDto {
+                operation: Operation::Insert,
+                order_type: DtoValue {
+                    value: settings.sales_order.order_type.clone(),
+                },
+                order_number: DtoValue {
+                    value: String::new(),
+                },
+                applied_to_order: DtoValue { value: amount },
+            }]
+        } else {
+            Vec::new()
+        },
     }))
 }

@@ -1,6 +1,8 @@
 //! An order's document lines → SalesOrders v3 `NewSalesOrderCommand` (plain JSON). Pure, no I/O.
-//! woo sku → inventoryId (shipping, fee and rounding lines use the non-stock items FRAKT, GEBYR, AVRUNDING);
-//! the order key → customer.refNo; the unit price is manual so Visma's price list cannot change the total.
+//! Issue #17: every inventory id comes from the settings (`[sales_order]`): products by SKU (or the `items` map,
+//! or the fallback item), shipping, fee and rounding lines by their own non-stock items; a line whose item is not
+//! set fails naming the setting. The order key → customer.refNo; the unit price is manual so Visma's price list
+//! cannot change the total; the quantity is the ordered one (`lines::set_price` keeps the amount exact).
 
 use super::lines::{DocLine, LineKind};
 use super::vat::VatContext;
@@ -13,11 +15,6 @@ use crate::visma::dto::{
 };
 use crate::woo::Order;
 
-/// Non-stock items of the demo company for lines without a product.
-const SHIPPING_ITEM: &str = "FRAKT";
-const FEE_ITEM: &str = "GEBYR";
-const ROUNDING_ITEM: &str = "AVRUNDING";
-
 /// At most `max` characters (SalesOrders v3 limits descriptions).
 fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
@@ -26,7 +23,8 @@ fn truncate(text: &str, max: usize) -> String {
 /// Builds the sales order.
 ///
 /// # Errors
-/// [`MappingError::Unsupported`] for a product line without SKU (Visma needs an inventory id).
+/// [`MappingError::MissingSetting`] for a line whose inventory item the settings do not name;
+/// [`MappingError::Unsupported`] for an own order number longer than Visma's 15 characters.
 #[allow(clippy::too_many_arguments)] // Each argument is a distinct, already-checked input of the command.
 pub fn build(
     order: &Order,
@@ -41,19 +39,27 @@ pub fn build(
     let d = currency.decimals();
     let mut order_lines = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let inventory_id = match l.kind {
-            LineKind::Item | LineKind::AmountRefund if l.sku.trim().is_empty() => {
-                return Err(MappingError::Unsupported {
-                    doc: ctx.doc.clone(),
-                    line: format!("line {} {:?}", i + 1, l.description),
-                    problem: "a sales order line needs a SKU (Visma inventoryId)".to_owned(),
-                })
-            }
-            LineKind::Item | LineKind::AmountRefund => l.sku.trim().to_owned(),
-            LineKind::Shipping => SHIPPING_ITEM.to_owned(),
-            LineKind::Fee => FEE_ITEM.to_owned(),
-            LineKind::Rounding => ROUNDING_ITEM.to_owned(),
+        let so = &settings.sales_order;
+        let (item, setting) = match l.kind {
+            LineKind::Item | LineKind::AmountRefund => (
+                so.item_for_sku(&l.sku),
+                if l.sku.trim().is_empty() {
+                    "sales_order.fallback_item"
+                } else {
+                    "sales_order.items"
+                },
+            ),
+            LineKind::Shipping => (so.shipping_item.clone(), "sales_order.shipping_item"),
+            LineKind::Fee => (so.fee_item.clone(), "sales_order.fee_item"),
+            LineKind::Rounding => (so.rounding_item.clone(), "sales_order.rounding_item"),
         };
+        let Some(inventory_id) = item else {
+            return Err(MappingError::MissingSetting {
+                doc: format!("{} line {} {:?}", ctx.doc, i + 1, l.description),
+                key: setting,
+            });
+        };
+        let stocked = matches!(l.kind, LineKind::Item);
         order_lines.push(NewSalesOrderLineDto {
             inventory_id,
             description: truncate(&l.description, 256),
@@ -65,6 +71,7 @@ pub fn build(
             has_manual_discount: l.discount_minor != 0,
             tax_category_id: l.category.id.clone(),
             sales_account_id: l.account.clone(),
+            warehouse_id: so.warehouse.clone().filter(|_| stocked),
             subaccount: (1..)
                 .zip(&l.subaccount)
                 .map(|(n, v): (u32, &String)| (n.to_string(), v.clone()))
@@ -85,7 +92,7 @@ pub fn build(
         });
     }
     Ok(NewSalesOrderCommand {
-        order_type: settings.invoice.sales_order_type.clone(),
+        order_type: settings.sales_order.order_type.clone(),
         order_id,
         override_number_series: settings.invoice.override_number_series,
         currency_id: currency.code().to_owned(),
@@ -102,6 +109,10 @@ pub fn build(
             cash_account_id: m.cash_account.clone(),
             payment_reference: Some(order.transaction_id.clone()).filter(|t| !t.is_empty()),
         }),
-        branch_id: settings.invoice.branch_number.clone(),
+        branch_id: settings
+            .sales_order
+            .branch
+            .clone()
+            .or_else(|| settings.invoice.branch_number.clone()),
     })
 }

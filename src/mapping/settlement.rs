@@ -93,6 +93,7 @@ pub fn refund_payment(
             ref_nbr: val(facts.credit_note.to_owned()),
             amount_paid: DtoValue { value: amount },
         }],
+        orders_to_apply: Vec::new(),
     })
 }
 
@@ -142,6 +143,7 @@ pub fn credit_application(
             ref_nbr: val(invoice.to_owned()),
             amount_paid: DtoValue { value: amount },
         }],
+        orders_to_apply: Vec::new(),
     })
 }
 

@@ -29,6 +29,10 @@ pub struct CompanyIds {
     pub branches: Option<BTreeSet<String>>,
     /// Sales order types.
     pub order_types: Option<BTreeSet<String>>,
+    /// Inventory item ids.
+    pub inventory: Option<BTreeSet<String>>,
+    /// Warehouse ids.
+    pub warehouses: Option<BTreeSet<String>>,
     /// Subaccount segment values, segment 1 first.
     pub segments: Option<Vec<BTreeSet<String>>>,
 }
@@ -143,8 +147,20 @@ pub fn unknown_ids(settings: &Settings, company: &CompanyIds) -> Vec<UnknownId> 
         (
             &company.supplier_classes,
             "supplier class",
-            "customer.supplier_class_id",
-            &c.supplier_class_id,
+            "supplier.class_id",
+            &settings.supplier.class_id,
+        ),
+        (
+            &company.credit_terms,
+            "credit terms",
+            "supplier.credit_terms_id",
+            &settings.supplier.credit_terms_id,
+        ),
+        (
+            &company.payment_methods,
+            "payment method",
+            "supplier.payment_method_id",
+            &settings.supplier.payment_method_id,
         ),
         (
             &company.credit_terms,
@@ -184,12 +200,32 @@ pub fn unknown_ids(settings: &Settings, company: &CompanyIds) -> Vec<UnknownId> 
         );
     }
     if settings.document_type == DocumentType::SalesOrder {
+        let so = &settings.sales_order;
         check(
             &company.order_types,
             "sales order type",
-            "invoice.sales_order_type".to_owned(),
-            &settings.invoice.sales_order_type,
+            "sales_order.order_type".to_owned(),
+            &so.order_type,
         );
+        for (key, item) in so.named_items() {
+            check(&company.inventory, "inventory item", key, &item);
+        }
+        if let Some(w) = &so.warehouse {
+            check(
+                &company.warehouses,
+                "warehouse",
+                "sales_order.warehouse".to_owned(),
+                w,
+            );
+        }
+        if let Some(b) = &so.branch {
+            check(
+                &company.branches,
+                "branch",
+                "sales_order.branch".to_owned(),
+                b,
+            );
+        }
     }
     let s = &settings.subaccounts;
     for (kind, values) in [

@@ -10,7 +10,12 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub mod check;
+mod sales_order;
+mod supplier;
 mod validate;
+
+pub use sales_order::{SalesOrderPayments, SalesOrderSettings};
+pub use supplier::SupplierSettings;
 
 /// A complete, commented settings file that works with the seeded simulator company and the real shop.
 pub const EXAMPLE_TOML: &str = include_str!("example.toml");
@@ -122,8 +127,6 @@ pub struct CustomerSettings {
     pub foreign_class_id: Option<String>,
     /// Credit terms for new customers.
     pub credit_terms_id: Option<String>,
-    /// Supplier class for `business_model = "suppliers"` (issue #14: never a built-in example id).
-    pub supplier_class_id: Option<String>,
     /// Order/customer meta keys holding the VAT/org number, first non-empty wins.
     pub vat_number_meta_keys: Vec<String>,
 }
@@ -138,7 +141,6 @@ impl Default for CustomerSettings {
             class_id: None,
             foreign_class_id: None,
             credit_terms_id: None,
-            supplier_class_id: None,
             vat_number_meta_keys: vec![
                 "_billing_vat_number".to_owned(),
                 "billing_vat_number".to_owned(),
@@ -293,8 +295,6 @@ pub struct InvoiceSettings {
     pub branch_number: Option<String>,
     /// Build a customer payment for paid orders.
     pub post_payments: bool,
-    /// Sales order type for `document_type = "sales_order"`.
-    pub sales_order_type: String,
     /// Order statuses that become documents (see `mapping::should_map`); default processing, completed, refunded.
     pub statuses: Vec<String>,
     /// Leave invoices and credit notes on hold for review instead of releasing them (issue #14). Visma refuses a
@@ -323,8 +323,10 @@ pub struct ConnectionSettings {
     pub tenant_id: String,
     /// `ipp-company-id`.
     pub company_id: String,
-    /// OAuth scopes.
+    /// ERP API scopes (default: the four `vismanet_erp_service_api:*`).
     pub scopes: Vec<String>,
+    /// SalesOrders v3 scopes, requested only in sales-order mode (default `visma.net.erp.salesorder:read/write`).
+    pub sales_order_scopes: Vec<String>,
 }
 
 /// The validated settings. Build with [`Settings::from_toml_str`] or [`Settings::from_json_str`].
@@ -368,6 +370,12 @@ pub struct Settings {
     /// Invoice options.
     #[serde(default)]
     pub invoice: InvoiceSettings,
+    /// Sales-order mode options.
+    #[serde(default)]
+    pub sales_order: SalesOrderSettings,
+    /// Supplier mode options.
+    #[serde(default)]
+    pub supplier: SupplierSettings,
     /// Visma connection.
     #[serde(default)]
     pub connection: Option<ConnectionSettings>,

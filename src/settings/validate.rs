@@ -1,6 +1,9 @@
 //! [`Settings::validate`]: every reference and domain checked once, at load time. No I/O here.
 
-use super::{invalid, CustomerIdentity, CustomerNumbering, DocumentType, Settings, SettingsError};
+use super::{
+    invalid, BusinessModel, CustomerIdentity, CustomerNumbering, DocumentType, Settings,
+    SettingsError,
+};
 use crate::money::{Currency, VatRate};
 
 impl Settings {
@@ -80,12 +83,49 @@ impl Settings {
             ));
         }
         if self.document_type == DocumentType::SalesOrder
-            && self.invoice.sales_order_type.trim().is_empty()
+            && self.sales_order.order_type.trim().is_empty()
         {
             return Err(invalid(
-                "invoice.sales_order_type",
+                "sales_order.order_type",
                 "required with document_type = \"sales_order\"",
             ));
+        }
+        for (key, item) in self.sales_order.named_items() {
+            if item.trim().is_empty() {
+                return Err(invalid(key, "empty; remove the key instead"));
+            }
+        }
+        if self.business_model == BusinessModel::Suppliers {
+            let prefix = self.supplier.number_prefix.trim();
+            if prefix.is_empty() {
+                return Err(invalid(
+                    "supplier.number_prefix",
+                    "required with business_model = \"suppliers\" (a supplier's number is prefix + customer id)",
+                ));
+            }
+            if self.customer.numbering == CustomerNumbering::Prefix
+                && prefix.eq_ignore_ascii_case(self.customer.number_prefix.trim())
+            {
+                return Err(invalid(
+                    "supplier.number_prefix",
+                    "must differ from customer.number_prefix: Visma keeps customers and suppliers in one \
+                     series of account numbers",
+                ));
+            }
+        }
+        if let Some(c) = &self.connection {
+            if let Some(s) = c
+                .scopes
+                .iter()
+                .find(|s| s.starts_with("visma.net.erp.salesorder"))
+            {
+                return Err(invalid(
+                    "connection.scopes",
+                    format!(
+                        "{s:?} is a SalesOrders scope: list it in connection.sales_order_scopes"
+                    ),
+                ));
+            }
         }
         for (key, seg) in [
             ("subaccounts.item", &self.subaccounts.item),

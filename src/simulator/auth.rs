@@ -73,7 +73,12 @@ pub fn token(
             "The application user or subscription is not entitled to use the API",
         );
     }
-    let known: Vec<&str> = ERP_SCOPES.iter().chain(SO_SCOPES.iter()).copied().collect();
+    let subscribed: &[&str] = if config.sales_orders_subscribed {
+        &SO_SCOPES
+    } else {
+        &[]
+    };
+    let known: Vec<&str> = ERP_SCOPES.iter().chain(subscribed).copied().collect();
     let requested: Vec<String> = form
         .get("scope")
         .unwrap_or("")

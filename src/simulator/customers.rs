@@ -170,6 +170,16 @@ pub fn create(ctx: &mut Ctx<'_>, party: Party, body: &[u8]) -> Reply {
         );
         return ctx.error(400, &msg);
     }
+    // Customers and suppliers are business accounts with one series of ids (issue #17; inferred from the
+    // Acumatica base of Visma.net, where both are BAccount rows): a supplier cannot take a customer's number.
+    let other = match party {
+        Party::Customer => &ctx.state.store.suppliers,
+        Party::Supplier => &ctx.state.store.customers,
+    };
+    if find(other, &number).is_some() {
+        let msg = format!("{action} Error: A business account with ID '{number}' already exists.");
+        return ctx.error(400, &msg);
+    }
     if plain
         .get("name")
         .and_then(Value::as_str)

@@ -77,6 +77,9 @@ pub struct SimConfig {
     /// Release actions answer `Queued` (the document is released in the background, as Visma may do) instead of
     /// `Done`, so a caller must follow the release by reading the document.
     pub queued_release: bool,
+    /// False simulates a client not subscribed to the SalesOrders v3 API: a token request naming its scopes is
+    /// refused with `invalid_scope` (issue #17).
+    pub sales_orders_subscribed: bool,
 }
 
 impl SimConfig {
@@ -112,6 +115,7 @@ impl Default for SimConfig {
             clock: Arc::new(SystemClock),
             company: Arc::new(Company::default()),
             queued_release: false,
+            sales_orders_subscribed: true,
         }
     }
 }

@@ -25,10 +25,11 @@ pub fn list(ctx: &mut Ctx<'_>, q: &Query) -> Reply {
         Ok(p) => p,
         Err(m) => return ctx.error(400, &m),
     };
-    let filters: [(&str, &[&str]); 3] = [
+    let filters: [(&str, &[&str]); 4] = [
         ("customer", &["customer", "number"]),
         ("status", &["status"]),
         ("paymentRef", &["paymentRef"]),
+        ("paymentType", &["type"]),
     ];
     // With `invoiceRefNbr` (the engine's search before each payment) only that document's payments can match.
     let store = &mut ctx.state.store;
@@ -200,11 +201,17 @@ pub fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
             lines.push(json!({"documentType": doc_type, "refNbr": refnbr, "amountPaid": minor_to_json(paid, decimals),
                               "balance": found.get("balance"), "currency": found.get("currencyId")}));
         }
-        if applied > amount {
+        let (orders, reserved) = reserve_for_orders(ctx, &plain, customer_number, decimals)?;
+        if applied.saturating_add(reserved) > amount {
             return Err(
                 "Error: The amount applied to documents cannot exceed the payment amount.".into(),
             );
         }
+        if !orders.is_empty() {
+            doc["ordersToApply"] = Value::Array(orders);
+            doc["appliedToOrders"] = minor_to_json(reserved, decimals);
+        }
+        let applied = applied.saturating_add(reserved);
         if kind == "CreditNote" {
             let note =
                 text("referenceNumber").ok_or("Error: 'Reference number' cannot be empty.")?;
@@ -260,6 +267,85 @@ pub fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
     doc["refNbr"] = json!(number);
     store.payments.push(doc);
     Reply::created(format!("{}/v1/customerPayment/{number}", ctx.base))
+}
+
+/// A payment's `ordersToApply` (issue #17): each names an existing, open sales order of the payment's customer, and
+/// reserves no more than the order's total less what other payments reserved for it. Returns the stored
+/// `OrderToApplyDto`s and the amount reserved.
+fn reserve_for_orders(
+    ctx: &Ctx<'_>,
+    plain: &serde_json::Map<String, Value>,
+    customer: &str,
+    decimals: u32,
+) -> Result<(Vec<Value>, i64), String> {
+    let store = &ctx.state.store;
+    let mut out = Vec::new();
+    let mut total = 0_i64;
+    for (i, line) in plain
+        .get("ordersToApply")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let text = |k: &str| line.get(k).and_then(Value::as_str).unwrap_or("").trim();
+        let (kind, number) = (text("orderType"), text("orderNumber"));
+        let order = store
+            .sales_orders
+            .iter()
+            .find(|o| {
+                listing::field_is(o, &["type"], kind) && listing::field_is(o, &["orderId"], number)
+            })
+            .ok_or(format!(
+                "Error: Orders to apply, line {}: Order '{kind} {number}' does not exist.",
+                i + 1
+            ))?;
+        if !listing::field_is(order, &["customer", "id"], customer) {
+            return Err(format!(
+                "Error: Orders to apply, line {}: Order '{kind} {number}' belongs to another customer.",
+                i + 1
+            ));
+        }
+        if order.pointer("/status/cancelled").and_then(Value::as_bool) == Some(true) {
+            return Err(format!(
+                "Error: Orders to apply, line {}: Order '{kind} {number}' is cancelled.",
+                i + 1
+            ));
+        }
+        let minor = |v: Option<&Value>| {
+            v.and_then(Dec::from_json)
+                .unwrap_or(Dec::ZERO)
+                .to_minor(decimals)
+        };
+        let already: i64 = store
+            .payments
+            .iter()
+            .flat_map(|p| {
+                p.get("ordersToApply")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            })
+            .filter(|o| {
+                listing::field_is(o, &["orderType"], kind)
+                    && listing::field_is(o, &["orderNo"], number)
+            })
+            .map(|o| minor(o.get("appliedToOrder")))
+            .sum();
+        let amount = minor(line.get("appliedToOrder"));
+        let open = minor(order.pointer("/totals/orderTotal")).saturating_sub(already);
+        if amount <= 0 || amount > open {
+            return Err(format!(
+                "Error: Orders to apply, line {}: The amount applied to order '{kind} {number}' must be greater \
+                 than zero and cannot exceed its unpaid balance.",
+                i + 1
+            ));
+        }
+        total = total.saturating_add(amount);
+        out.push(json!({"orderType": kind, "orderNo": number, "status": order.pointer("/status/description"),
+                        "appliedToOrder": minor_to_json(amount, decimals), "transferredToInvoice": 0}));
+    }
+    Ok((out, total))
 }
 
 /// `POST /v1/customerPayment/{number}/action/release`: applies the payment's lines to the documents' balances.
@@ -348,7 +434,13 @@ pub fn release(ctx: &mut Ctx<'_>, number: &str) -> Reply {
     }
     let p = &mut store.payments[at];
     let available = minor(p.get("availableBalance"));
-    p["status"] = json!(if available == 0 { "Closed" } else { "Open" });
+    // A payment reserved for sales orders stays open until Visma transfers it to the orders' invoices.
+    let reserved = p.get("ordersToApply").is_some();
+    p["status"] = json!(if available == 0 && !reserved {
+        "Closed"
+    } else {
+        "Open"
+    });
     p["hold"] = json!(false);
     p["lastModifiedDateTime"] = json!(stamp);
     let action_id = super::http::guid(&mut ctx.state.rng);

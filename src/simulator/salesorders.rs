@@ -229,6 +229,19 @@ fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
             &format!("Currency '{currency}' does not exist."),
         );
     }
+    if let Some(b) = text("/branchId") {
+        if !company
+            .branches
+            .iter()
+            .any(|x| x.id.eq_ignore_ascii_case(b))
+        {
+            return http::so_validation(
+                "branchId",
+                "0003-InvalidValue",
+                &format!("Branch '{b}' does not exist."),
+            );
+        }
+    }
     let status = match text("/status") {
         None => "Open",
         Some(s) if s.eq_ignore_ascii_case("open") => "Open",
@@ -280,6 +293,19 @@ fn create(ctx: &mut Ctx<'_>, body: &[u8]) -> Reply {
                     &field("salesAccountId"),
                     "0003-InvalidValue",
                     &format!("Account '{a}' does not exist."),
+                );
+            }
+        }
+        if let Some(w) = line.get("warehouseId").and_then(Value::as_str) {
+            if !company
+                .warehouses
+                .iter()
+                .any(|x| x.id.eq_ignore_ascii_case(w))
+            {
+                return http::so_validation(
+                    &field("warehouseId"),
+                    "0003-InvalidValue",
+                    &format!("Warehouse '{w}' does not exist."),
                 );
             }
         }

@@ -22,6 +22,8 @@ use std::time::Duration;
 
 /// Endpoint name used in errors from the token endpoint.
 pub const TOKEN_ENDPOINT: &str = "token";
+/// The endpoint name of a token for SalesOrders scopes (issue #17: a refused SalesOrders scope names its setting).
+pub const SALESORDER_TOKEN_ENDPOINT: &str = "salesorder.token";
 /// Refresh this long before expiry [NOTES §1.1: ONIT `AddMinutes(-5)`]; for tokens shorter than twice this,
 /// half their lifetime is used instead, so a short-lived token is still reused.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
@@ -199,6 +201,25 @@ fn fetch(
             parse_error_body(&seen.body),
         )),
     }
+    .map_err(|e| match e {
+        VismaError::Auth {
+            status,
+            failure,
+            message,
+            ..
+        } if scopes
+            .iter()
+            .any(|s| s.starts_with("visma.net.erp.salesorder")) =>
+        {
+            VismaError::Auth {
+                endpoint: SALESORDER_TOKEN_ENDPOINT,
+                status,
+                failure,
+                message,
+            }
+        }
+        other => other,
+    })
 }
 
 /// Maps a failed token answer to an error: throttling and server faults are retryable; an OAuth error code or any

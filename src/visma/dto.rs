@@ -138,6 +138,8 @@ pub struct SupplierUpdateDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credit_terms_id: Option<DtoValue<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_id: Option<DtoValue<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub corporate_id: Option<DtoValue<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vat_registration_id: Option<DtoValue<String>>,
@@ -294,9 +296,35 @@ pub struct PaymentUpdateDto {
     pub branch: Option<DtoValue<String>>,
     /// Plain array.
     pub payment_lines: Vec<PaymentLinesUpdateDto>,
+    /// Sales orders the payment is reserved for (issue #17, sales-order mode).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub orders_to_apply: Vec<PaymentOrdersLinesUpdateDto>,
+}
+
+/// `PaymentOrdersLinesUpdateDto`: a sales order a payment is reserved for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentOrdersLinesUpdateDto {
+    /// Plain, not wrapped.
+    pub operation: Operation,
+    pub order_type: DtoValue<String>,
+    /// Empty until Visma has numbered the order ([`PaymentUpdateDto::apply_to_order`]).
+    pub order_number: DtoValue<String>,
+    pub applied_to_order: DtoValue<DtoDecimal>,
 }
 
 impl PaymentUpdateDto {
+    /// Fills in the customer and the sales order number once Visma has assigned them.
+    pub fn apply_to_order(&mut self, customer_number: &str, order_type: &str, order_number: &str) {
+        self.customer = Some(DtoValue {
+            value: customer_number.to_owned(),
+        });
+        for line in &mut self.orders_to_apply {
+            line.order_type.value = order_type.to_owned();
+            line.order_number.value = order_number.to_owned();
+        }
+    }
+
     /// Fills in the customer and invoice number once Visma has assigned them.
     pub fn apply_to(&mut self, customer_number: &str, invoice_number: &str) {
         self.customer = Some(DtoValue {
@@ -340,6 +368,8 @@ pub struct NewSalesOrderLineDto {
     /// Segment id → value.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub subaccount: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warehouse_id: Option<String>,
 }
 
 /// SalesOrders v3 `NewSalesOrderPaymentSettings` (plain).

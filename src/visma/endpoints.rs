@@ -404,6 +404,38 @@ impl Client {
             .collect())
     }
 
+    /// `GET /v1/customerPayment?customer=…&paymentType=Payment`, every page: the customer's payments reserved for
+    /// the sales order `order_type order_no` (issue #17; SPEC25 has no order filter, so the customer's are read).
+    ///
+    /// # Errors
+    /// Any [`VismaError`] after retries.
+    pub fn find_payments_reserved_for(
+        &self,
+        customer: &str,
+        order_type: &str,
+        order_no: &str,
+    ) -> Result<Vec<PaymentDto>, VismaError> {
+        let call = Call::get(
+            "customerpayment.list",
+            Service::Erp,
+            &["v1", "customerPayment"],
+        )
+        .with_query(vec![
+            ("customer", customer.to_owned()),
+            ("paymentType", "Payment".to_owned()),
+        ]);
+        let all: Vec<PaymentDto> = self.list_all(call, PAGE_SIZE)?;
+        Ok(all
+            .into_iter()
+            .filter(|p| {
+                p.orders_to_apply.iter().any(|o| {
+                    o.order_type.as_deref() == Some(order_type)
+                        && o.order_no.as_deref() == Some(order_no)
+                })
+            })
+            .collect())
+    }
+
     /// `GET /v1/customerPayment?invoiceRefNbr=…`, every page: the numbers of the payments applied to `invoice`.
     ///
     /// # Errors

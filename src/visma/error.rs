@@ -7,41 +7,12 @@
 
 use std::time::Duration;
 
+pub use super::error_body::{parse_error_body, VismaMessage};
+
 /// `ExceptionFaultCode` for "No license for this company." [NOTES §1.1, P-KB].
 pub const FAULT_NO_LICENCE: &str = "12027";
 /// `ExceptionFaultCode` for an invalid `ipp-company-id` [NOTES §1.2, infobridgekb].
 pub const FAULT_WRONG_COMPANY: &str = "12002";
-
-/// Longest message text kept from a non-JSON error body (an HTML error page can be large).
-const MAX_MESSAGE_CHARS: usize = 300;
-
-/// Visma's explanation of a failure, parsed from whichever error body shape it sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VismaMessage {
-    /// `ExceptionMessage`, `Message`/`message`, ProblemDetails `detail`/`title`, OAuth `error_description`,
-    /// or the (trimmed, shortened) plain-text body.
-    pub text: String,
-    /// `ExceptionFaultCode` (e.g. `12027` no licence, `12002` invalid `ipp-company-id`) or `FaultCode`.
-    pub fault_code: Option<String>,
-    /// `ExceptionMessageID` (`<code>_<guid>`), for Visma support.
-    pub message_id: Option<String>,
-    /// `ExceptionType` (e.g. `IPPException`) or the ProblemDetails `type`.
-    pub exception_type: Option<String>,
-}
-
-impl std::fmt::Display for VismaMessage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.text.is_empty() {
-            f.write_str("(no message)")?;
-        } else {
-            f.write_str(&self.text)?;
-        }
-        if let Some(code) = &self.fault_code {
-            write!(f, " (fault code {code})")?;
-        }
-        Ok(())
-    }
-}
 
 /// Why Visma Connect or the API refused our credentials. Each one is for the merchant to fix; none is retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,6 +214,12 @@ impl VismaError {
         matches!(self, Self::Auth { .. })
     }
 
+    /// True when a SalesOrders v3 call (or its token) failed.
+    fn is_sales_orders(&self) -> bool {
+        matches!(self, Self::Auth { endpoint, .. } | Self::Rejected { endpoint, .. }
+            if endpoint.starts_with("salesorder"))
+    }
+
     /// True for a 404 answer: the document or lookup value does not exist.
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
@@ -305,6 +282,9 @@ impl VismaError {
                 AuthFailure::InvalidTenant
                 | AuthFailure::UnauthorizedClient
                 | AuthFailure::TokenRejected => Some("visma_tenant_id"),
+                AuthFailure::InvalidScope | AuthFailure::Forbidden if self.is_sales_orders() => {
+                    Some("visma_salesorder_scopes")
+                }
                 AuthFailure::InvalidScope | AuthFailure::Forbidden => Some("visma_scopes"),
                 AuthFailure::Other(_) => None,
             },
@@ -335,6 +315,14 @@ impl VismaError {
                      Portal / App Store, and the tenant id must be the company tenant id ({})",
                     self.message().map(|m| m.text.clone()).unwrap_or_default()
                 )
+            }
+            (Self::Auth { failure: AuthFailure::InvalidScope | AuthFailure::Forbidden, .. }, _)
+                if self.is_sales_orders() =>
+            {
+                "the integration is not subscribed to the SalesOrders API (visma.net.erp.salesorder:read/write): \
+                 subscribe its client to it in the Visma Developer Portal, or send invoices instead of sales orders; \
+                 the queue waits until the connection test passes"
+                    .into()
             }
             (Self::Auth { failure: AuthFailure::InvalidScope, .. }, _) => {
                 "the integration is not subscribed to the requested scopes (invalid_scope): subscribe its client \
@@ -368,120 +356,9 @@ impl VismaError {
     }
 }
 
-/// Parses an error body in any of the shapes Visma uses (NOTES §5.2): the ERP `Exception*` object, ASP.NET
-/// `{"Message"}`, RFC 7807 ProblemDetails (SalesOrders v3), an OAuth error, or plain text. Never fails: an
-/// unreadable body gives its trimmed, shortened text.
-pub fn parse_error_body(body: &[u8]) -> VismaMessage {
-    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-    if let Some(serde_json::Value::Object(map)) = json {
-        let field = |names: &[&str]| -> Option<String> {
-            names.iter().find_map(|n| {
-                map.iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(n))
-                    .and_then(|(_, v)| match v {
-                        serde_json::Value::String(s) if !s.trim().is_empty() => {
-                            Some(s.trim().to_owned())
-                        }
-                        serde_json::Value::Number(n) => Some(n.to_string()),
-                        _ => None,
-                    })
-            })
-        };
-        let text = field(&[
-            "ExceptionMessage",
-            "Message",
-            "detail",
-            "title",
-            "error_description",
-            "error",
-        ])
-        .unwrap_or_default();
-        return VismaMessage {
-            text: shorten(&text),
-            fault_code: field(&["ExceptionFaultCode", "FaultCode"]),
-            message_id: field(&["ExceptionMessageID"]),
-            exception_type: field(&["ExceptionType", "type"]),
-        };
-    }
-    VismaMessage {
-        text: shorten(&String::from_utf8_lossy(body)),
-        ..VismaMessage::default()
-    }
-}
-
-/// One line, at most [`MAX_MESSAGE_CHARS`] characters.
-fn shorten(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= MAX_MESSAGE_CHARS {
-        one_line
-    } else {
-        let mut cut: String = one_line.chars().take(MAX_MESSAGE_CHARS).collect();
-        cut.push('…');
-        cut
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_bodies_in_every_visma_shape_are_parsed() {
-        // NOTES §1.1 (P-KB article of 15-03-2024): the no-licence answer.
-        let licence = br#"{"ExceptionType":"IPPException","ExceptionMessage":"No license for this company.","ExceptionFaultCode":"12027","ExceptionMessageID":"12027_6e2a06a8-76d8-4e9a-bce8-a5818d60a388","ExceptionDetails":""}"#;
-        let cases: Vec<(&[u8], VismaMessage)> = vec![
-            (
-                licence,
-                VismaMessage {
-                    text: "No license for this company.".into(),
-                    fault_code: Some("12027".into()),
-                    message_id: Some("12027_6e2a06a8-76d8-4e9a-bce8-a5818d60a388".into()),
-                    exception_type: Some("IPPException".into()),
-                },
-            ),
-            (
-                br#"{"Message":"An error has occurred."}"#,
-                VismaMessage { text: "An error has occurred.".into(), ..Default::default() },
-            ),
-            (
-                br#"{"message":"lower case","FaultCode":12002}"#,
-                VismaMessage { text: "lower case".into(), fault_code: Some("12002".into()), ..Default::default() },
-            ),
-            (
-                br#"{"type":"https://tools.ietf.org/html/rfc7231#section-6.5.1","title":"One or more validation errors occurred.","status":400,"detail":"Customer 99 not found"}"#,
-                VismaMessage {
-                    text: "Customer 99 not found".into(),
-                    exception_type: Some("https://tools.ietf.org/html/rfc7231#section-6.5.1".into()),
-                    ..Default::default()
-                },
-            ),
-            (
-                br#"{"error":"invalid_tenant","error_description":"not entitled"}"#,
-                VismaMessage { text: "not entitled".into(), ..Default::default() },
-            ),
-            (b"Service Unavailable\r\n", VismaMessage { text: "Service Unavailable".into(), ..Default::default() }),
-            (b"{\"ExceptionMessage\": ", VismaMessage { text: "{\"ExceptionMessage\":".into(), ..Default::default() }),
-            (b"", VismaMessage::default()),
-            (b"[1,2]", VismaMessage { text: "[1,2]".into(), ..Default::default() }),
-        ];
-        for (body, want) in cases {
-            assert_eq!(
-                parse_error_body(body),
-                want,
-                "body {:?}",
-                String::from_utf8_lossy(body)
-            );
-        }
-    }
-
-    #[test]
-    fn long_plain_text_bodies_are_cut_to_one_short_line() {
-        let body = format!("<html>\n{}</html>", "x".repeat(1000));
-        let msg = parse_error_body(body.as_bytes());
-        assert_eq!(msg.text.chars().count(), MAX_MESSAGE_CHARS + 1);
-        assert!(msg.text.starts_with("<html> xxx"));
-        assert!(!msg.text.contains('\n'));
-    }
 
     #[test]
     fn retryable_and_outcome_unknown_follow_the_status() {

@@ -240,6 +240,8 @@ impl Client {
             cash_accounts: ids(Lookup::CashAccounts)?,
             branches: ids(Lookup::Branches)?,
             order_types: ids(Lookup::OrderTypes)?,
+            inventory: ids(Lookup::InventoryItems)?,
+            warehouses: ids(Lookup::Warehouses)?,
             segments,
         })
     }

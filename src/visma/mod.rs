@@ -27,6 +27,7 @@ pub mod decimal;
 pub mod dto;
 mod endpoints;
 pub mod error;
+mod error_body;
 pub mod limiter;
 mod location;
 pub mod lookups;

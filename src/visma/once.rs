@@ -183,6 +183,30 @@ impl Client {
         )
     }
 
+    /// Creates the payment reserved for sales order `order_type order_no` unless the customer has one (issue #17).
+    ///
+    /// # Errors
+    /// As [`Client::create_invoice_once`].
+    pub fn create_order_payment_once(
+        &self,
+        customer: &str,
+        (order_type, order_no): (&str, &str),
+        prior: Prior,
+        body: &impl Serialize,
+    ) -> Result<CreateOutcome<String>, VismaError> {
+        self.create_once(
+            "customerpayment",
+            prior,
+            || {
+                Ok(self
+                    .find_payments_reserved_for(customer, order_type, order_no)?
+                    .into_iter()
+                    .find_map(|p| p.ref_nbr))
+            },
+            || self.create_customer_payment(body),
+        )
+    }
+
     /// Creates a settlement of `document` (a `Refund` of a credit note, or a `CreditNote` application to an
     /// invoice) unless a payment of `payment_type` whose number is `number_hint` (when known) is applied to it.
     ///

@@ -34,8 +34,20 @@ pub struct PaymentDto {
     pub payment_amount: Option<Decimal>,
     /// The documents it pays.
     pub payment_lines: Vec<PaymentLineDto>,
+    /// The sales orders it is reserved for (`OrderToApplyDto`).
+    pub orders_to_apply: Vec<OrderToApplyDto>,
     /// Paging facts.
     pub metadata: Option<MetadataDto>,
+}
+
+/// A sales order a payment is reserved for (SPEC25 `OrderToApplyDto`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OrderToApplyDto {
+    /// Order type.
+    pub order_type: Option<String>,
+    /// Order number.
+    pub order_no: Option<String>,
 }
 
 /// One line of a payment: the document it is applied to.

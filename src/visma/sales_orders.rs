@@ -93,6 +93,10 @@ pub struct SalesOrderListItemDto {
     pub customer_ref_no: Option<String>,
     /// Total.
     pub order_total: Option<Decimal>,
+    /// VAT total.
+    pub tax_total: Option<Decimal>,
+    /// Order date.
+    pub date: Option<String>,
     /// Currency.
     pub currency: Option<String>,
 }
@@ -188,6 +192,25 @@ impl Client {
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// One read of the SalesOrders service (`GET /api/v3/SalesOrders?pageSize=1`): its token's scopes and the
+    /// subscription work (issue #17: the connection test of sales-order mode).
+    ///
+    /// # Errors
+    /// Any [`VismaError`], e.g. `invalid_scope` for a client not subscribed to SalesOrders v3.
+    pub fn ping_sales_orders(&self) -> Result<(), VismaError> {
+        let call = Call::get(
+            "salesorder.list",
+            Service::SalesOrders,
+            &["api", "v3", "SalesOrders"],
+        )
+        .with_query(vec![
+            ("pageSize", "1".to_owned()),
+            ("pageIndex", "0".to_owned()),
+        ]);
+        let _: SalesOrderPage = self.get_json(&call)?;
+        Ok(())
     }
 
     /// `GET /api/v3/SalesOrders`, every page (`pageIndex` from 0 until no `nextPage`).

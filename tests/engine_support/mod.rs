@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod modes;
+
 use chrono::{DateTime, Utc};
 use ml_connector::clock::{Clock, ManualClock};
 use ml_connector::engine::{DrainReport, Engine, EngineOptions};

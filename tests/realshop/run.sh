@@ -334,8 +334,29 @@ log "switched to company 1234567 ($(json "$SWITCH" connection.company)); the sam
 # Back to Nordlys for the verdicts below.
 wp switch-company "{\"secret\":\"nordlys-secret\",\"rates\":$RATES,\"settings\":$SETTINGS}" >/dev/null || die "switching back failed"
 
+# Issue #17: the modes a merchant switches to, with the Nordlys company's own ids. Sales orders: a block checkout
+# with quantities above one, paid by bank transfer; suppliers: a shopper who creates an account.
+wp settings '{"document_type":"sales_order","sales_order_type":"NO","sales_order_shipping_item":"NL-FRAKT","sales_order_fee_item":"NL-GEBYR","sales_order_rounding_item":"NL-AVRUND","sales_order_fallback_item":"NL-VARE","sales_order_warehouse":"HOVED"}' >/dev/null \
+  || die "sales-order settings failed"
+R11=$(store_api_checkout "ordre-$RUN@example.test" bacs '[["BOK-1",2],["MAT-1",3],["KINO-1",1]]' false)
+O11=$(json "$R11" order_id)
+wp run-actions >/dev/null
+wp mark-paid "{\"order_id\":$O11}" >/dev/null
+wp run-actions >/dev/null
+SO11=$(wp sales-order "{\"sim\":\"$SIM\",\"store_id\":\"woo:realshop\",\"order_id\":${O11:-0}}")
+log "sales-order mode: order $O11: $SO11"
+wp settings '{"document_type":"invoice","business_model":"suppliers","supplier_class":"LEVUTL","supplier_credit_terms":"10D","supplier_payment_method":"BANKOVF","supplier_number_prefix":"NLS"}' >/dev/null \
+  || die "supplier settings failed"
+R12=$(store_api_checkout "leverandor-$RUN@example.test" cod '[["BOK-1",1]]' true)
+C12=$(json "$R12" customer_id)
+wp run-actions >/dev/null
+SUP12=$(wp supplier "{\"sim\":\"$SIM\",\"customer_id\":${C12:-0}}")
+log "supplier mode: customer $C12: $SUP12"
+wp settings '{"business_model":"customers"}' >/dev/null || die "settings back failed"
+
 # 6. Verdicts.
-ARG="{\"elsewhere\":[${O9:-0}],\"extra\":[[\"a quiet shop sends the block-checkout order by itself (no cron, no other request)\",$([ "$QUIET_STATE" = done ] && echo true || echo false),\"$QUIET_STATE after $QUIET_S s\"],[\"after switching the Visma company, the same shopper is a customer of the new company (no number reused)\",$(json "$SWITCHED" ok),\"$(json "$SWITCHED" why)\"]],\"sim\":\"$SIM\",\"store_id\":\"woo:realshop\",\"orders\":{\"block checkout, cash on delivery\":$O1,\"block checkout, bank transfer paid later\":$O2,\"wp-admin order\":$O3,\"wc/v3 REST API order, paid\":${O10:-0},\"block checkout, coupon and fee\":$O4,\"block checkout to Sweden\":$O5,\"classic checkout\":${O6:-0},\"prices excluding VAT, coupon, 3 rates\":${O7:-0},\"in EUR\":${O8:-0}},\"refunds\":[$F1,$F2],\"customers\":[$C1],\"paid\":{\"wc/v3 REST API order\":${O10:-0},\"cash on delivery, refunded in part, then completed\":$O1,\"bank transfer paid later\":$O2},\"accounts\":[\"3001\",\"3011\",\"3021\",\"3101\",\"3201\",\"3701\",\"3711\",\"3741\"]}"
+# "elsewhere": booked in the second company (O11, a sales order, is reconciled against its sales order).
+ARG="{\"elsewhere\":[${O9:-0}],\"extra\":[[\"sales-order mode: a block checkout is one sales order of the chosen type, items, warehouse and quantities, its payment reserved for it\",$(json "$SO11" ok),\"$(json "$SO11" why)\"],[\"supplier mode: a new account is one Visma supplier with the supplier class, terms and payment method\",$(json "$SUP12" ok),\"$(json "$SUP12" why)\"],[\"a quiet shop sends the block-checkout order by itself (no cron, no other request)\",$([ "$QUIET_STATE" = done ] && echo true || echo false),\"$QUIET_STATE after $QUIET_S s\"],[\"after switching the Visma company, the same shopper is a customer of the new company (no number reused)\",$(json "$SWITCHED" ok),\"$(json "$SWITCHED" why)\"]],\"sim\":\"$SIM\",\"store_id\":\"woo:realshop\",\"orders\":{\"block checkout, cash on delivery\":$O1,\"block checkout, bank transfer paid later\":$O2,\"wp-admin order\":$O3,\"wc/v3 REST API order, paid\":${O10:-0},\"block checkout, coupon and fee\":$O4,\"block checkout to Sweden\":$O5,\"classic checkout\":${O6:-0},\"prices excluding VAT, coupon, 3 rates\":${O7:-0},\"in EUR\":${O8:-0}},\"refunds\":[$F1,$F2],\"customers\":[$C1],\"paid\":{\"wc/v3 REST API order\":${O10:-0},\"cash on delivery, refunded in part, then completed\":$O1,\"bank transfer paid later\":$O2},\"accounts\":[\"3001\",\"3011\",\"3021\",\"3101\",\"3201\",\"3701\",\"3711\",\"3741\"]}"
 VERDICTS=$(wp check "$ARG") || die "check failed: $VERDICTS"
 
 # 7. The screens in Chromium (tests/realshop/screens.test.mjs): settings, Test connection, orders list, queue,

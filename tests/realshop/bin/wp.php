@@ -310,6 +310,59 @@ switch ( $step ) {
 		// another customer (another e-mail).
 		done( array( 'ok' => $ok, 'why' => sprintf( 'invoice customer %s, e-mail %s', $number, $email ) ) );
 
+	case 'settings':
+		// The merchant changes choices on the settings page (no new secret): merged into the stored option.
+		wp_set_current_user( 1 );
+		update_option( 'ml_connector_settings', array_merge( (array) get_option( 'ml_connector_settings', array() ), $arg ) );
+		done( array( 'configured' => MlConnector\Core::configure() ) );
+
+	case 'sales-order':
+		// Issue #17: the order is one SalesOrders v3 order of the chosen type, with WooCommerce's total, the ordered
+		// quantities, shipping on the chosen item, the chosen warehouse, and (paid) the payment reserved for it.
+		$state  = json_decode( (string) wp_remote_retrieve_body( wp_remote_get( $arg['sim'] . '/_simulator/state', array( 'timeout' => 20 ) ) ), true );
+		$store  = (array) ( $state['store'] ?? array() );
+		$order  = wc_get_order( (int) $arg['order_id'] );
+		$found  = array_values( array_filter( (array) ( $store['salesOrders'] ?? array() ), static fn( $so ) => ( $so['customer']['refNo'] ?? null ) === $arg['store_id'] . ':' . $arg['order_id'] ) );
+		$so     = $found[0] ?? array();
+		$lines  = (array) ( $so['_lines'] ?? array() );
+		$sent   = array();
+		foreach ( $lines as $l ) {
+			$sent[ (string) ( $l['inventoryId'] ?? '' ) ] = ( $sent[ (string) ( $l['inventoryId'] ?? '' ) ] ?? 0 ) + (float) ( $l['quantity'] ?? 0 );
+		}
+		$ordered = array();
+		foreach ( $order ? $order->get_items() : array() as $item ) {
+			$sku             = (string) $item->get_product()->get_sku();
+			$ordered[ $sku ] = ( $ordered[ $sku ] ?? 0 ) + (float) $item->get_quantity();
+		}
+		$warehouses = array_unique( array_map( static fn( $l ) => (string) ( $l['warehouseId'] ?? '' ), array_filter( $lines, static fn( $l ) => isset( $ordered[ $l['inventoryId'] ?? '' ] ) ) ) );
+		$number     = (string) ( $so['orderId'] ?? '' );
+		$reserved   = array_values( array_filter( (array) ( $store['payments'] ?? array() ), static fn( $p ) => ( $p['ordersToApply'][0]['orderNo'] ?? null ) === $number && '' !== $number ) );
+		$paid       = $order && $order->is_paid();
+		$problems   = array_filter(
+			array(
+				1 !== count( $found ) ? count( $found ) . ' sales orders' : '',
+				'NO' !== ( $so['type'] ?? '' ) ? 'type ' . ( $so['type'] ?? '' ) : '',
+				$order && number_format( (float) ( $so['totals']['orderTotal'] ?? -1 ), 2, '.', '' ) !== number_format( (float) $order->get_total(), 2, '.', '' ) ? 'total ' . ( $so['totals']['orderTotal'] ?? '' ) . ' vs ' . $order->get_total() : '',
+				array_intersect_key( $sent, $ordered ) != $ordered ? 'quantities ' . wp_json_encode( $sent ) . ' vs ' . wp_json_encode( $ordered ) : '',
+				! isset( $sent['NL-FRAKT'] ) ? 'no shipping line on NL-FRAKT' : '',
+				array( 'HOVED' ) !== array_values( $warehouses ) ? 'warehouses ' . implode( ',', $warehouses ) : '',
+				( $paid ? 1 : 0 ) !== count( $reserved ) ? count( $reserved ) . ' payments reserved (paid: ' . ( $paid ? 'yes' : 'no' ) . ')' : '',
+			)
+		);
+		done( array( 'ok' => ! $problems, 'why' => $problems ? implode( '; ', $problems ) : "sales order NO $number" ) );
+
+	case 'supplier':
+		// Issue #17: a registered customer is one Visma supplier with the supplier choices, numbered with its prefix.
+		$state    = json_decode( (string) wp_remote_retrieve_body( wp_remote_get( $arg['sim'] . '/_simulator/state', array( 'timeout' => 20 ) ) ), true );
+		$number   = 'NLS' . (int) $arg['customer_id'];
+		$found    = array_values( array_filter( (array) ( $state['store']['suppliers'] ?? array() ), static fn( $s ) => ( $s['number'] ?? null ) === $number ) );
+		$s        = $found[0] ?? array();
+		$got      = array( $s['supplierClass']['id'] ?? '', $s['creditTerms']['id'] ?? '', $s['paymentMethod']['id'] ?? '' );
+		$jobs     = MlConnector\Core::jobs( array( 'kind' => 'customer', 'woo_id' => (int) $arg['customer_id'], 'per_page' => 1 ) );
+		$job      = is_array( $jobs ) && isset( $jobs[0] ) ? $jobs[0] : array( 'state' => 'none' );
+		$ok       = 1 === count( $found ) && array( 'LEVUTL', '10D', 'BANKOVF' ) === $got && 'done' === $job['state'] && $number === (string) $job['visma_number'];
+		done( array( 'ok' => $ok, 'why' => sprintf( '%d suppliers %s, class/terms/method %s, job %s %s', count( $found ), $number, implode( '/', $got ), $job['state'], (string) ( $job['last_error'] ?? '' ) ) ) );
+
 	case 'state':
 		// What the merchant sees per object: the job's state and Visma number.
 		$out = array();

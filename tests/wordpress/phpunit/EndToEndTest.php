@@ -88,6 +88,43 @@ final class EndToEndTest extends TestCase {
 	}
 
 	/**
+	 * Issue #17: in sales-order mode a placed order becomes one SalesOrders v3 order of the merchant's type, with
+	 * the ordered quantities, the chosen items for shipping and the chosen warehouse (Nordlys ids throughout).
+	 *
+	 * @group needs-simulator
+	 */
+	public function test_sales_order_mode_sends_a_sales_order_of_the_chosen_type_items_and_quantities(): void {
+		$sim = getenv( 'ML_SIM_URL' );
+		$this->assertNotEmpty( $sim, 'ML_SIM_URL: run.sh starts the simulator' );
+		$stored                  = (array) get_option( \MlConnector\Integration::OPTION );
+		$stored['document_type'] = 'sales_order';
+		update_option( \MlConnector\Integration::OPTION, $stored );
+		try {
+			$this->assertTrue( \MlConnector\Core::configure() );
+			$order = self::quiet_order();
+			do_action( 'woocommerce_new_order', $order->get_id(), $order );
+			$jobs = self::drain_until_sent( $order->get_id() );
+			$this->assertSame( 'done', $jobs[0]['state'] ?? null, (string) wp_json_encode( $jobs ) );
+			$body  = (string) wp_remote_retrieve_body( wp_remote_get( $sim . '/_simulator/state', array( 'timeout' => 10 ) ) );
+			$store = json_decode( $body, true )['store'] ?? array();
+			$found = array_values( array_filter( (array) ( $store['salesOrders'] ?? $store['sales_orders'] ?? array() ), static fn( $so ) => ( $so['customer']['refNo'] ?? null ) === 'woo:default:' . $order->get_id() ) );
+			$this->assertCount( 1, $found, 'one sales order' );
+			$so = $found[0];
+			$this->assertSame( 'NO', $so['type'] );
+			$this->assertSame( number_format( (float) $order->get_total(), 2, '.', '' ), number_format( (float) $so['totals']['orderTotal'], 2, '.', '' ) );
+			$lines = array_column( (array) $so['_lines'], null, 'inventoryId' );
+			$this->assertSame( 2.0, (float) $lines['MAT-KAFFE']['quantity'], 'the ordered quantity' );
+			$this->assertSame( 'HOVED', $lines['MAT-KAFFE']['warehouseId'] );
+			$this->assertArrayHasKey( 'NL-FRAKT', $lines, 'shipping on the chosen item' );
+			$this->assertSame( $so['type'] . ' ' . $so['orderId'], $jobs[0]['visma_number'] );
+		} finally {
+			$stored['document_type'] = 'invoice';
+			update_option( \MlConnector\Integration::OPTION, $stored );
+			$this->assertTrue( \MlConnector\Core::configure() );
+		}
+	}
+
+	/**
 	 * @group needs-simulator
 	 */
 	public function test_documents_are_in_the_visma_simulator(): void {

@@ -48,6 +48,31 @@ final class ReconciliationTest extends TestCase {
 		$this->assertContains( array( 'order', (string) $good->get_id(), (string) $good->get_id() ), array_map( static fn( $l ) => array_slice( $l, 0, 3 ), $lines ) );
 	}
 
+	/** Issue #17: in sales-order mode the month's order is reconciled against its sales order, read from Visma. */
+	public function test_in_sales_order_mode_the_order_is_reconciled_against_its_sales_order(): void {
+		self::needs( 'ml_connector_visma_documents' );
+		$stored                  = (array) get_option( \MlConnector\Integration::OPTION );
+		$stored['document_type'] = 'sales_order';
+		update_option( \MlConnector\Integration::OPTION, $stored );
+		try {
+			$this->assertTrue( \MlConnector\Core::configure() );
+			$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-KAFFE', 'qty' => 3 ) ) ) );
+			self::end_request();
+			$sent = self::drain_until_sent( $order->get_id() );
+			$this->assertSame( 'done', $sent[0]['state'] ?? null, (string) wp_json_encode( $sent ) );
+			$month = \MlConnector\Reconciliation::month( wp_date( 'Y-m' ) );
+			$this->assertIsArray( $month );
+			$row = array_column( $month['rows'], null, 'woo_id' )[ (string) $order->get_id() ];
+			$this->assertSame( (string) $sent[0]['visma_number'], $row['visma_number'], 'the sales order, e.g. "NO 000001"' );
+			$this->assertStringStartsWith( 'NO ', $row['visma_number'] );
+			$this->assertSame( $row['woo_total'], $row['visma_total'] );
+		} finally {
+			$stored['document_type'] = 'invoice';
+			update_option( \MlConnector\Integration::OPTION, $stored );
+			$this->assertTrue( \MlConnector\Core::configure() );
+		}
+	}
+
 	public function test_only_shop_managers_see_it_and_the_csv_needs_its_nonce(): void {
 		$subscriber = Http::session( self::user_id( 'subscriber' ) );
 		$this->assertSame( 403, Http::request( 'GET', self::PAGE, $subscriber['cookie'] )['status'] );

@@ -98,6 +98,9 @@ final class SettingsTest extends TestCase {
 			'subaccount_item_1'      => '21',
 			'subaccount_shipping_2'  => '210',
 			'sales_order_type'       => 'NO',
+			'supplier_payment_method' => 'BANKOVF',
+			'sales_order_shipping_item' => 'NL-FRAKT',
+			'sales_order_warehouse'  => 'HOVED',
 		) as $field => $id ) {
 			$this->assertMatchesRegularExpression( '/<select[^>]*name="ml_connector_' . preg_quote( $field, '/' ) . '"[^>]*>.*?<option value="' . $id . '"/s', $page['body'], $field );
 		}
@@ -112,6 +115,20 @@ final class SettingsTest extends TestCase {
 		$this->assertSame( 'NO', $doc['base_country'], 'wc_get_base_location()' );
 		$this->assertSame( array( 'NOK', 'SEK', 'EUR' ), $doc['currencies'] );
 		$this->assertSame( array( 'class_id' => 'DOM', 'foreign_class_id' => 'INT', 'credit_terms_id' => 'KONTANT' ), $doc['customer'] );
+		// Issue #17: suppliers and sales orders carry the merchant's own choices, none of the customer ones.
+		$this->assertSame( array( 'number_prefix' => 'NLS', 'class_id' => 'LEVUTL', 'credit_terms_id' => '10D', 'payment_method_id' => 'BANKOVF' ), $doc['supplier'] );
+		$this->assertSame(
+			array(
+				'order_type'    => 'NO',
+				'payments'      => 'apply_to_order',
+				'shipping_item' => 'NL-FRAKT',
+				'fee_item'      => 'NL-GEBYR',
+				'rounding_item' => 'NL-AVRUND',
+				'fallback_item' => 'NL-VARE',
+				'warehouse'     => 'HOVED',
+			),
+			$doc['sales_order']
+		);
 		$this->assertSame( '2', $doc['invoice']['branch_number'] );
 		$this->assertSame( array( '3001', '3201', '3701', '3711', '3091', '3741' ), array( $doc['accounts']['sales'], $doc['accounts']['sales_foreign'], $doc['accounts']['shipping'], $doc['accounts']['fee'], $doc['accounts']['refund'], $doc['accounts']['rounding'] ) );
 		$this->assertContains( array( 'tax_class' => 'reduced-rate', 'account' => '3011' ), $doc['accounts']['rules'] );

@@ -79,6 +79,17 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		'subaccount_rounding_1'    => '01',
 		'subaccount_rounding_2'    => '110',
 		'currencies'               => 'NOK, SEK, EUR',
+		// Issue #17: the modes a merchant switches to, with Nordlys ids (none is the simulator's default).
+		'supplier_class'            => 'LEVUTL',
+		'supplier_credit_terms'     => '10D',
+		'supplier_payment_method'   => 'BANKOVF',
+		'supplier_number_prefix'    => 'NLS',
+		'sales_order_type'          => 'NO',
+		'sales_order_shipping_item' => 'NL-FRAKT',
+		'sales_order_fee_item'      => 'NL-GEBYR',
+		'sales_order_rounding_item' => 'NL-AVRUND',
+		'sales_order_fallback_item' => 'NL-VARE',
+		'sales_order_warehouse'     => 'HOVED',
 	);
 
 	/**
