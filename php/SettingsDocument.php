@@ -86,8 +86,10 @@ final class SettingsDocument {
 			),
 			// Issue #17: every inventory id of a sales order is the merchant's own (read from the company).
 			'sales_order'    => array(
-				'order_type' => $get( 'sales_order_type' ),
-				'payments'   => 'none' === $get( 'sales_order_payments' ) ? 'none' : 'apply_to_order',
+				'order_type'        => $get( 'sales_order_type' ),
+				'payments'          => 'none' === $get( 'sales_order_payments' ) ? 'none' : 'apply_to_order',
+				'refunds'           => 'return_order' === $get( 'sales_order_refunds' ) ? 'return_order' : 'credit_note',
+				'return_order_type' => $get( 'sales_order_return_type' ),
 			) + self::optional(
 				array(
 					'shipping_item' => $get( 'sales_order_shipping_item' ),

@@ -6,34 +6,14 @@
 mod engine_support;
 
 use engine_support::modes::{settings_in, settings_text, Mode};
-use engine_support::{drain_until_settled, engine, minor, t0};
+use engine_support::{audit_texts, drain_until_settled, engine, minor, real, t0};
 use ml_connector::clock::{Clock, ManualClock};
 use ml_connector::settings::Settings;
 use ml_connector::simulator::{SimConfig, Simulator};
-use ml_connector::store::audit::AuditQuery;
 use ml_connector::store::queue::{JobKind, JobSource};
 use ml_connector::store::Store;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/woo/real");
-
-fn real(path: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{FIXTURES}/{path}")).expect("fixture");
-    serde_json::from_str(&text).expect("fixture JSON")
-}
-
-fn audit_texts(store: &Store) -> Vec<String> {
-    store
-        .audit_entries(&AuditQuery {
-            limit: 1000,
-            ..AuditQuery::default()
-        })
-        .expect("audit")
-        .into_iter()
-        .filter_map(|r| r.error)
-        .collect()
-}
 
 #[test]
 fn payments_refunds_and_cancellations_follow_the_sales_order() {
@@ -243,5 +223,82 @@ fn the_company_check_names_every_sales_order_id_the_company_lacks() {
             "sales_order.warehouse=1",
         ],
         "SO is an order type of Nordlys too, so it is not named"
+    );
+}
+
+#[test]
+fn with_return_orders_a_refund_of_lines_is_a_return_order_once_and_an_amount_only_one_a_credit_note(
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(t0());
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let sim = engine_support::queued_release_simulator(shared);
+    let text = settings_text(Mode::SalesOrders).replacen(
+        "[sales_order]\n",
+        "[sales_order]\nrefunds = \"return_order\"\nreturn_order_type = \"RC\"\n",
+        1,
+    );
+    let settings = Settings::from_toml_str(&text).expect("return-order settings");
+    let store = Store::open(dir.path().join("q.sqlite")).expect("queue");
+    let engine = engine(store, settings, &sim, &clock);
+    let send = |kind: JobKind, payload: &Value| {
+        engine
+            .enqueue(kind, &payload.to_string(), JobSource::Hook)
+            .expect("enqueue");
+        drain_until_settled(&engine, &clock, |_| {})
+    };
+    // Order 82 and its refund 364 of two lines.
+    let order = real("orders/82.json");
+    send(JobKind::Order, &order);
+    let refund = real("refunds/82.json")[0].clone();
+    let envelope = json!({"order": order, "refund": refund});
+    send(JobKind::Refund, &envelope);
+    send(JobKind::Refund, &envelope); // sent again: nothing more
+    let state = sim.inspect().store;
+    let returns: Vec<&Value> = state
+        .sales_orders
+        .iter()
+        .filter(|o| o["type"] == "RC")
+        .collect();
+    assert_eq!(returns.len(), 1, "one return order");
+    let rc = returns[0];
+    assert_eq!(rc["customer"]["refNo"], "woo:default:refund:364");
+    assert_eq!(
+        minor(&rc["totals"]["orderTotal"]),
+        minor(&refund["amount"]),
+        "what WooCommerce refunded"
+    );
+    let lines = rc["_lines"].as_array().expect("lines");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["quantity"].as_f64().is_some_and(|q| q > 0.0)),
+        "{lines:?}"
+    );
+    assert!(
+        state.credit_notes.is_empty(),
+        "no credit note for returned goods"
+    );
+    assert!(audit_texts(engine.store())
+        .iter()
+        .any(|t| t.contains("refund 364 is return order RC ")));
+
+    // An amount-only refund returns no goods: a credit note, paid out (order 117 was paid).
+    let paid = real("orders/117.json");
+    send(JobKind::Order, &paid);
+    let amount_only = real("refunds/117.json")[0].clone();
+    send(
+        JobKind::Refund,
+        &json!({"order": paid, "refund": amount_only}),
+    );
+    let state = sim.inspect().store;
+    assert_eq!(state.credit_notes.len(), 1);
+    assert_eq!(
+        state
+            .sales_orders
+            .iter()
+            .filter(|o| o["type"] == "RC")
+            .count(),
+        1
     );
 }

@@ -453,3 +453,25 @@ fn records_and_the_next_claim_share_a_transaction_and_fail_apart() {
         "{counts:?}"
     );
 }
+
+#[test]
+fn a_running_job_whose_lease_ran_out_counts_as_stalled_not_running() {
+    // Issue #13: the queue page showed a killed worker's jobs as "running" for good.
+    let s = Store::open_in_memory().expect("open");
+    for id in 1..=2 {
+        s.enqueue(&job(JobKind::Order, id, 1), t0())
+            .expect("enqueue");
+    }
+    assert_eq!(s.claim("w1", t0(), LEASE, 2).expect("claim").len(), 2);
+    assert_eq!(
+        s.stalled_count(at(59)).expect("count"),
+        0,
+        "leases still live"
+    );
+    assert_eq!(
+        s.stalled_count(at(60)).expect("count"),
+        2,
+        "both leases ran out"
+    );
+    assert_eq!(s.counts_by_state().expect("counts").running, 2);
+}

@@ -220,6 +220,14 @@ final class SettingsFields {
 					'none'           => __( 'None: record payments when invoicing in Visma', 'ml-connector' ),
 				)
 			),
+			'sales_order_refunds'       => self::choice(
+				__( 'Refunds', 'ml-connector' ),
+				array(
+					'credit_note'  => __( 'Credit note (paid out when the order was paid)', 'ml-connector' ),
+					'return_order' => __( 'Return order of the refunded lines (Visma credits when the return is invoiced)', 'ml-connector' ),
+				)
+			),
+			'sales_order_return_type'   => self::lookup( __( 'Return order type', 'ml-connector' ), 'order_types', __( 'Used when refunds are return orders, e.g. RC.', 'ml-connector' ) ),
 		);
 	}
 

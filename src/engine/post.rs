@@ -103,6 +103,15 @@ fn completion(
     }
 }
 
+/// A sales order's outcome under its id-map name, `"SO 000123"` (`sales_orders::split` reads it back).
+fn named(made: CreateOutcome<crate::visma::SalesOrderKey>) -> CreateOutcome<String> {
+    let name = |k: crate::visma::SalesOrderKey| format!("{} {}", k.order_type, k.order_id);
+    match made {
+        CreateOutcome::Created(k) => CreateOutcome::Created(name(k)),
+        CreateOutcome::Adopted(k) => CreateOutcome::Adopted(name(k)),
+    }
+}
+
 fn timed(endpoint: &'static str, started: Instant, status: u16) -> Attempt {
     Attempt {
         endpoint: Some(endpoint),
@@ -240,11 +249,7 @@ fn order(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
                 .visma()
                 .create_sales_order_once(&customer, &docs.key, cmd)
                 .map_err(|e| JobFailure::visma("salesorder.create", &e))?;
-            let name = |k: &crate::visma::SalesOrderKey| format!("{} {}", k.order_type, k.order_id);
-            match made {
-                CreateOutcome::Created(k) => CreateOutcome::Created(name(&k)),
-                CreateOutcome::Adopted(k) => CreateOutcome::Adopted(name(&k)),
-            }
+            named(made)
         }
     };
     let status = if outcome.was_adopted() { 200 } else { 201 };
@@ -312,6 +317,9 @@ fn refund(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
         )));
     };
     let invoice = invoice.mapping.visma_number;
+    if super::sales_orders::returns_goods(engine, &refund) {
+        return return_order(engine, held, &order, &refund);
+    }
     let mut note = mapping::map_refund(&refund, &order, engine.settings())
         .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let hash = document_hash(&note.credit_note)?;
@@ -358,6 +366,50 @@ fn refund(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
     let attempt = timed("customercreditnote.create", started, status);
     settle(outcome.number())?;
     Ok(completion(engine, job, outcome, &note.key, hash, attempt))
+}
+
+/// Issue #17, `sales_order.refunds = "return_order"`: the refund as a return order, once. Visma credits the
+/// customer when the return is received and invoiced, so nothing is settled here.
+fn return_order(
+    engine: &Engine,
+    held: &Held<'_>,
+    order: &Order,
+    refund: &Refund,
+) -> Result<Completion, JobFailure> {
+    let job = &held.claimed.job;
+    let mut doc = mapping::sales_order::map_return_order(refund, order, engine.settings())
+        .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
+    let hash = document_hash(&doc.command)?;
+    if let Some(found) =
+        engine
+            .store()
+            .lookup_mapping(engine.books(), DocKind::Refund, job.woo_id)?
+    {
+        return Ok(on_record(&found, &hash));
+    }
+    let customer = super::customers::resolve(engine, &doc.customer_ref, None)?;
+    doc.command.customer.id = Some(customer.clone());
+    before_create(engine, held)?;
+    let started = Instant::now();
+    let made = engine
+        .visma()
+        .create_sales_order_once(&customer, &doc.key, &doc.command)
+        .map_err(|e| JobFailure::visma("salesorder.create", &e))?;
+    let outcome = named(made);
+    let status = if outcome.was_adopted() { 200 } else { 201 };
+    steps::audit_note(
+        engine,
+        held,
+        Some("salesorder.create"),
+        Some(outcome.number()),
+        format!(
+            "refund {} is return order {}: Visma credits the customer when the return is invoiced",
+            refund.id,
+            outcome.number()
+        ),
+    );
+    let attempt = timed("salesorder.create", started, status);
+    Ok(completion(engine, job, outcome, &doc.key, hash, attempt))
 }
 
 fn customer(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {

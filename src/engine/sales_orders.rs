@@ -4,6 +4,8 @@
 //!   the invoice made from the order;
 //! - a refund of a paid order is a credit note paid out by a customer refund (as in invoice mode); a refund of an
 //!   unpaid order is a credit note left open, for the accountant to apply to the order's invoice;
+//! - with `sales_order.refunds = "return_order"`, a refund with lines is a return order of those lines instead
+//!   (`post::return_order`); Visma credits the customer when the return is invoiced;
 //! - an order cancelled after it was sent is reported: the sales order is cancelled in Visma (SalesOrders v3 has
 //!   no cancel call), and nothing is credited that was never invoiced.
 
@@ -20,6 +22,14 @@ use std::time::Instant;
 /// True in sales-order mode.
 pub(crate) fn active(engine: &Engine) -> bool {
     engine.settings().document_type == DocumentType::SalesOrder
+}
+
+/// True when this refund becomes a return order (sales-order mode, `refunds = "return_order"`, and goods come
+/// back: a refund of an amount without lines stays a credit note).
+pub(crate) fn returns_goods(engine: &Engine, refund: &crate::woo::Refund) -> bool {
+    active(engine)
+        && engine.settings().sales_order.refunds == crate::settings::SalesOrderRefunds::ReturnOrder
+        && !refund.is_amount_only()
 }
 
 /// `"SO 000123"` (the id map's name of a sales order) → (`SO`, `000123`).

@@ -184,13 +184,14 @@ pub fn parse_plugin_settings(json: &str) -> Result<(Settings, Mode), HostError> 
 }
 
 /// The settings' map fields. PHP's `json_encode` writes an empty array as `[]`, never `{}`.
-const MAP_FIELDS: [&[&str]; 6] = [
+const MAP_FIELDS: [&[&str]; 7] = [
     &["currency_decimals"],
     &["accounts", "product_categories"],
     &["vat", "categories"],
     &["vat", "vat_ids"],
     &["payment_methods"],
     &["subaccounts", "from_order_meta"],
+    &["sales_order", "items"],
 ];
 
 /// Turns PHP's `[]` into `{}` where the settings hold a map.
@@ -325,8 +326,10 @@ mod tests {
         let mut value: serde_json::Value = serde_json::from_str(&doc("")).expect("json");
         value["settings"]["accounts"]["product_categories"] = serde_json::json!([]);
         value["settings"]["payment_methods"] = serde_json::json!([]);
+        value["settings"]["sales_order"] = serde_json::json!({"items": []});
         let (settings, _) = parse_plugin_settings(&value.to_string()).expect("valid");
         assert!(settings.payment_methods.is_empty());
+        assert!(settings.sales_order.items.is_empty());
     }
 
     #[test]

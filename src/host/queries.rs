@@ -22,9 +22,12 @@ impl Host {
     pub fn status(&self) -> Result<Status, HostError> {
         let store = self.store()?;
         let c = store.counts_by_state()?;
+        // Issue #13: a job whose worker stopped is not "running"; it waits to be taken over.
+        let stalled = store.stalled_count(self.clock.now())?.min(c.running);
         let counts = BTreeMap::from([
             ("pending", c.pending),
-            ("running", c.running),
+            ("running", c.running - stalled),
+            ("stalled", stalled),
             ("done", c.done),
             ("failed", c.failed),
             ("dead", c.dead),

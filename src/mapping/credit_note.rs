@@ -48,6 +48,15 @@ pub fn map_refund(
     order: &Order,
     settings: &Settings,
 ) -> Result<CreditNoteDocument, MappingError> {
+    refund_with_lines(refund, order, settings).map(|(note, _, _)| note)
+}
+
+/// [`map_refund`], with the checked lines and the currency (a return order is built from them, issue #17).
+pub(super) fn refund_with_lines(
+    refund: &Refund,
+    order: &Order,
+    settings: &Settings,
+) -> Result<(CreditNoteDocument, Vec<DocLine>, Currency), MappingError> {
     let doc = format!("refund {} of order {}", refund.id, order.id);
     if !order.refunds.is_empty() && !order.refunds.iter().any(|r| r.id == refund.id) {
         return Err(MappingError::Refund {
@@ -184,16 +193,20 @@ pub fn map_refund(
             .map(|v| super::tax_details::lines(v, &totals, settings, currency))
             .unwrap_or_default(),
     };
-    Ok(CreditNoteDocument {
-        key,
-        order_key: order_key(&settings.store_id, order.id),
-        customer_ref,
-        credit_note,
-        totals,
-        rounding,
-        vat_differences,
-        vat_note,
-    })
+    Ok((
+        CreditNoteDocument {
+            key,
+            order_key: order_key(&settings.store_id, order.id),
+            customer_ref,
+            credit_note,
+            totals,
+            rounding,
+            vat_differences,
+            vat_note,
+        },
+        doc_lines,
+        currency,
+    ))
 }
 
 /// An amount-only refund: the gross split over the order's VAT categories by the order's gross in each.

@@ -177,7 +177,7 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
         DocumentType::SalesOrder => SalesDocument::SalesOrder(sales_order::build(
             order,
             settings,
-            &ctx,
+            &ctx.doc,
             &doc_lines,
             currency,
             &key,

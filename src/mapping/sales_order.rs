@@ -5,7 +5,6 @@
 //! cannot change the total; the quantity is the ordered one (`lines::set_price` keeps the amount exact).
 
 use super::lines::{DocLine, LineKind};
-use super::vat::VatContext;
 use super::MappingError;
 use crate::money::{Currency, Decimal};
 use crate::settings::Settings;
@@ -29,7 +28,7 @@ fn truncate(text: &str, max: usize) -> String {
 pub fn build(
     order: &Order,
     settings: &Settings,
-    ctx: &VatContext<'_>,
+    doc: &str,
     lines: &[DocLine],
     currency: Currency,
     key: &str,
@@ -55,7 +54,7 @@ pub fn build(
         };
         let Some(inventory_id) = item else {
             return Err(MappingError::MissingSetting {
-                doc: format!("{} line {} {:?}", ctx.doc, i + 1, l.description),
+                doc: format!("{doc} line {} {:?}", i + 1, l.description),
                 key: setting,
             });
         };
@@ -86,7 +85,7 @@ pub fn build(
     // SalesOrders v3: orderId max 15 characters.
     if let Some(id) = order_id.as_ref().filter(|id| id.chars().count() > 15) {
         return Err(MappingError::Unsupported {
-            doc: ctx.doc.clone(),
+            doc: doc.to_owned(),
             line: "order".to_owned(),
             problem: format!("own order number {id:?} is longer than Visma's 15 characters"),
         });
@@ -115,4 +114,65 @@ pub fn build(
             .clone()
             .or_else(|| settings.invoice.branch_number.clone()),
     })
+}
+
+/// A refund's return order (settings `sales_order.refunds = "return_order"`): the refunded lines, positive, on an
+/// order of `sales_order.return_order_type` keyed by the refund (`customer.refNo`), without payment settings.
+/// The amounts are the credit note's (`super::map_refund`), so Visma credits what WooCommerce refunded.
+///
+/// # Errors
+/// [`MappingError::Unsupported`] for an amount-only refund (no goods come back); otherwise as
+/// [`super::map_refund`] and [`build`].
+pub fn map_return_order(
+    refund: &crate::woo::Refund,
+    order: &Order,
+    settings: &Settings,
+) -> Result<ReturnOrderDocument, MappingError> {
+    let doc = format!("refund {} of order {}", refund.id, order.id);
+    if refund.is_amount_only() {
+        return Err(MappingError::Unsupported {
+            doc,
+            line: "refund".to_owned(),
+            problem: "a refund of an amount without lines returns no goods: it is a credit note"
+                .to_owned(),
+        });
+    }
+    let (note, lines, currency) = super::credit_note::refund_with_lines(refund, order, settings)?;
+    let customer = note.customer_ref.number.clone();
+    let date = note.credit_note.document_date.value.clone();
+    let mut command = build(
+        order,
+        settings,
+        &doc,
+        &lines,
+        currency,
+        &note.key,
+        &date,
+        customer.as_deref(),
+    )?;
+    command.order_type = settings.sales_order.return_order_type.clone();
+    command.order_id = None;
+    command.override_number_series = false;
+    command.payment_settings = None;
+    command.description = format!(
+        "Return: refund {} of WooCommerce order {}",
+        refund.id, order.number
+    );
+    command.customer.order = Some(order.number.clone()).filter(|n| !n.is_empty());
+    Ok(ReturnOrderDocument {
+        key: note.key,
+        customer_ref: note.customer_ref,
+        command,
+    })
+}
+
+/// A refund as a return order, ready to post after the order's sales order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnOrderDocument {
+    /// `woo:{store}:refund:{refund id}` (`customer.refNo`).
+    pub key: String,
+    /// The order's customer.
+    pub customer_ref: super::CustomerRef,
+    /// The body for `POST /api/v3/SalesOrders`.
+    pub command: NewSalesOrderCommand,
 }

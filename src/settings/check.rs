@@ -207,6 +207,14 @@ pub fn unknown_ids(settings: &Settings, company: &CompanyIds) -> Vec<UnknownId> 
             "sales_order.order_type".to_owned(),
             &so.order_type,
         );
+        if so.refunds == super::SalesOrderRefunds::ReturnOrder {
+            check(
+                &company.order_types,
+                "sales order type",
+                "sales_order.return_order_type".to_owned(),
+                &so.return_order_type,
+            );
+        }
         for (key, item) in so.named_items() {
             check(&company.inventory, "inventory item", key, &item);
         }

@@ -14,7 +14,7 @@ mod sales_order;
 mod supplier;
 mod validate;
 
-pub use sales_order::{SalesOrderPayments, SalesOrderSettings};
+pub use sales_order::{SalesOrderPayments, SalesOrderRefunds, SalesOrderSettings};
 pub use supplier::SupplierSettings;
 
 /// A complete, commented settings file that works with the seeded simulator company and the real shop.

@@ -17,6 +17,20 @@ pub enum SalesOrderPayments {
     None,
 }
 
+/// What a refund of a sales-order-mode order becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SalesOrderRefunds {
+    /// A customer credit note, released; paid out by a customer refund when the order was paid, else left open
+    /// for the invoice Visma makes from the order.
+    #[default]
+    CreditNote,
+    /// A return order (`return_order_type`, e.g. `RC`) of the refunded lines: the goods come back through
+    /// Visma's returns, which credits the customer when the return is invoiced. A refund of an amount without
+    /// lines returns no goods and stays a credit note.
+    ReturnOrder,
+}
+
 /// `[sales_order]`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -39,6 +53,10 @@ pub struct SalesOrderSettings {
     pub branch: Option<String>,
     /// Payments of paid orders.
     pub payments: SalesOrderPayments,
+    /// Refunds: credit notes or return orders.
+    pub refunds: SalesOrderRefunds,
+    /// Order type of return orders (required with `refunds = "return_order"`).
+    pub return_order_type: String,
 }
 
 impl SalesOrderSettings {

@@ -90,6 +90,15 @@ impl Settings {
                 "required with document_type = \"sales_order\"",
             ));
         }
+        if self.document_type == DocumentType::SalesOrder
+            && self.sales_order.refunds == super::SalesOrderRefunds::ReturnOrder
+            && self.sales_order.return_order_type.trim().is_empty()
+        {
+            return Err(invalid(
+                "sales_order.return_order_type",
+                "required with refunds = \"return_order\"",
+            ));
+        }
         for (key, item) in self.sales_order.named_items() {
             if item.trim().is_empty() {
                 return Err(invalid(key, "empty; remove the key instead"));

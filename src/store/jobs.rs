@@ -99,6 +99,22 @@ impl Store {
         Ok(c)
     }
 
+    /// Running jobs whose lease ran out at `now`: their worker stopped (killed, timed out) and the next drain takes
+    /// them over. Issue #13: the queue page showed them as "running" for good.
+    ///
+    /// # Errors
+    /// SQLite failures.
+    pub fn stalled_count(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn()?
+            .prepare_cached(
+                "SELECT count(*) FROM jobs WHERE state = 'running' AND lease_expires_at <= ?1",
+            )
+            .and_then(|mut s| s.query_row([super::ts(now)], |r| r.get(0)))
+            .map_err(|e| self.classify("stalled_count", e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// The pending job queued longest ago (for `status`: how far behind the queue is).
     ///
     /// # Errors

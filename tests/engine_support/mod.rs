@@ -567,3 +567,22 @@ pub fn assert_credit_notes_exactly_once(sim: &RunningSimulator, orders: &[TestOr
     );
     assert_eq!(by_key.len(), expected, "unexpected credit notes");
 }
+
+/// A capture of the real shop (`tests/fixtures/woo/real/{path}`) as JSON.
+pub fn real(path: &str) -> Value {
+    let file = format!(
+        "{}/tests/fixtures/woo/real/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(file).expect("fixture")).expect("fixture JSON")
+}
+
+/// The audit rows' texts (notes and errors), oldest first.
+pub fn audit_texts(store: &Store) -> Vec<String> {
+    let q = ml_connector::store::audit::AuditQuery {
+        limit: 1000,
+        ..Default::default()
+    };
+    let rows = store.audit_entries(&q).expect("audit");
+    rows.into_iter().filter_map(|r| r.error).collect()
+}

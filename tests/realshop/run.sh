@@ -168,11 +168,17 @@ log "connected: $CONNECT"
 
 # 5. Shoppers and the merchant. A block checkout is the Store API: a cart token, add to cart, checkout.
 json() { php -r '$v = json_decode($argv[1], true); foreach (explode(".", $argv[2]) as $k) { $v = $v[$k] ?? null; } echo is_bool($v) ? ($v ? "true" : "false") : (is_scalar($v) ? $v : json_encode($v));' "$1" "$2"; }
+# Headless (a Cart-Token, as a decoupled front end sends) or, with BROWSER=1, as the block checkout page does in a
+# browser: WooCommerce's session cookie and the Store API nonce, no Cart-Token.
 store_api_checkout() { # $1 email, $2 payment method, $3 JSON items [[sku, qty]...], $4 create_account true|false, [$5 coupon, $6 country]
-  local headers token nonce body
-  headers=$(curl -s -D - -o /dev/null "$URL/wp-json/wc/store/v1/cart")
+  local headers token nonce body jar="$STATE/tmp/browser-$RANDOM.jar"
+  headers=$(curl -s -c "$jar" -b "$jar" -D - -o /dev/null "$URL/wp-json/wc/store/v1/cart")
   token=$(printf '%s' "$headers" | tr -d '\r' | sed -n 's/^[Cc]art-[Tt]oken: //p')
   nonce=$(printf '%s' "$headers" | tr -d '\r' | sed -n 's/^[Nn]once: //p')
+  if [ -n "${BROWSER:-}" ]; then
+    token=""
+    curl() { command curl -c "$jar" -b "$jar" "$@"; }
+  fi
   for item in $(php -r 'foreach (json_decode($argv[1]) as [$s, $q]) echo "$s:$q ";' "$3"); do
     curl -s -o /dev/null -H "Cart-Token: $token" -H "Nonce: $nonce" -H 'Content-Type: application/json' \
       -d "{\"id\":$(PRODUCT "${item%%:*}"),\"quantity\":${item##*:}}" "$URL/wp-json/wc/store/v1/cart/add-item"
@@ -192,6 +198,7 @@ store_api_checkout() { # $1 email, $2 payment method, $3 JSON items [[sku, qty].
   body="{\"billing_address\":{$address,\"email\":\"$1\",\"phone\":\"40000000\"},\"shipping_address\":{$address},\"payment_method\":\"$2\",\"create_account\":$4}"
   curl -s -H "Cart-Token: $token" -H "Nonce: $nonce" -H 'Content-Type: application/json' -d "$body" \
     ${TIMED:+-o "$STATE/tmp/checkout.json" -w '%{time_total}'} "$URL/wp-json/wc/store/v1/checkout"
+  unset -f curl
 }
 
 # A classic (shortcode) checkout: add to cart, the checkout page's nonce, then ?wc-ajax=checkout, all with cookies.
@@ -275,6 +282,9 @@ R1=$(store_api_checkout "kari-$RUN@example.test" cod '[["BOK-1",1],["MAT-1",2],[
 O1=$(json "$R1" order_id); C1=$(json "$R1" customer_id)
 R2=$(store_api_checkout "ola-$RUN@example.test" bacs '[["AVIS-1",1],["BOK-1",2]]' false)
 O2=$(json "$R2" order_id)
+R15=$(BROWSER=1 store_api_checkout "nettleser-$RUN@example.test" cod '[["MAT-1",1],["AVIS-1",1]]' false)
+O15=$(json "$R15" order_id)
+log "block checkout as a browser sends it (session cookie + nonce, no Cart-Token): order ${O15:-failed: $R15}"
 log "block checkouts: order $O1 (cash on delivery, new customer $C1), order $O2 (bank transfer, guest)"
 [ -n "$O1" ] && [ "$O1" -gt 0 ] 2>/dev/null || die "block checkout failed: $R1"
 # A quiet shop: no other request and no cron (DISABLE_WP_CRON); the checkout itself must start the sending.
@@ -356,8 +366,25 @@ wp settings '{"business_model":"customers"}' >/dev/null || die "settings back fa
 
 # 6. Verdicts.
 # "elsewhere": booked in the second company (O11, a sales order, is reconciled against its sales order).
-ARG="{\"elsewhere\":[${O9:-0}],\"extra\":[[\"sales-order mode: a block checkout is one sales order of the chosen type, items, warehouse and quantities, its payment reserved for it\",$(json "$SO11" ok),\"$(json "$SO11" why)\"],[\"supplier mode: a new account is one Visma supplier with the supplier class, terms and payment method\",$(json "$SUP12" ok),\"$(json "$SUP12" why)\"],[\"a quiet shop sends the block-checkout order by itself (no cron, no other request)\",$([ "$QUIET_STATE" = done ] && echo true || echo false),\"$QUIET_STATE after $QUIET_S s\"],[\"after switching the Visma company, the same shopper is a customer of the new company (no number reused)\",$(json "$SWITCHED" ok),\"$(json "$SWITCHED" why)\"]],\"sim\":\"$SIM\",\"store_id\":\"woo:realshop\",\"orders\":{\"block checkout, cash on delivery\":$O1,\"block checkout, bank transfer paid later\":$O2,\"wp-admin order\":$O3,\"wc/v3 REST API order, paid\":${O10:-0},\"block checkout, coupon and fee\":$O4,\"block checkout to Sweden\":$O5,\"classic checkout\":${O6:-0},\"prices excluding VAT, coupon, 3 rates\":${O7:-0},\"in EUR\":${O8:-0}},\"refunds\":[$F1,$F2],\"customers\":[$C1],\"paid\":{\"wc/v3 REST API order\":${O10:-0},\"cash on delivery, refunded in part, then completed\":$O1,\"bank transfer paid later\":$O2},\"accounts\":[\"3001\",\"3011\",\"3021\",\"3101\",\"3201\",\"3701\",\"3711\",\"3741\"]}"
+ARG="{\"elsewhere\":[${O9:-0}],\"extra\":[[\"sales-order mode: a block checkout is one sales order of the chosen type, items, warehouse and quantities, its payment reserved for it\",$(json "$SO11" ok),\"$(json "$SO11" why)\"],[\"supplier mode: a new account is one Visma supplier with the supplier class, terms and payment method\",$(json "$SUP12" ok),\"$(json "$SUP12" why)\"],[\"a quiet shop sends the block-checkout order by itself (no cron, no other request)\",$([ "$QUIET_STATE" = done ] && echo true || echo false),\"$QUIET_STATE after $QUIET_S s\"],[\"after switching the Visma company, the same shopper is a customer of the new company (no number reused)\",$(json "$SWITCHED" ok),\"$(json "$SWITCHED" why)\"]],\"sim\":\"$SIM\",\"store_id\":\"woo:realshop\",\"orders\":{\"block checkout, cash on delivery\":$O1,\"block checkout, bank transfer paid later\":$O2,\"block checkout as a browser (session cookie and nonce)\":${O15:-0},\"wp-admin order\":$O3,\"wc/v3 REST API order, paid\":${O10:-0},\"block checkout, coupon and fee\":$O4,\"block checkout to Sweden\":$O5,\"classic checkout\":${O6:-0},\"prices excluding VAT, coupon, 3 rates\":${O7:-0},\"in EUR\":${O8:-0}},\"refunds\":[$F1,$F2],\"customers\":[$C1],\"paid\":{\"wc/v3 REST API order\":${O10:-0},\"cash on delivery, refunded in part, then completed\":$O1,\"bank transfer paid later\":$O2},\"accounts\":[\"3001\",\"3011\",\"3021\",\"3101\",\"3201\",\"3701\",\"3711\",\"3741\"]}"
 VERDICTS=$(wp check "$ARG") || die "check failed: $VERDICTS"
+
+# Issue #13: failures the merchant must see and fix on the screens below. E-mail is caught (pre_wp_mail in a
+# must-use plugin of this throw-away shop, never sent); two orders in SEK, which the settings do not allow yet,
+# fail for good; the hourly digest mails them.
+MAIL_LOG="$STATE/logs/mail.jsonl"
+: > "$MAIL_LOG" && chown www-data "$MAIL_LOG"
+cat > "$STATE/www/wp-content/mu-plugins/realshop-mail.php" <<PHP
+<?php
+add_filter( 'pre_wp_mail', static function ( \$short, array \$atts ) { file_put_contents( '$MAIL_LOG', wp_json_encode( array( 'to' => \$atts['to'], 'subject' => \$atts['subject'], 'message' => \$atts['message'] ) ) . "\\n", FILE_APPEND ); return true; }, 5, 2 );
+PHP
+wp options '{"woocommerce_currency":"SEK"}' >/dev/null
+O13=$(json "$(store_api_checkout "sek-1-$RUN@example.test" cod '[["BOK-1",1]]' false)" order_id)
+O14=$(json "$(store_api_checkout "sek-2-$RUN@example.test" cod '[["MAT-1",2]]' false)" order_id)
+wp options '{"woocommerce_currency":"NOK"}' >/dev/null
+wp run-actions >/dev/null
+wp failure-mail >/dev/null
+log "orders $O13 and $O14 in SEK (not allowed yet): $(json "$(wp job "{\"kind\":\"order\",\"id\":$O13}")" state), $(json "$(wp job "{\"kind\":\"order\",\"id\":$O14}")" state)"
 
 # 7. The screens in Chromium (tests/realshop/screens.test.mjs): settings, Test connection, orders list, queue,
 # reconciliation. playwright-core comes from the stand-in suite's browser folder.
@@ -369,7 +396,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 [ -d "$REPO/tests/wordpress/browser/node_modules/playwright-core" ] \
   || (cd "$REPO/tests/wordpress/browser" && npm install --no-audit --no-fund --silent)
-(cd "$HERE" && ML_WP_URL="$URL" node --test --test-reporter=tap screens.test.mjs) > "$STATE/logs/screens.tap" 2>&1
+(cd "$HERE" && ML_WP_URL="$URL" ML_FAILED_ORDERS="$O13,$O14" ML_MAIL_LOG="$MAIL_LOG" node --test --test-reporter=tap screens.test.mjs) > "$STATE/logs/screens.tap" 2>&1
 SCREENS=$(php -r '$out = [];
   foreach (file($argv[1], FILE_IGNORE_NEW_LINES) as $l) {
     if (preg_match("/^(not )?ok \\d+ - (.*)$/", $l, $m)) { $out[] = ["screens: " . $m[2], "" === $m[1], "see logs/screens.tap"]; }

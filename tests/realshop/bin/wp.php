@@ -363,6 +363,11 @@ switch ( $step ) {
 		$ok       = 1 === count( $found ) && array( 'LEVUTL', '10D', 'BANKOVF' ) === $got && 'done' === $job['state'] && $number === (string) $job['visma_number'];
 		done( array( 'ok' => $ok, 'why' => sprintf( '%d suppliers %s, class/terms/method %s, job %s %s', count( $found ), $number, implode( '/', $got ), $job['state'], (string) ( $job['last_error'] ?? '' ) ) ) );
 
+	case 'failure-mail':
+		// What the hourly digest action does (Action Scheduler would run it within the hour).
+		MlConnector\Notifier::action_ml_connector_failure_mail();
+		done( array( 'sent' => true ) );
+
 	case 'state':
 		// What the merchant sees per object: the job's state and Visma number.
 		$out = array();

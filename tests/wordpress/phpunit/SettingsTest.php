@@ -119,8 +119,10 @@ final class SettingsTest extends TestCase {
 		$this->assertSame( array( 'number_prefix' => 'NLS', 'class_id' => 'LEVUTL', 'credit_terms_id' => '10D', 'payment_method_id' => 'BANKOVF' ), $doc['supplier'] );
 		$this->assertSame(
 			array(
-				'order_type'    => 'NO',
-				'payments'      => 'apply_to_order',
+				'order_type'        => 'NO',
+				'payments'          => 'apply_to_order',
+				'refunds'           => 'credit_note',
+				'return_order_type' => '',
 				'shipping_item' => 'NL-FRAKT',
 				'fee_item'      => 'NL-GEBYR',
 				'rounding_item' => 'NL-AVRUND',
