@@ -44,13 +44,16 @@ final class Notifier {
 		self::mail_pause();
 		$digest = get_option( self::OPTION_DIGEST, array() );
 		$digest = is_array( $digest ) ? $digest : array();
-		foreach ( $rows as $row ) {
+		// The audit answers newest first; a job that failed and then went through is read in that order.
+		foreach ( array_reverse( $rows ) as $row ) {
 			if ( ! is_array( $row ) ) {
 				continue;
 			}
 			$action = (string) ( $row['action'] ?? '' );
 			if ( in_array( $action, self::SUCCESS_ACTIONS, true ) ) {
 				self::note( $row, true );
+				// Sent after all (Send again, a fix): no longer a failure to show.
+				unset( $digest[ 'job-' . (int) ( $row['job_id'] ?? 0 ) ] );
 			} elseif ( in_array( $action, self::PERMANENT_ACTIONS, true ) ) {
 				self::note( $row, false );
 				// Keyed by job: a job replayed and failing again is still one document in the notice and mail.
@@ -62,7 +65,9 @@ final class Notifier {
 				);
 			}
 		}
-		if ( array() !== $digest ) {
+		if ( array() === $digest ) {
+			delete_option( self::OPTION_DIGEST );
+		} else {
 			update_option( self::OPTION_DIGEST, array_slice( $digest, -200 ), false );
 			if ( function_exists( 'as_schedule_single_action' ) && ! as_has_scheduled_action( self::HOOK_FAILURE_MAIL, array(), Scheduler::GROUP ) ) {
 				as_schedule_single_action( time() + HOUR_IN_SECONDS, self::HOOK_FAILURE_MAIL, array(), Scheduler::GROUP, true );
@@ -139,27 +144,36 @@ final class Notifier {
 	}
 
 	/**
-	 * Sends the batched failure e-mail and empties the digest.
+	 * Sends the batched failure e-mail of the failures not mailed yet; they stay in the digest (the notice).
 	 */
 	public static function action_ml_connector_failure_mail(): void {
 		$digest = get_option( self::OPTION_DIGEST, array() );
 		if ( ! is_array( $digest ) || array() === $digest ) {
 			return;
 		}
+		// Issue #13: the e-mail reports each failure once, but the notice stays until the job is replayed or sent
+		// (mailing used to empty the digest, and with it the notice, while the orders were still not in Visma).
 		$lines = array();
-		foreach ( $digest as $item ) {
-			$lines[] = sprintf( '#%d %s %d: %s', (int) $item['job_id'], (string) $item['kind'], (int) $item['woo_id'], (string) $item['error'] );
+		foreach ( $digest as $key => $item ) {
+			if ( ! is_array( $item ) || ! empty( $item['mailed'] ) ) {
+				continue;
+			}
+			$lines[]                  = sprintf( '#%d %s %d: %s', (int) $item['job_id'], (string) $item['kind'], (int) $item['woo_id'], (string) $item['error'] );
+			$digest[ $key ]['mailed'] = true;
+		}
+		if ( array() === $lines ) {
+			return;
 		}
 		$subject = sprintf(
 			/* translators: 1: site name, 2: number of failed documents */
 			__( '[%1$s] ml-connector: %2$d documents could not be sent to Visma.net', 'ml-connector' ),
 			wp_specialchars_decode( get_bloginfo( 'name' ), ENT_QUOTES ),
-			count( $digest )
+			count( $lines )
 		);
 		$body = __( 'These documents failed for good and need a look. Fix the cause, then use "Replay all failed" on WooCommerce › ml-connector:', 'ml-connector' )
 			. "\n\n" . implode( "\n", $lines ) . "\n\n" . admin_url( 'admin.php?page=' . Admin\QueuePage::SLUG . '&state=failed' ) . "\n";
 		wp_mail( (string) get_option( 'admin_email' ), $subject, $body );
-		delete_option( self::OPTION_DIGEST );
+		update_option( self::OPTION_DIGEST, $digest, false );
 	}
 
 	/**

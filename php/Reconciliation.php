@@ -146,6 +146,10 @@ final class Reconciliation {
 		} elseif ( $woo_vat !== $v_vat ) {
 			/* translators: 1: WooCommerce VAT, 2: Visma VAT */
 			$result = sprintf( __( 'VAT differs: WooCommerce %1$s, Visma %2$s', 'ml-connector' ), $woo_vat, $v_vat );
+			if ( 'sales_order' === ( $doc['type'] ?? '' ) ) {
+				// Issue #17: SalesOrders v3 takes no VAT amounts, so Visma rounds a sales order's VAT its own way.
+				$result .= ' ' . __( '(a sales order: Visma computes its VAT; correct it on the invoice made from the order)', 'ml-connector' );
+			}
 		} else {
 			$result = __( 'matches', 'ml-connector' );
 		}

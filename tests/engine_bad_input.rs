@@ -232,6 +232,11 @@ fn a_refund_whose_order_never_comes_waits_visibly_and_posts_once_it_does() {
         engine_support::minor(&notes[0]["amount"]),
         engine_support::minor(&refund["amount"])
     );
+    // Issue #15: `audit --limit 1` is the newest row (the refund's, posted last), not the first ever written.
+    let (code, stdout, stderr) = cli(&["audit", "--limit", "1"], &rig.db);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains(" refund "), "{stdout}");
 }
 
 fn with_unknown_rate(o: &TestOrder, rate: i64) -> TestOrder {

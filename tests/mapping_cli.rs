@@ -108,3 +108,28 @@ fn settings_example_prints_a_file_that_loads() {
         Some("1234567".to_owned())
     );
 }
+
+#[test]
+fn drain_refuses_durations_that_would_overflow_with_a_usage_error() {
+    // Issue #15: `--max-seconds u64::MAX` exited 101 (a panic).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("q.sqlite");
+    for args in [
+        ["--max-seconds", "18446744073709551615"],
+        ["--lease-secs", "18446744073709551615"],
+        ["--lease-secs", "0"],
+    ] {
+        let out = bin()
+            .args(["drain", "--db"])
+            .arg(&db)
+            .args(args)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(args[0]) && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
+}

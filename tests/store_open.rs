@@ -291,3 +291,22 @@ fn a_full_disk_is_a_clear_error_and_keeps_committed_jobs() {
     }
     s.check_integrity().expect("still intact");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_database_and_its_wal_are_readable_by_their_owner_only() {
+    // Issue #15: the queue holds customers' names, addresses and e-mails.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("queue.sqlite");
+    let store = ml_connector::store::Store::open(&db).expect("open");
+    store.counts_by_state().expect("a read");
+    for name in ["queue.sqlite", "queue.sqlite-wal"] {
+        let path = dir.path().join(name);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+        } else {
+            assert_eq!(name, "queue.sqlite-wal", "the database exists");
+        }
+    }
+}

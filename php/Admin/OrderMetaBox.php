@@ -42,8 +42,10 @@ final class OrderMetaBox {
 		$order_id = (int) $order->get_id();
 		echo '<div id="ml-connector-box">';
 		OrderColumn::render( $order_id );
+		// Issue #15: only this order's rows (customer 117's rows are not order 117's).
 		$audit = Core::audit(
 			array(
+				'kind'   => 'order',
 				'woo_id' => $order_id,
 				'limit'  => 20,
 			)

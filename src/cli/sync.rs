@@ -69,14 +69,15 @@ pub struct DrainArgs {
     /// At most this many jobs.
     #[arg(long, default_value_t = 1000)]
     limit: u32,
-    /// Stop starting new jobs after this many seconds.
-    #[arg(long)]
+    /// Stop starting new jobs after this many seconds (at most a year).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=31_622_400))]
     max_seconds: Option<u64>,
     /// Post to a running `ml-connector simulate` at this base URL instead of the settings' connection.
     #[arg(long)]
     simulator: Option<String>,
     /// Seconds a claimed job stays ours; a crashed worker's jobs come back after this.
-    #[arg(long, default_value_t = ml_connector::engine::DEFAULT_LEASE_SECS)]
+    #[arg(long, default_value_t = ml_connector::engine::DEFAULT_LEASE_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     lease_secs: u64,
     /// Jobs claimed, and recorded, per transaction: 20 or so for a backfill (about twice the orders per second,
     /// BENCHMARKS.md). A worker killed mid-batch charges every claimed job an attempt; their documents are
@@ -96,7 +97,7 @@ pub struct AuditArgs {
     /// Only entries at or after this time (RFC 3339).
     #[arg(long)]
     since: Option<DateTime<Utc>>,
-    /// At most this many rows.
+    /// The newest this many rows.
     #[arg(long, default_value_t = 100)]
     limit: u32,
 }
@@ -216,9 +217,9 @@ fn drain(a: &DrainArgs) -> anyhow::Result<ExitCode> {
     let client = client_for(&settings, a.simulator.as_deref())?;
     let store = open_store(&a.store.db)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let deadline = a.max_seconds.map(|s| {
-        clock.now() + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000))
-    });
+    let deadline = a
+        .max_seconds
+        .map(|s| clock.now() + chrono::Duration::seconds(i64::try_from(s).unwrap_or(0)));
     let engine = Engine::new(store, settings, client, clock).with_options(EngineOptions {
         lease: std::time::Duration::from_secs(a.lease_secs.max(1)),
         batch: a.batch,
@@ -237,13 +238,17 @@ fn status(a: &StoreArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&a.db)?;
     let counts = store.counts_by_state()?;
     let oldest = store.oldest_pending()?;
+    // Issue #15: the newest failure, not the first among the oldest rows.
     let last_error = store
         .audit_entries(&AuditQuery {
             limit: 200,
+            newest_first: true,
             ..AuditQuery::default()
         })?
         .into_iter()
-        .find_map(|e| matches!(e.action.as_str(), "failed" | "dead" | "retry").then_some(e))
+        .find_map(|e| {
+            matches!(e.action.as_str(), "failed" | "dead" | "retry" | "rejected").then_some(e)
+        })
         .map(|e| json!({"at": e.at, "job_id": e.job_id.map(JobId::get), "woo_id": e.woo_id, "error": e.error}));
     println!(
         "{}",
@@ -269,12 +274,16 @@ fn waiting_for(d: &Dependency) -> String {
 
 fn audit(a: &AuditArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&a.store.db)?;
-    let rows = store.audit_entries(&AuditQuery {
+    // Issue #15: the newest `limit` rows (printed oldest first), and with --order only that order's.
+    let mut rows = store.audit_entries(&AuditQuery {
+        woo_kind: a.order.map(|_| JobKind::Order),
         woo_id: a.order,
         since: a.since,
         limit: a.limit,
+        newest_first: true,
         ..AuditQuery::default()
     })?;
+    rows.reverse();
     for e in rows {
         println!(
             "{}  job {:>6}  {:<8} {:>8}  {:<22} {:<26} {:>4} {:>6}  {}  {}",

@@ -19,11 +19,10 @@ mod report;
 mod sales_orders;
 mod steps;
 
-pub use pause::RETEST_AFTER;
-pub use report::DrainReport;
-
 pub use connect::{client_config, simulator_config};
 pub use intake::{enqueue, key_of, parse_kind, IntakeError, Keyed};
+pub use pause::RETEST_AFTER;
+pub use report::DrainReport;
 
 use crate::clock::Clock;
 use crate::settings::Settings;

@@ -27,6 +27,9 @@ use crate::store::{Books, Key, Store, StoreError};
 use crate::visma::{Client, VismaError};
 use crate::woo::WooError;
 use std::path::{Path, PathBuf};
+
+/// The longest drain the extension runs in one call (a web request or cron run is far shorter).
+pub const MAX_DRAIN_MS: u64 = 3_600_000;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -275,10 +278,16 @@ impl Host {
     /// Posts due jobs for at most `deadline_ms` milliseconds.
     ///
     /// # Errors
-    /// Configuration errors (no secret); store errors. Job failures are counted in the report.
+    /// [`HostError::Input`] for a deadline above [`MAX_DRAIN_MS`]; configuration errors (no secret); store errors. Job failures are counted in the report.
     pub fn drain(&mut self, limit: u32, deadline_ms: u64) -> Result<(DrainReport, u64), HostError> {
+        // Issue #15: a count from outside is checked, not trusted (PHP_INT_MAX overflowed the clock).
+        if deadline_ms > MAX_DRAIN_MS {
+            return Err(HostError::Input(format!(
+                "deadline_ms must be at most {MAX_DRAIN_MS} (an hour)"
+            )));
+        }
         let deadline = self.clock.now()
-            + chrono::Duration::milliseconds(i64::try_from(deadline_ms).unwrap_or(i64::MAX / 2));
+            + chrono::Duration::milliseconds(i64::try_from(deadline_ms).unwrap_or(0));
         let report = self.engine()?.drain(limit, Some(deadline))?;
         let counts = self.store()?.counts_by_state()?;
         Ok((report, counts.pending + counts.running))

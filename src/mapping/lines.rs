@@ -284,7 +284,13 @@ pub fn build(
                     let text = text.trim_end_matches('0').trim_end_matches('.');
                     line.description = format!("{} (× {text})", line.description);
                 }
-                set_price(&mut line, qty, subtotal, total);
+                set_price(&mut line, qty, subtotal, total).map_err(|problem| {
+                    MappingError::Unsupported {
+                        doc: ctx.doc.clone(),
+                        line: src.label.clone(),
+                        problem,
+                    }
+                })?;
             }
             out.push(line);
         } else {
@@ -306,8 +312,16 @@ pub fn build(
 ///
 /// Issue #17: the ordered quantity is always sent (a sales order ships and invoices it). When `gross / qty` is
 /// not whole in minor units the unit price is rounded up and the few minor units too many (< qty) join the
-/// line discount, so quantity × unit price − discount is still exactly WooCommerce's total.
-fn set_price(line: &mut DocLine, qty: i64, subtotal: i64, total: i64) {
+/// line discount, so quantity × unit price − discount is still exactly WooCommerce's total. `qty == 0` is a
+/// fractional quantity (plugins allow them): 1 × gross, the caller names the quantity in the description.
+///
+/// Issue #15: nothing is silently fixed. A negative quantity or a negative price is sent as it is when its
+/// unit price is whole in minor units (−2 × 50.00); otherwise, or with a coupon on it, the line is refused with
+/// the reason, never turned into quantity 1.
+///
+/// # Errors
+/// The reason, for a negative line that has no exact unit price.
+fn set_price(line: &mut DocLine, qty: i64, subtotal: i64, total: i64) -> Result<(), String> {
     let discount = subtotal - total;
     let discount_ok = discount == 0
         || (discount.signum() == subtotal.signum() && discount.abs() <= subtotal.abs());
@@ -316,7 +330,8 @@ fn set_price(line: &mut DocLine, qty: i64, subtotal: i64, total: i64) {
     } else {
         (total, 0)
     };
-    if qty > 0 && gross % qty == 0 {
+    let negative = qty < 0 || gross < 0;
+    if qty != 0 && gross % qty == 0 && !(negative && discount != 0) {
         line.quantity = qty;
         line.unit_price_minor = gross / qty;
         line.discount_minor = discount;
@@ -325,15 +340,22 @@ fn set_price(line: &mut DocLine, qty: i64, subtotal: i64, total: i64) {
         line.quantity = qty;
         line.unit_price_minor = unit;
         line.discount_minor = discount + (unit * qty - gross);
-    } else {
-        // A negative line (no discount can go below it) keeps 1 × gross.
+    } else if qty == 0 {
         line.quantity = 1;
         line.unit_price_minor = gross;
         line.discount_minor = discount;
-        if qty > 1 {
-            line.description = format!("{} (× {qty})", line.description);
-        }
+    } else {
+        return Err(format!(
+            "quantity {qty} with a line total of {gross} minor units{} has no exact unit price; WooCommerce \
+             allows such a line, Visma needs quantity × unit price − discount to equal it",
+            if discount == 0 {
+                String::new()
+            } else {
+                format!(" less a discount of {discount}")
+            }
+        ));
     }
+    Ok(())
 }
 
 /// The VAT categories of a line and the net on each (one part unless taxed at several categories).
@@ -509,67 +531,5 @@ pub fn totals_of(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::money::VatRate;
-
-    fn line() -> DocLine {
-        DocLine {
-            kind: LineKind::Item,
-            description: "Kinobillett".to_owned(),
-            quantity: 1,
-            unit_price_minor: 0,
-            discount_minor: 0,
-            account: "3000".to_owned(),
-            category: Category {
-                id: "3".to_owned(),
-                rate: VatRate::from_percent(25),
-            },
-            subaccount: Vec::new(),
-            sku: String::new(),
-        }
-    }
-
-    #[test]
-    fn unit_price_and_coupon_discount_make_the_line_net_exactly_the_woo_total() {
-        // (quantity, subtotal, total) → (quantity sent, unit price, discount, description suffix)
-        let cases = [
-            ((4, 12000, 12000), (4, 3000, 0, "")),
-            ((6, 77679, 77679), (6, 12947, 3, "")),
-            ((2, 10000, 9000), (2, 5000, 1000, "")),
-            ((3, 2061, 2061), (3, 687, 0, "")),
-            ((3, 2062, 1856), (3, 688, 208, "")),
-            ((2, -1001, -1001), (1, -1001, 0, " (× 2)")),
-            ((2, 10000, 11000), (2, 5500, 0, "")),
-            ((1, -500, -500), (1, -500, 0, "")),
-            ((0, 750, 750), (1, 750, 0, "")),
-        ];
-        for ((qty, subtotal, total), (q, unit, discount, suffix)) in cases {
-            let mut l = line();
-            set_price(&mut l, qty, subtotal, total);
-            assert_eq!(
-                (l.quantity, l.unit_price_minor, l.discount_minor),
-                (q, unit, discount),
-                "{qty} {subtotal} {total}"
-            );
-            assert_eq!(l.description, format!("Kinobillett{suffix}"));
-            assert_eq!(l.net_minor(), total);
-        }
-    }
-
-    #[test]
-    fn dto_line_carries_discount_only_when_there_is_one() {
-        let nok = Currency::parse("NOK", &[]).expect("NOK");
-        let mut l = line();
-        set_price(&mut l, 2, 10000, 9000);
-        let dto = l.to_dto(1, nok);
-        assert_eq!(
-            dto.discount_amount_in_currency
-                .map(|d| d.value.0.to_string()),
-            Some("10.00".to_owned())
-        );
-        assert_eq!(dto.manual_discount.map(|d| d.value), Some(true));
-        set_price(&mut l, 2, 10000, 10000);
-        assert!(l.to_dto(1, nok).discount_amount_in_currency.is_none());
-    }
-}
+#[path = "lines_tests.rs"]
+mod tests;

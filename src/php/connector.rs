@@ -109,8 +109,20 @@ pub fn ml_connector_enqueue(
 #[php(name = "ml_connector_drain")]
 pub fn ml_connector_drain(limit: i64, deadline_ms: i64) -> PhpResult<Zval> {
     guard(|| {
-        let limit = u32::try_from(limit.clamp(0, 100_000)).unwrap_or(0);
-        let deadline = u64::try_from(deadline_ms.max(0)).unwrap_or(0);
+        // Issue #15: checked, never clamped or wrapped (drain(5, PHP_INT_MAX) overflowed the clock).
+        let limit = u32::try_from(limit)
+            .ok()
+            .filter(|l| *l <= 100_000)
+            .ok_or_else(|| PhpError::new(ExceptionKind::Input, "limit must be 0 to 100000"))?;
+        let deadline = u64::try_from(deadline_ms)
+            .ok()
+            .filter(|d| *d <= crate::host::MAX_DRAIN_MS)
+            .ok_or_else(|| {
+                PhpError::new(
+                    ExceptionKind::Input,
+                    format!("deadline_ms must be 0 to {}", crate::host::MAX_DRAIN_MS),
+                )
+            })?;
         with_host(|host| {
             let (report, remaining) = host.drain(limit, deadline)?;
             let mut value = serde_json::to_value(&report).map_err(|e| {

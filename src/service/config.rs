@@ -128,6 +128,9 @@ pub struct StoreConfig {
     pub visma_simulator: Option<String>,
 }
 
+/// The longest interval the service accepts in its `[poll]` settings (a week).
+const WEEK_SECS: u64 = 7 * 86_400;
+
 fn default_listen() -> String {
     "127.0.0.1:8787".into()
 }
@@ -185,6 +188,27 @@ impl ServiceConfig {
                 .map_err(|e| {
                     ServiceError::Config(format!("stores[{}].poll_schedule: {e}", s.id))
                 })?;
+        }
+        // Issue #15: every duration from the file is checked here, once, so none can overflow a clock later.
+        let p = &c.poll;
+        for (key, value, max) in [
+            ("poll.every_secs", p.every_secs, WEEK_SECS),
+            ("poll.reconcile_secs", p.reconcile_secs, WEEK_SECS),
+            ("poll.overlap_secs", p.overlap_secs, WEEK_SECS),
+            (
+                "poll.initial_lookback_hours",
+                p.initial_lookback_hours,
+                24 * 366,
+            ),
+            ("poll.health_secs", p.health_secs, WEEK_SECS),
+            ("poll.drain_idle_ms", p.drain_idle_ms, 3_600_000),
+            ("poll.secret_grace_secs", p.secret_grace_secs, 31 * 86_400),
+        ] {
+            if value > max {
+                return Err(ServiceError::Config(format!(
+                    "{key} must be at most {max} (got a larger number)"
+                )));
+            }
         }
         if c.max_body_bytes < 1024 {
             return Err(ServiceError::Config(
@@ -295,5 +319,23 @@ poll_schedule = "daily at 02:00"
         assert!(ServiceConfig::from_toml_str(&bad, Path::new("/")).is_err());
         let bad = FILE.replace("daily at 02:00", "weekly");
         assert!(ServiceConfig::from_toml_str(&bad, Path::new("/")).is_err());
+    }
+
+    #[test]
+    fn a_duration_that_would_overflow_the_clock_is_refused_naming_its_key() {
+        // Issue #15: health_secs = i64::MAX killed the poller while /health said all was well.
+        for key in [
+            "health_secs",
+            "reconcile_secs",
+            "overlap_secs",
+            "drain_idle_ms",
+        ] {
+            let text = FILE.replace(
+                "every_secs = 60",
+                &format!("every_secs = 60\n{key} = {}", i64::MAX),
+            );
+            let err = ServiceConfig::from_toml_str(&text, Path::new("/")).expect_err(key);
+            assert!(err.to_string().contains(&format!("poll.{key}")), "{err}");
+        }
     }
 }

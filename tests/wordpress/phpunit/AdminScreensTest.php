@@ -237,7 +237,12 @@ final class AdminScreensTest extends TestCase {
 		$this->assertStringContainsString( ': ' . count( $digest ) . ' documents could not be sent', $mails[0]['subject'] );
 		$this->assertStringContainsString( (string) $bad1->get_id(), $mails[0]['message'] );
 		$this->assertStringContainsString( (string) $bad2->get_id(), $mails[0]['message'] );
-		$this->assertFalse( self::fresh_option( Notifier::OPTION_DIGEST ) );
+		// Issue #13: mailed once, but the notice stays until the orders are replayed or sent.
+		$kept = (array) self::fresh_option( Notifier::OPTION_DIGEST );
+		$this->assertSame( count( $digest ), count( $kept ), 'the mail does not empty the notice' );
+		$this->assertSame( array( true ), array_values( array_unique( array_column( $kept, 'mailed' ) ) ) );
+		Notifier::action_ml_connector_failure_mail();
+		$this->assertCount( 1, (array) self::fresh_option( 'ml_connector_test_mails' ), 'each failure is mailed once' );
 	}
 
 	/**
