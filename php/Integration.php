@@ -25,6 +25,9 @@ class Integration extends \WC_Integration {
 
 	public const SECRET = 'visma_client_secret';
 
+	/** The secret typed in this submit, saved after the option (see process_admin_options). */
+	private string $typed_secret = '';
+
 	/** Defaults of the keys the form does not fill from lookups. */
 	private const DEFAULTS = array(
 		'store_id'       => 'default',
@@ -147,7 +150,18 @@ class Integration extends \WC_Integration {
 				return false;
 			}
 		}
-		return parent::process_admin_options();
+		$saved = parent::process_admin_options();
+		// Issue #15: the secret is bound to the URLs it is saved for, so it is saved after the option that holds
+		// them: a secret typed with a new token URL in one submit goes with that URL.
+		if ( '' !== $this->typed_secret ) {
+			$result             = Core::save_secret( self::SECRET, $this->typed_secret );
+			$this->typed_secret = '';
+			if ( is_wp_error( $result ) ) {
+				\WC_Admin_Settings::add_error( $result->get_error_message() );
+				return false;
+			}
+		}
+		return $saved;
 	}
 
 	/**
@@ -156,22 +170,17 @@ class Integration extends \WC_Integration {
 	 * @param string $key   Field key.
 	 * @param mixed  $value Posted value.
 	 * @return string Always ''.
-	 * @throws \Exception When the extension refused it (WooCommerce shows the message and skips the field).
 	 */
 	public function validate_visma_client_secret_field( $key, $value ) {
 		$secret = is_string( $value ) ? trim( wp_unslash( $value ) ) : '';
-		if ( '' !== $secret ) {
-			$saved = Core::save_secret( self::SECRET, $secret );
-			if ( is_wp_error( $saved ) ) {
-				throw new \Exception( esc_html( $saved->get_error_message() ) );
-			}
-		}
+		// Saved once the option is (process_admin_options): the secret is bound to the URLs saved with it.
+		$this->typed_secret = $secret;
 		return '';
 	}
 
 	/**
 	 * "Clear the secret" deletes the saved secret (issue #13: a saved secret could not be cleared); the box is never
-	 * stored ticked. A secret typed in the same save wins (it was saved first, fields go in form order).
+	 * stored ticked. A secret typed in the same save wins (it is saved after the option, see process_admin_options).
 	 *
 	 * @param string $key   Field key.
 	 * @param mixed  $value Posted value.

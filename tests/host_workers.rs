@@ -56,3 +56,55 @@ fn a_secret_saved_by_one_worker_is_used_by_the_other() {
     assert!(worker_a.test_connection().ok, "and the corrected one");
     assert!(worker_a.has_secret(VISMA_SECRET).expect("has"));
 }
+
+#[test]
+fn a_changed_token_url_gets_no_secret_until_it_is_entered_again() {
+    // Issue #15: a shop manager who points the token URL at their own server must not receive the saved secret.
+    let good = Simulator::start(SimConfig::default()).expect("simulator");
+    let other = Simulator::start(SimConfig::default()).expect("the other server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example: toml::Value =
+        toml::from_str(ml_connector::settings::EXAMPLE_TOML).expect("example settings");
+    let settings_for = |token_base: &str| {
+        serde_json::json!({
+            "mode": "visma",
+            "visma_client_id": "demo-client",
+            "visma_tenant_id": "demo-tenant",
+            "visma_company_id": "1234567",
+            "visma_token_url": format!("{token_base}/connect/token"),
+            "visma_api_base_url": good.base_url(),
+            "settings": example,
+        })
+        .to_string()
+    };
+    let key = b"wordpress-salts-wordpress-salts";
+    let mut host = Host::open(&settings_for(&good.base_url()), dir.path(), key).expect("host");
+    host.save_secret(VISMA_SECRET, "demo-secret").expect("save");
+    assert!(host.test_connection().ok);
+
+    let mut moved = Host::open(&settings_for(&other.base_url()), dir.path(), key).expect("host");
+    let refused = moved.test_connection();
+    assert!(!refused.ok);
+    assert_eq!(refused.setting.as_deref(), Some("visma_client_secret"));
+    assert!(
+        refused
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("enter the secret again"),
+        "{:?}",
+        refused.error
+    );
+    assert_eq!(
+        other.inspect().tokens_issued,
+        0,
+        "the other server never saw the secret"
+    );
+    moved
+        .save_secret(VISMA_SECRET, "demo-secret")
+        .expect("entered again");
+    assert!(
+        moved.test_connection().ok,
+        "sent once the merchant entered it for that URL"
+    );
+}

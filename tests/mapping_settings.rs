@@ -76,7 +76,7 @@ fn unknown_keys_are_rejected_not_ignored() {
     let text = broken("[accounts]", "[accounts]\nsalse = \"3000\"");
     assert!(matches!(
         Settings::from_toml_str(&text),
-        Err(SettingsError::Toml { .. })
+        Err(SettingsError::Toml(_))
     ));
 }
 
@@ -94,4 +94,30 @@ fn json_of_the_same_shape_loads_the_same_settings() {
         Settings::from_json_str(&bad),
         Err(SettingsError::Invalid { .. })
     ));
+}
+
+#[test]
+fn a_settings_error_names_the_key_and_line_but_never_repeats_the_value() {
+    // Issue #15: a secret typed into the settings file (where only the name of its variable belongs) was quoted
+    // back in the error, and so in logs and on screens.
+    let text = broken(
+        "client_id = \"demo-client\"",
+        "client_id = \"demo-client\"\nclient_secret = \"s3cr3t-canary\"",
+    );
+    let err = Settings::from_toml_str(&text)
+        .expect_err("unknown key")
+        .to_string();
+    assert!(
+        err.contains("client_secret") && err.contains("line "),
+        "{err}"
+    );
+    assert!(!err.contains("s3cr3t-canary"), "{err}");
+    let text = broken(
+        "store_id = \"default\"",
+        "store_id = 7\nbase_country = \"canary-two\"",
+    );
+    let err = Settings::from_toml_str(&text)
+        .expect_err("wrong type")
+        .to_string();
+    assert!(!err.contains("canary"), "{err}");
 }

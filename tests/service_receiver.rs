@@ -304,3 +304,47 @@ fn replayed_and_stale_deliveries_change_nothing_and_are_recorded() {
     assert_eq!(h.jobs_of(ml_connector::store::queue::JobKind::Customer), 0);
     svc.stop();
 }
+
+#[test]
+fn an_edited_topic_resource_or_source_header_is_refused_the_body_decides() {
+    // Issue #15: WooCommerce signs only the body; an order delivery whose topic was edited to customer.created
+    // was posted as a Visma customer.
+    let h = Harness::new(poll(3600, 3600, 3600));
+    let svc = h.start();
+    let url = h.delivery_url();
+    let body = woo_sim::php_json(&order(105));
+    let mut as_customer = signed("customer.created", body.as_bytes(), service_support::SECRET);
+    let edited = post(&url, body.as_bytes(), &as_customer);
+    assert_eq!(
+        (edited.status, edited.text.as_str()),
+        (400, "topic_mismatch")
+    );
+    as_customer[1].1 = "order.created".into();
+    let mut with_resource = as_customer.clone();
+    with_resource.push(("X-WC-Webhook-Resource", "customer".into()));
+    let wrong_resource = post(&url, body.as_bytes(), &with_resource);
+    assert_eq!(
+        (wrong_resource.status, wrong_resource.text.as_str()),
+        (400, "topic_mismatch")
+    );
+    let mut elsewhere = as_customer.clone();
+    elsewhere.push((
+        "X-WC-Webhook-Source",
+        "https://another-shop.example/".into(),
+    ));
+    let other_shop = post(&url, body.as_bytes(), &elsewhere);
+    assert_eq!(
+        (other_shop.status, other_shop.text.as_str()),
+        (400, "source_mismatch")
+    );
+    let mut right = as_customer.clone();
+    right.push(("X-WC-Webhook-Resource", "order".into()));
+    right.push(("X-WC-Webhook-Source", format!("{}/", h.woo.base_url())));
+    let good = post(&url, body.as_bytes(), &right);
+    assert_eq!((good.status, good.text.as_str()), (200, "queued"));
+    let reasons = rejected(&h);
+    for r in ["topic_mismatch", "source_mismatch"] {
+        assert!(reasons.iter().any(|e| e.starts_with(r)), "{reasons:?}");
+    }
+    svc.stop();
+}

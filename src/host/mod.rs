@@ -35,6 +35,8 @@ use std::time::Duration;
 
 /// The credential name of the Visma client secret.
 pub const VISMA_SECRET: &str = "visma_client_secret";
+/// Where the URLs the Visma secret was saved for are kept ([`plugin_settings::secret_binding`]).
+const VISMA_SECRET_BINDING: &str = "visma_client_secret_binding";
 const DB_FILE: &str = "ml-connector.sqlite";
 const KEY_CONTEXT: &str = "ml-connector credentials v1";
 
@@ -251,6 +253,7 @@ impl Host {
         // The secret is read on every send (one small decrypt, never on the checkout path), so a secret saved by
         // another PHP-FPM worker takes effect here too.
         let secret = self.store()?.get_credential(VISMA_SECRET, &self.key)?;
+        self.check_binding(secret.is_some())?;
         if matches!(self.slot, Slot::Engine(_)) && secret != self.engine_secret {
             if let Slot::Engine(engine) = std::mem::replace(&mut self.slot, Slot::Empty) {
                 self.slot = Slot::Store(engine.into_store());
@@ -302,8 +305,46 @@ impl Host {
         let now = self.clock.now();
         self.store()?
             .put_credential(name, &Secret::new(value), &self.key, now)?;
+        if name == VISMA_SECRET {
+            self.bind_secret()?;
+        }
         // The next send sees the new secret and rebuilds its client (see `engine`).
         Ok(())
+    }
+
+    /// Records the URLs the Visma secret may go to (those of the connection in force).
+    fn bind_secret(&mut self) -> Result<(), HostError> {
+        if let Some(binding) = plugin_settings::secret_binding(&self.mode) {
+            let now = self.clock.now();
+            self.store()?.put_credential(
+                VISMA_SECRET_BINDING,
+                &Secret::new(binding),
+                &self.key,
+                now,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Issue #15: the secret goes only to the URLs it was saved for. A secret saved before bindings existed is
+    /// bound to the URLs in force now (an upgrade keeps working); after that, a changed token URL or API base
+    /// needs the secret entered again.
+    fn check_binding(&mut self, has_secret: bool) -> Result<(), HostError> {
+        let Some(now_bound) = plugin_settings::secret_binding(&self.mode) else {
+            return Ok(());
+        };
+        if !has_secret {
+            return Ok(());
+        }
+        match self.store()?.get_credential(VISMA_SECRET_BINDING, &self.key)? {
+            None => self.bind_secret(),
+            Some(saved) if saved.expose() == now_bound => Ok(()),
+            Some(_) => Err(HostError::Config(
+                "the Visma token URL or API address changed since the client secret was saved: enter the \
+                 secret again (visma_client_secret) to send it there"
+                    .to_owned(),
+            )),
+        }
     }
 
     /// Clears a saved secret; true when one was there.

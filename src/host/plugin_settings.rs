@@ -12,6 +12,7 @@ use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::visma::Config;
 use serde::Deserialize;
+use sha2::Digest as _;
 
 /// The simulator the plugin's "simulator" mode talks to unless the settings name another URL.
 pub const DEFAULT_SIMULATOR_URL: &str = "http://127.0.0.1:8765";
@@ -248,6 +249,20 @@ fn checked_url(key: &str, value: &str) -> Result<String, HostError> {
 ///
 /// # Errors
 /// [`HostError::Config`] when Visma mode has no saved secret; the client's configuration errors.
+/// What the Visma secret is bound to: the token URL and API bases it may be sent to (issue #15: a shop manager
+/// who points the token URL at their own server must not receive the saved secret). `None` in simulator mode.
+pub fn secret_binding(mode: &Mode) -> Option<String> {
+    let config = client_config(mode, Some(Secret::new("binding"))).ok()?;
+    if matches!(mode, Mode::Simulator { .. }) {
+        return None;
+    }
+    let text = format!(
+        "{}\n{}\n{}",
+        config.token_url, config.api_base_url, config.salesorders_base_url
+    );
+    Some(hex::encode(sha2::Sha256::digest(text.as_bytes())))
+}
+
 pub fn client_config(mode: &Mode, secret: Option<Secret>) -> Result<Config, HostError> {
     match mode {
         Mode::Simulator { base_url } => Ok(simulator(base_url)),

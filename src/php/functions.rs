@@ -12,6 +12,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 
 /// The environment variable that arms the test-only hooks (`ml_connector_debug_panic`).
+#[cfg(feature = "test-hooks")]
 const TEST_HOOKS_ENV: &str = "ML_CONNECTOR_TEST_HOOKS";
 
 /// `ml_connector_version(): string` — the crate version; the plugin refuses an extension it does not expect.
@@ -34,11 +35,13 @@ pub fn ml_connector_health_check(data_dir: &str, url: &str) -> PhpResult<ZBox<Ze
     guard(|| health::check(data_dir, url).and_then(|report| to_array(&report)))
 }
 
-/// `ml_connector_debug_panic(string $msg): void` — a test hook. With `ML_CONNECTOR_TEST_HOOKS=1` in the
+/// `ml_connector_debug_panic(string $msg): void` — a test hook, compiled only with the `test-hooks` feature
+/// (`./build.sh test` builds a separate extension for the PHP tests; the shipped one has no such function). With `ML_CONNECTOR_TEST_HOOKS=1` in the
 /// environment it panics with `$msg` (PHP sees `InternalError`); otherwise it throws `InputException`.
 ///
 /// # Errors
 /// Always: `InternalError` when armed, `InputException` when not.
+#[cfg(feature = "test-hooks")]
 #[php_function]
 #[php(name = "ml_connector_debug_panic")]
 pub fn ml_connector_debug_panic(msg: &str) -> PhpResult<()> {
@@ -88,8 +91,10 @@ fn to_array(report: &HealthReport) -> Result<ZBox<ZendHashTable>, PhpError> {
 
 /// Adds this file's functions to the module (`wrap_function!` only sees functions of its own module, G3).
 pub fn register(module: ModuleBuilder) -> ModuleBuilder {
-    module
+    let module = module
         .function(wrap_function!(ml_connector_version))
-        .function(wrap_function!(ml_connector_health_check))
-        .function(wrap_function!(ml_connector_debug_panic))
+        .function(wrap_function!(ml_connector_health_check));
+    #[cfg(feature = "test-hooks")]
+    let module = module.function(wrap_function!(ml_connector_debug_panic));
+    module
 }

@@ -145,8 +145,8 @@ impl ServiceConfig {
     /// # Errors
     /// [`ServiceError::Config`] naming the key that is wrong.
     pub fn from_toml_str(text: &str, base_dir: &Path) -> Result<Self, ServiceError> {
-        let mut c: ServiceConfig =
-            toml::from_str(text).map_err(|e| ServiceError::Config(e.to_string()))?;
+        let mut c: ServiceConfig = toml::from_str(text)
+            .map_err(|e| ServiceError::Config(crate::settings::toml_problem(text, &e)))?;
         if c.stores.is_empty() {
             return Err(ServiceError::Config("no [[stores]] configured".into()));
         }

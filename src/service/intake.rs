@@ -62,10 +62,25 @@ pub fn refund_ids(order: &Value) -> Vec<u64> {
         .unwrap_or_default()
 }
 
+/// What a REST v3 document is, by the fields only that kind has: an order has `line_items` and `order_key`, a
+/// customer `email` and `username` or `role` and no `line_items`.
+pub fn body_kind(doc: &Value) -> Option<JobKind> {
+    let has = |k: &str| doc.get(k).is_some();
+    if doc.get("line_items").is_some_and(Value::is_array) && has("order_key") {
+        Some(JobKind::Order)
+    } else if !has("line_items") && has("email") && (has("username") || has("role")) {
+        Some(JobKind::Customer)
+    } else {
+        None
+    }
+}
+
 /// Plans a verified delivery of `topic`.
 ///
 /// # Errors
-/// [`WebhookRejection::MalformedBody`] when the body is not a JSON object with a positive `id`.
+/// [`WebhookRejection::MalformedBody`] when the body is not a JSON object with a positive `id`, or (but for a
+/// deletion, whose body is the id alone) neither an order nor a customer; [`WebhookRejection::TopicMismatch`]
+/// when it is the other kind than the topic names.
 pub fn plan(topic: Topic, body: &[u8]) -> Result<Plan, WebhookRejection> {
     let doc: Value = serde_json::from_slice(body).map_err(|_| WebhookRejection::MalformedBody)?;
     let woo_id = doc
@@ -80,6 +95,14 @@ pub fn plan(topic: Topic, body: &[u8]) -> Result<Plan, WebhookRejection> {
     };
     if topic.is_deletion() {
         return Ok(Plan::Deleted { kind, woo_id });
+    }
+    // Issue #15: the body decides what it is; the (unsigned) topic header must agree.
+    if body_kind(&doc) != Some(kind) {
+        return Err(if body_kind(&doc).is_none() {
+            WebhookRejection::MalformedBody
+        } else {
+            WebhookRejection::TopicMismatch
+        });
     }
     if kind == JobKind::Customer {
         let role = doc
@@ -125,8 +148,8 @@ mod tests {
 
     #[test]
     fn webhook_and_rest_forms_of_one_order_are_the_same_payload() {
-        let webhook = br#"{"id":399,"link":"http:\/\/shop\/","name":"\u00c5se","_links":{"self":[{"href":"http:\/\/x"}]},"refunds":[]}"#;
-        let rest = r#"{"refunds":[],"name":"Åse","link":"http://shop/","id":399,"_links":{"self":[{"href":"https://x"}]}}"#;
+        let webhook = br#"{"id":399,"order_key":"wc_order_k","line_items":[],"link":"http:\/\/shop\/","name":"\u00c5se","_links":{"self":[{"href":"http:\/\/x"}]},"refunds":[]}"#;
+        let rest = r#"{"refunds":[],"line_items":[],"order_key":"wc_order_k","name":"Åse","link":"http://shop/","id":399,"_links":{"self":[{"href":"https://x"}]}}"#;
         let Plan::Queue { payload, .. } = plan(Topic::OrderUpdated, webhook).expect("plan") else {
             panic!("not queued");
         };
@@ -139,7 +162,7 @@ mod tests {
 
     #[test]
     fn refunds_are_listed_deletions_recorded_and_bad_bodies_refused() {
-        let order = br#"{"id":117,"refunds":[{"id":383,"total":"-10.00"},{"id":390}]}"#;
+        let order = br#"{"id":117,"order_key":"wc_order_k","line_items":[],"refunds":[{"id":383,"total":"-10.00"},{"id":390}]}"#;
         match plan(Topic::OrderUpdated, order).expect("plan") {
             Plan::Queue {
                 kind,
@@ -161,7 +184,13 @@ mod tests {
                 woo_id: 12
             })
         );
-        for bad in [&b"{"[..], b"[]", br#"{"id":0}"#, br#"{"id":"x"}"#] {
+        for bad in [
+            &b"{"[..],
+            b"[]",
+            br#"{"id":0}"#,
+            br#"{"id":"x"}"#,
+            br#"{"id":5}"#,
+        ] {
             assert_eq!(
                 plan(Topic::OrderCreated, bad),
                 Err(WebhookRejection::MalformedBody)
@@ -174,7 +203,7 @@ mod tests {
         assert_eq!(
             plan(
                 Topic::CustomerUpdated,
-                br#"{"id":1,"role":"administrator"}"#
+                br#"{"id":1,"email":"a@b.example","role":"administrator"}"#
             ),
             Ok(Plan::NotACustomer {
                 woo_id: 1,
@@ -182,7 +211,10 @@ mod tests {
             })
         );
         assert!(matches!(
-            plan(Topic::CustomerUpdated, br#"{"id":3,"role":"customer"}"#),
+            plan(
+                Topic::CustomerUpdated,
+                br#"{"id":3,"email":"c@d.example","role":"customer"}"#
+            ),
             Ok(Plan::Queue {
                 kind: JobKind::Customer,
                 woo_id: 3,
@@ -199,5 +231,24 @@ mod tests {
         assert_eq!(v["order"]["id"], 117);
         assert_eq!(v["refund"]["id"], 383);
         assert!(v["refund"].get("_links").is_none());
+    }
+
+    #[test]
+    fn the_body_decides_and_an_edited_topic_is_refused() {
+        // Issue #15: only the body is signed; an order delivered under a customer topic is not a customer.
+        let order = br#"{"id":117,"order_key":"wc_order_k","line_items":[],"email":"x@y.example","billing":{}}"#;
+        let customer = br#"{"id":3,"email":"c@d.example","username":"c","role":"customer"}"#;
+        assert_eq!(
+            plan(Topic::CustomerCreated, order),
+            Err(WebhookRejection::TopicMismatch)
+        );
+        assert_eq!(
+            plan(Topic::OrderCreated, customer),
+            Err(WebhookRejection::TopicMismatch)
+        );
+        assert!(matches!(
+            plan(Topic::OrderCreated, order),
+            Ok(Plan::Queue { .. })
+        ));
     }
 }

@@ -61,6 +61,34 @@ pub struct Cell {
     wake: Sender<()>,
     followups: Sender<Followup>,
     status: Mutex<CellStatus>,
+    /// The store's URL, normalised, when `X-WC-Webhook-Source` is checked.
+    source: Option<String>,
+}
+
+/// The WooCommerce headers of a delivery (all unsigned: only the body is signed).
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryHeaders {
+    /// `X-WC-Webhook-Signature`.
+    pub signature: Option<String>,
+    /// `X-WC-Webhook-Topic`, e.g. `order.updated`.
+    pub topic: Option<String>,
+    /// `X-WC-Webhook-Resource`, e.g. `order`.
+    pub resource: Option<String>,
+    /// `X-WC-Webhook-Source`, the shop's home URL.
+    pub source: Option<String>,
+}
+
+/// A shop URL compared without scheme, `www.`, case or trailing slash (WooCommerce sends `home_url('/')`).
+fn normalise_url(url: &str) -> String {
+    let lower = url.trim().to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .unwrap_or(&lower);
+    rest.strip_prefix("www.")
+        .unwrap_or(rest)
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// How one delivery ended.
@@ -122,6 +150,7 @@ impl Cell {
             wake,
             followups,
             status: Mutex::new(CellStatus::default()),
+            source: None,
         }
     }
 
@@ -158,8 +187,27 @@ impl Cell {
         let _ = self.wake.send(());
     }
 
+    /// Compares `X-WC-Webhook-Source` with this store's URL (issue #15).
+    pub fn with_source(mut self, store_url: &str) -> Self {
+        self.source = Some(normalise_url(store_url));
+        self
+    }
+
     /// Handles one delivery whose body is already within the size limit. Blocking (SQLite).
     pub fn handle(&self, body: &[u8], signature: Option<&str>, topic: Option<&str>) -> Delivery {
+        self.handle_delivery(
+            body,
+            &DeliveryHeaders {
+                signature: signature.map(str::to_owned),
+                topic: topic.map(str::to_owned),
+                ..DeliveryHeaders::default()
+            },
+        )
+    }
+
+    /// As [`Cell::handle`], with every WooCommerce header the receiver reads.
+    pub fn handle_delivery(&self, body: &[u8], headers: &DeliveryHeaders) -> Delivery {
+        let (signature, topic) = (headers.signature.as_deref(), headers.topic.as_deref());
         if signature.is_none() {
             if let Some(id) = webhook::ping_id(body) {
                 tracing::info!(store = %self.id, webhook = id, "webhook creation ping");
@@ -202,6 +250,23 @@ impl Cell {
         } else {
             JobKind::Customer
         };
+        // Issue #15: the unsigned headers must agree with each other and with this store.
+        let resource_ok = headers
+            .resource
+            .as_deref()
+            .is_none_or(|r| r.trim().eq_ignore_ascii_case(kind.as_str()));
+        if !resource_ok {
+            let reason = WebhookRejection::TopicMismatch;
+            return self.reject(&store, reason, &topic_text, Some(kind), None, now);
+        }
+        let source_ok = match (&self.source, headers.source.as_deref()) {
+            (Some(want), Some(got)) => normalise_url(got) == *want,
+            _ => true,
+        };
+        if !source_ok {
+            let reason = WebhookRejection::SourceMismatch;
+            return self.reject(&store, reason, &topic_text, Some(kind), None, now);
+        }
         let plan = match intake::plan(topic, body) {
             Ok(p) => p,
             Err(reason) => return self.reject(&store, reason, &topic_text, Some(kind), None, now),
@@ -388,13 +453,15 @@ async fn receive(
     } else {
         axum::body::to_bytes(body, limit).await.ok()
     };
-    let (signature, topic) = (
-        header(webhook::SIGNATURE_HEADER),
-        header(webhook::TOPIC_HEADER),
-    );
+    let headers = DeliveryHeaders {
+        signature: header(webhook::SIGNATURE_HEADER),
+        topic: header(webhook::TOPIC_HEADER),
+        resource: header("x-wc-webhook-resource"),
+        source: header("x-wc-webhook-source"),
+    };
     let outcome = tokio::task::spawn_blocking(move || match bytes {
         None => cell.reject_oversized(),
-        Some(b) => cell.handle(&b, signature.as_deref(), topic.as_deref()),
+        Some(b) => cell.handle_delivery(&b, &headers),
     })
     .await
     .unwrap_or(Delivery::Unavailable);

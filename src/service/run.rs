@@ -294,15 +294,18 @@ fn start_store(
     }
     let (wake_tx, wake_rx) = mpsc::channel();
     let (follow_tx, follow_rx) = mpsc::channel();
-    let cell = Arc::new(Cell::new(
-        sc.id.clone(),
-        receiver_store,
-        key.clone(),
-        env_secret,
-        clock.clone(),
-        wake_tx,
-        follow_tx,
-    ));
+    let cell = Arc::new(
+        Cell::new(
+            sc.id.clone(),
+            receiver_store,
+            key.clone(),
+            env_secret,
+            clock.clone(),
+            wake_tx,
+            follow_tx,
+        )
+        .with_source(&sc.url),
+    );
     let drain_engine = Engine::new(engine_store, settings, visma, clock.clone());
     let idle = Duration::from_millis(config.poll.drain_idle_ms.max(10));
     let mut threads = vec![spawn_drain(drain_engine, wake_rx, idle, stop.clone())];

@@ -24,12 +24,8 @@ pub const EXAMPLE_TOML: &str = include_str!("example.toml");
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     /// Not valid TOML of the settings' shape.
-    #[error("settings file is not valid: {source}")]
-    Toml {
-        /// Parser error with line and column (settings hold no secrets).
-        #[source]
-        source: toml::de::Error,
-    },
+    #[error("settings file is not valid: {0}")]
+    Toml(String),
     /// Not valid JSON of the settings' shape.
     #[error("settings JSON is not valid: {source}")]
     Json {
@@ -45,6 +41,26 @@ pub enum SettingsError {
         /// What is wrong.
         problem: String,
     },
+}
+
+/// A TOML error as "line L, column C: message", without the parser's quote of the line: a value typed in the
+/// wrong place (a secret, say) is never repeated in a log or on a screen (issue #15).
+pub fn toml_problem(text: &str, e: &toml::de::Error) -> String {
+    // Serde quotes a wrong value in double quotes ("invalid type: string \"…\""); keys are in backticks and stay.
+    let mut message = String::new();
+    for (i, part) in e.message().split('"').enumerate() {
+        if i > 0 {
+            message.push('"');
+        }
+        message.push_str(if i % 2 == 1 { "…" } else { part });
+    }
+    let Some(at) = e.span().map(|s| s.start.min(text.len())) else {
+        return message;
+    };
+    let before = text.get(..at).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}: {message}")
 }
 
 pub(crate) fn invalid(key: impl Into<String>, problem: impl Into<String>) -> SettingsError {
@@ -391,7 +407,8 @@ impl Settings {
     /// # Errors
     /// [`SettingsError::Toml`] for syntax/shape, [`SettingsError::Invalid`] from [`Settings::validate`].
     pub fn from_toml_str(text: &str) -> Result<Settings, SettingsError> {
-        let s: Settings = toml::from_str(text).map_err(|source| SettingsError::Toml { source })?;
+        let s: Settings =
+            toml::from_str(text).map_err(|e| SettingsError::Toml(toml_problem(text, &e)))?;
         s.validate()?;
         Ok(s)
     }

@@ -45,6 +45,13 @@ pub enum WebhookRejection {
     /// Verified, but the body is not the JSON the topic needs.
     #[error("the verified body is not the JSON its topic needs")]
     MalformedBody,
+    /// Verified, but the body is another kind of document than the topic header (or `X-WC-Webhook-Resource`)
+    /// says. WooCommerce signs only the body, so the headers of a captured delivery can be edited (issue #15).
+    #[error("the body is not the kind of document its topic and resource headers name")]
+    TopicMismatch,
+    /// Verified, but `X-WC-Webhook-Source` names another shop than the store's URL.
+    #[error("the delivery comes from another shop than this store")]
+    SourceMismatch,
 }
 
 impl WebhookRejection {
@@ -59,6 +66,8 @@ impl WebhookRejection {
             Self::UnknownStore => "unknown_store",
             Self::UnsupportedTopic => "unsupported_topic",
             Self::MalformedBody => "malformed_body",
+            Self::TopicMismatch => "topic_mismatch",
+            Self::SourceMismatch => "source_mismatch",
         }
     }
 
@@ -70,7 +79,7 @@ impl WebhookRejection {
             // Verified deliveries we cannot use: accepting them keeps WooCommerce from disabling the webhook
             // over topics we never asked for; the audit row says what was dropped.
             Self::UnsupportedTopic => 202,
-            Self::MalformedBody => 400,
+            Self::MalformedBody | Self::TopicMismatch | Self::SourceMismatch => 400,
             Self::MissingSignature
             | Self::MalformedSignature
             | Self::BadSignature

@@ -187,6 +187,8 @@ final class AdminScreensTest extends TestCase {
 			)
 		);
 		update_option( \MlConnector\Integration::OPTION, $settings );
+		// Issue #15: the secret goes only to the URLs it was saved for, so the merchant enters it again.
+		$this->assertTrue( Core::save_secret( 'visma_client_secret', self::SECRET ) );
 		try {
 			$order = \WC_Standin_Checkout::place( array( 'items' => array( array( 'sku' => 'MAT-LAKRIS', 'qty' => 2 ) ) ) );
 			self::end_request();
