@@ -486,3 +486,23 @@ fn a_full_disk_refuses_new_jobs_clearly_and_keeps_the_queued_ones() {
     assert_exactly_once(&rig.sim, &queued);
     engine_support::assert_all_done(engine.store(), &queued);
 }
+
+#[test]
+fn a_field_cut_to_fit_visma_is_said_in_the_audit() {
+    // Issue #15: nothing is silently fixed; a billing address longer than Visma's 50 characters is cut, and the
+    // audit next to the invoice says which field and by how much.
+    let rig = rig();
+    let engine = rig.engine(settings());
+    let mut order: Value = serde_json::from_str(&orders(1, 10_900).remove(0).json).expect("json");
+    order["billing"]["address_1"] = json!("Lang gate ".repeat(7));
+    enqueue(&engine, JobKind::Order, &order.to_string());
+    let report = drain_until_settled(&engine, &rig.clock, |_| {});
+    assert_eq!(report.posted, 1, "{report:?}");
+    let texts = engine_support::audit_texts(engine.store());
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "text: billing address line 1 cut to Visma's 50 characters (it had 69)"),
+        "{texts:?}"
+    );
+}

@@ -133,3 +133,85 @@ fn drain_refuses_durations_that_would_overflow_with_a_usage_error() {
         );
     }
 }
+
+#[test]
+fn map_and_enqueue_give_one_verdict_and_one_message_for_bad_input() {
+    // Issue #15: `map` accepted id −5 and read [1,2,3] as order 1 while `enqueue` refused both; an id above
+    // i64::MAX was a store error.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep_order = format!("{{\"id\":5,\"meta_data\":{deep}}}");
+    let cases = [
+        (
+            "negative id",
+            r#"{"id":-5,"status":"processing"}"#.to_owned(),
+            "id must be a positive integer",
+        ),
+        ("an array", "[1,2,3]".to_owned(), "invalid type"),
+        (
+            "id above i64::MAX",
+            r#"{"id":9223372036854775808}"#.to_owned(),
+            "id must be a positive integer",
+        ),
+        ("10k-deep JSON", deep_order, "nested deeper than 64"),
+    ];
+    for (name, body, want) in cases {
+        let order = dir.path().join("order.json");
+        std::fs::write(&order, &body).expect("write");
+        let map = bin()
+            .args(["map", "--order"])
+            .arg(&order)
+            .output()
+            .expect("map runs");
+        let enqueue = bin()
+            .args(["enqueue", "--db"])
+            .arg(dir.path().join("q.sqlite"))
+            .arg("--order")
+            .arg(&order)
+            .output()
+            .expect("enqueue runs");
+        let reason = |out: &std::process::Output| {
+            let text = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(!out.status.success(), "{name}: accepted");
+            assert!(!text.contains("panicked"), "{name}: {text}");
+            assert!(text.contains(want), "{name}: {text}");
+            // The reason after the file name, the same from both doors.
+            text.split(": ")
+                .skip(1)
+                .collect::<Vec<_>>()
+                .join(": ")
+                .trim()
+                .to_owned()
+        };
+        let (m, e) = (reason(&map), reason(&enqueue));
+        assert!(
+            m.ends_with(&e) || e.ends_with(&m),
+            "{name}: map {m:?} vs enqueue {e:?}"
+        );
+    }
+    // A refund file with the array GET /orders/{id}/refunds returns: both take it.
+    let order = format!("{REAL}/orders/70.json");
+    let refunds = format!("{REAL}/refunds/70.json");
+    let map = bin()
+        .args(["map", "--order", &order, "--refund", &refunds])
+        .output()
+        .expect("map");
+    assert_eq!(
+        map.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&map.stderr)
+    );
+    let enqueue = bin()
+        .args(["enqueue", "--db"])
+        .arg(dir.path().join("q2.sqlite"))
+        .args(["--refund", &refunds, "--of-order", &order])
+        .output()
+        .expect("enqueue");
+    assert!(
+        enqueue.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enqueue.stderr)
+    );
+    assert!(String::from_utf8_lossy(&enqueue.stdout).contains("Inserted"));
+}

@@ -2,8 +2,10 @@
 //! become, as JSON. Exit 0 = mapped, 1 = a mapping error (printed), 2 = bad settings, files or usage.
 
 use anyhow::Context;
+use ml_connector::engine;
 use ml_connector::mapping::{map_order, map_refund, preview};
 use ml_connector::settings::Settings;
+use ml_connector::store::queue::JobKind;
 use ml_connector::woo::{Order, Refund};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,6 +70,10 @@ fn load(args: &MapArgs) -> anyhow::Result<(Order, Vec<Refund>, Settings)> {
     };
     let body =
         std::fs::read(&args.order).with_context(|| format!("reading {}", args.order.display()))?;
+    // Issue #15: one door. The order and its refunds pass the check `enqueue`, the extension, the hooks, the
+    // webhook receiver and the poller use, with the same verdict and message.
+    engine::key_of(JobKind::Order, &body)
+        .with_context(|| format!("order {}", args.order.display()))?;
     let order =
         Order::from_json(&body).with_context(|| format!("order {}", args.order.display()))?;
     let refunds = match &args.refund {
@@ -75,13 +81,17 @@ fn load(args: &MapArgs) -> anyhow::Result<(Order, Vec<Refund>, Settings)> {
         Some(path) => {
             let body =
                 std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let trimmed = body.iter().find(|b| !b.is_ascii_whitespace());
-            if trimmed == Some(&b'[') {
-                Refund::list_from_json(&body)
-            } else {
-                Refund::from_json(&body).map(|r| vec![r])
-            }
-            .with_context(|| format!("refund {}", path.display()))?
+            let order_body = std::fs::read(&args.order)
+                .with_context(|| format!("reading {}", args.order.display()))?;
+            engine::refund_envelopes(&order_body, &body)
+                .with_context(|| format!("refund {}", path.display()))?
+                .iter()
+                .map(|envelope| {
+                    let v: serde_json::Value = serde_json::from_str(envelope)?;
+                    Ok(Refund::from_json(v["refund"].to_string().as_bytes())?)
+                })
+                .collect::<anyhow::Result<Vec<Refund>>>()
+                .with_context(|| format!("refund {}", path.display()))?
         }
     };
     Ok((order, refunds, settings))

@@ -172,13 +172,21 @@ fn enqueue(a: &EnqueueArgs) -> anyhow::Result<ExitCode> {
         (Some(o), None, None, _) => (JobKind::Order, read(o)?),
         (None, Some(c), None, _) => (JobKind::Customer, read(c)?),
         (None, None, Some(r), Some(o)) => {
-            let order: serde_json::Value = serde_json::from_str(&read(o)?).context("order JSON")?;
-            let refund: serde_json::Value =
-                serde_json::from_str(&read(r)?).context("refund JSON")?;
-            (
-                JobKind::Refund,
-                json!({ "order": order, "refund": refund }).to_string(),
-            )
+            // One refund or the array `GET /orders/{id}/refunds` returns, as `map --refund` takes (issue #15).
+            let envelopes = engine::refund_envelopes(read(o)?.as_bytes(), read(r)?.as_bytes())?;
+            let store = open_store(&a.store.db)?;
+            for envelope in envelopes {
+                let outcome = engine::enqueue(
+                    &store,
+                    &settings.store_id,
+                    JobKind::Refund,
+                    &envelope,
+                    JobSource::Cli,
+                    SystemClock.now(),
+                )?;
+                println!("{outcome:?}");
+            }
+            return Ok(ExitCode::SUCCESS);
         }
         _ => bail!("give one of --order, --customer or --refund with --of-order"),
     };

@@ -84,6 +84,11 @@ pub fn key_of(kind: JobKind, payload: &[u8]) -> Result<Keyed, IntakeError> {
         kind: kind.as_str(),
         reason,
     };
+    if nesting(payload) > MAX_NESTING {
+        return Err(malformed(format!(
+            "JSON nested deeper than {MAX_NESTING} levels (a WooCommerce document has fewer than 10)"
+        )));
+    }
     match kind {
         JobKind::Refund => {
             let env: RefundEnvelope = serde_json::from_slice(payload)
@@ -120,9 +125,83 @@ fn entity_id(v: &serde_json::Value) -> Result<u64, String> {
         serde_json::Value::String(s) => s.trim().parse().ok(),
         _ => None,
     };
+    // The store keeps ids as SQLite integers (i64): a larger one is bad input, not a store error (issue #15).
     match id {
-        Some(id) if id > 0 => Ok(id),
-        _ => Err(format!("id must be a positive integer, got {v}")),
+        Some(id) if id > 0 && i64::try_from(id).is_ok() => Ok(id),
+        _ => Err(format!(
+            "id must be a positive integer up to {}, got {}",
+            i64::MAX,
+            shortened(v)
+        )),
+    }
+}
+
+/// The refund job payloads (`{"order":…,"refund":…}`) for `refunds` of `order`: one refund object, or the array
+/// `GET /orders/{id}/refunds` returns. Each passes [`key_of`], so `map` and `enqueue` give one verdict (issue #15).
+///
+/// # Errors
+/// [`IntakeError::Malformed`] for JSON that is not an order and refunds, or a refund [`key_of`] refuses.
+pub fn refund_envelopes(order: &[u8], refunds: &[u8]) -> Result<Vec<String>, IntakeError> {
+    let malformed = |reason: String| IntakeError::Malformed {
+        kind: JobKind::Refund.as_str(),
+        reason,
+    };
+    let order: serde_json::Value =
+        serde_json::from_slice(order).map_err(|e| malformed(format!("order: {e}")))?;
+    let list = match serde_json::from_slice(refunds).map_err(|e| malformed(e.to_string()))? {
+        serde_json::Value::Array(items) => items,
+        one @ serde_json::Value::Object(_) => vec![one],
+        _ => {
+            return Err(malformed(
+                "expected a refund object or an array of them".to_owned(),
+            ))
+        }
+    };
+    list.into_iter()
+        .map(|refund| {
+            let envelope = serde_json::json!({ "order": order, "refund": refund }).to_string();
+            key_of(JobKind::Refund, envelope.as_bytes()).map(|_| envelope)
+        })
+        .collect()
+}
+
+/// Deepest JSON nesting a payload may have. SQLite refuses JSON deeper than 1000 levels when it stores the payload:
+/// this keeps that an input error with a reason, not a store error (issue #15).
+const MAX_NESTING: usize = 64;
+
+/// The deepest `[`/`{` nesting of `json`, strings skipped.
+fn nesting(json: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in json {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// A JSON value as shown in an error: at most 40 characters.
+fn shortened(v: &serde_json::Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() <= 40 {
+        text
+    } else {
+        format!("{}…", text.chars().take(40).collect::<String>())
     }
 }
 
@@ -218,6 +297,13 @@ mod tests {
     }
 
     #[test]
+    fn nesting_counts_brackets_outside_strings_only() {
+        assert_eq!(nesting(br#"{"a":[{"b":"[[[{{{\"]]"}]}"#), 3);
+        assert_eq!(nesting(b"[]"), 1);
+        assert_eq!(nesting(br#""x""#), 0);
+    }
+
+    #[test]
     fn string_ids_are_accepted_and_bad_ids_refused() {
         assert_eq!(
             key_of(JobKind::Customer, br#"{"id":"12"}"#)
@@ -231,6 +317,7 @@ mod tests {
             br#"{"id":"x"}"#,
             br#"{}"#,
             b"not json",
+            br#"{"id":9223372036854775808}"#,
         ] {
             assert!(
                 key_of(JobKind::Order, bad).is_err(),

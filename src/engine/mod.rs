@@ -20,7 +20,7 @@ mod sales_orders;
 mod steps;
 
 pub use connect::{client_config, simulator_config};
-pub use intake::{enqueue, key_of, parse_kind, IntakeError, Keyed};
+pub use intake::{enqueue, key_of, parse_kind, refund_envelopes, IntakeError, Keyed};
 pub use pause::RETEST_AFTER;
 pub use report::DrainReport;
 

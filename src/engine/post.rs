@@ -20,7 +20,7 @@ pub(crate) fn process(engine: &Engine, held: &Held<'_>) -> Result<Completion, Jo
     match job.kind {
         JobKind::Order => order(engine, held),
         JobKind::Refund => refund(engine, held),
-        JobKind::Customer => customer(engine, job),
+        JobKind::Customer => customer(engine, held),
         JobKind::Payment => Err(JobFailure::permanent(
             "payment jobs are not queued by this version; payments are posted with their order",
         )),
@@ -136,21 +136,19 @@ fn audit_rounding(engine: &Engine, held: &Held<'_>, rounding: Option<&mapping::R
 
 /// Issue #14: how the document's VAT was decided, when there was a choice (an amount-only refund's VAT, total tax
 /// chosen over WooCommerce's per-rate sum), in the audit trail next to the document.
+/// Issue #15: each text cut to fit Visma, in the audit next to the document.
 fn audit_vat_note(
     engine: &Engine,
     held: &Held<'_>,
     endpoint: &'static str,
     number: &str,
     note: Option<&str>,
+    cuts: &[String],
 ) {
-    if let Some(text) = note {
-        steps::audit_note(
-            engine,
-            held,
-            Some(endpoint),
-            Some(number),
-            format!("VAT: {text}"),
-        );
+    let vat = note.map(|text| format!("VAT: {text}"));
+    let texts = cuts.iter().map(|cut| format!("text: {cut}"));
+    for text in vat.into_iter().chain(texts) {
+        steps::audit_note(engine, held, Some(endpoint), Some(number), text);
     }
 }
 
@@ -265,6 +263,7 @@ fn order(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
         endpoint,
         outcome.number(),
         docs.vat_note.as_deref(),
+        &docs.cuts,
     );
     let is_invoice = matches!(docs.document, SalesDocument::Invoice(_));
     if is_invoice && steps::releases(engine) {
@@ -361,6 +360,7 @@ fn refund(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
         "customercreditnote.create",
         outcome.number(),
         note.vat_note.as_deref(),
+        &note.cuts,
     );
     let status = if outcome.was_adopted() { 200 } else { 201 };
     let attempt = timed("customercreditnote.create", started, status);
@@ -412,7 +412,8 @@ fn return_order(
     Ok(completion(engine, job, outcome, &doc.key, hash, attempt))
 }
 
-fn customer(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
+fn customer(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> {
+    let job = &held.claimed.job;
     let customer = Customer::from_json(job.payload.as_bytes())
         .map_err(|e| JobFailure::permanent(with_causes(&e)))?;
     let (cref, party) = mapping::map_customer(&customer, engine.settings())
@@ -433,6 +434,10 @@ fn customer(engine: &Engine, job: &Job) -> Result<Completion, JobFailure> {
     }
     let started = Instant::now();
     let (outcome, endpoint) = super::customers::upsert(engine, &cref, &party)?;
+    for cut in &cref.cuts {
+        let text = format!("text: {cut}");
+        steps::audit_note(engine, held, Some(endpoint), Some(outcome.number()), text);
+    }
     if let Some(found) = known {
         // Customers, unlike invoices, follow WooCommerce: the update was sent; the id map keeps its first row.
         tracing::info!(job = job.id.get(), endpoint, "customer updated in Visma");

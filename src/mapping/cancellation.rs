@@ -68,6 +68,7 @@ pub fn map_cancellation(
         rounding: docs.rounding,
         vat_differences: docs.vat_differences,
         vat_note: docs.vat_note,
+        cuts: docs.cuts,
     })
 }
 

@@ -37,6 +37,8 @@ pub struct CreditNoteDocument {
     /// A VAT decision the accountant should see in the audit (how an amount-only refund was taxed, total tax
     /// chosen over the per-rate sum).
     pub vat_note: Option<String>,
+    /// Text cut to fit Visma (issue #15), for the audit.
+    pub cuts: Vec<String>,
 }
 
 /// Maps one refund of `order` to a credit note.
@@ -139,6 +141,8 @@ pub(super) fn refund_with_lines(
     .reduce(|a, b| format!("{a}; {b}"));
     let key = refund_key(&settings.store_id, refund.id);
     let (customer_ref, _) = customer::map_order_customer(order, settings)?;
+    let mut cuts = super::text::Cuts::default();
+    let doc_lines = super::invoice::fit_descriptions(doc_lines, &mut cuts);
     let date_text = if refund.date_created.trim().is_empty() {
         &order.date_created
     } else {
@@ -166,14 +170,18 @@ pub(super) fn refund_with_lines(
         customer_ref_number: DtoValue { value: key.clone() },
         external_reference: DtoValue { value: key.clone() },
         invoice_text: DtoValue {
-            value: if reason.is_empty() {
-                format!("Refund {} of WooCommerce order {}", refund.id, order.number)
-            } else {
-                format!(
-                    "Refund {} of WooCommerce order {}: {reason}",
-                    refund.id, order.number
-                )
-            },
+            value: cuts.fit(
+                "credit note text",
+                &if reason.is_empty() {
+                    format!("Refund {} of WooCommerce order {}", refund.id, order.number)
+                } else {
+                    format!(
+                        "Refund {} of WooCommerce order {}: {reason}",
+                        refund.id, order.number
+                    )
+                },
+                super::text::DOCUMENT_TEXT,
+            ),
         },
         note: super::invoice::document_note(
             rounding.as_ref(),
@@ -203,6 +211,7 @@ pub(super) fn refund_with_lines(
             rounding,
             vat_differences,
             vat_note,
+            cuts: cuts.0,
         },
         doc_lines,
         currency,

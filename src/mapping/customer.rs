@@ -5,6 +5,7 @@
 //! billing email/phone → mainContact; meta `customer.vat_number_meta_keys` → vatRegistrationId (and, in the
 //! base country, its digits → corporateId, the org number).
 
+use super::text::{self, Cuts};
 use super::{CustomerRef, MappingError};
 use crate::settings::{BusinessModel, CustomerIdentity, CustomerNumbering, Settings};
 use crate::visma::dto::{
@@ -57,6 +58,24 @@ fn contact(name: &str, a: &Address, email: &str) -> ContactInfoUpdateDto {
         attention: opt(&a.full_name()),
         email: opt(email),
         phone1: opt(&a.phone),
+    }
+}
+
+/// The address with each field cleaned and cut to Visma's length ([`super::text`]); cuts are named by `which`.
+fn fitted(a: &Address, which: &str, cuts: &mut Cuts) -> Address {
+    let mut fit = |field: &str, value: &str, max| cuts.fit(&format!("{which} {field}"), value, max);
+    Address {
+        first_name: fit("first name", &a.first_name, text::NAME),
+        last_name: fit("last name", &a.last_name, text::NAME),
+        company: fit("company", &a.company, text::NAME),
+        address_1: fit("address line 1", &a.address_1, text::ADDRESS_LINE),
+        address_2: fit("address line 2", &a.address_2, text::ADDRESS_LINE),
+        city: fit("city", &a.city, text::ADDRESS_LINE),
+        state: fit("state", &a.state, text::ADDRESS_LINE),
+        postcode: fit("postcode", &a.postcode, text::POSTAL_CODE),
+        country: a.country.clone(),
+        email: fit("e-mail", &a.email, text::NAME),
+        phone: fit("phone", &a.phone, text::PHONE),
     }
 }
 
@@ -172,17 +191,20 @@ pub fn map_customer(
         billing.first_name = customer.first_name.clone();
         billing.last_name = customer.last_name.clone();
     }
+    let mut cuts = Cuts::default();
+    let billing = fitted(&billing, "billing", &mut cuts);
     let fields = PartyFields {
         number: number.clone(),
-        name: display_name(&billing, email),
-        shipping: customer.shipping.clone(),
-        email: email.trim().to_owned(),
-        vat: vat_number(&customer.meta_data, settings),
+        name: cuts.fit("customer name", &display_name(&billing, email), text::NAME),
+        shipping: fitted(&customer.shipping, "shipping", &mut cuts),
+        email: cuts.fit("e-mail", email, text::NAME),
+        vat: vat_number(&customer.meta_data, settings).map(|v| text::clean(&v)),
         billing,
     };
     let reference = CustomerRef {
         number,
         email_key: email.trim().to_lowercase(),
+        cuts: cuts.0,
     };
     let party = match settings.business_model {
         BusinessModel::Customers => {
@@ -211,6 +233,7 @@ pub fn map_order_customer(
             CustomerRef {
                 number,
                 email_key: email.to_lowercase(),
+                cuts: Vec::new(),
             },
             None,
         ));
@@ -230,18 +253,21 @@ pub fn map_order_customer(
         }
         CustomerNumbering::VismaSeries => None,
     };
+    let mut cuts = Cuts::default();
+    let billing = fitted(&order.billing, "billing", &mut cuts);
     let fields = PartyFields {
         number: number.clone(),
-        name: display_name(&order.billing, email),
-        billing: order.billing.clone(),
-        shipping: order.shipping.clone(),
-        email: email.to_owned(),
-        vat: vat_number(&order.meta_data, settings),
+        name: cuts.fit("customer name", &display_name(&billing, email), text::NAME),
+        shipping: fitted(&order.shipping, "shipping", &mut cuts),
+        email: cuts.fit("e-mail", email, text::NAME),
+        vat: vat_number(&order.meta_data, settings).map(|v| text::clean(&v)),
+        billing,
     };
     Ok((
         CustomerRef {
             number,
             email_key: email.to_lowercase(),
+            cuts: cuts.0,
         },
         Some(fields_to_customer(&fields, settings)),
     ))

@@ -7,6 +7,7 @@
 
 use super::lines::{self, DocLine};
 use super::tax_details;
+use super::text;
 use super::totals::{self, VatDifference};
 use super::vat::VatContext;
 use super::{
@@ -124,6 +125,8 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
     )?;
     let key = order_key(&settings.store_id, order.id);
     let (customer_ref, customer) = customer::map_order_customer(order, settings)?;
+    let mut cuts = text::Cuts(customer_ref.cuts.clone());
+    let doc_lines = fit_descriptions(doc_lines, &mut cuts);
     let (field, date) = match settings.document_date {
         DocumentDate::Paid if !order.date_paid.trim().is_empty() => ("date_paid", &order.date_paid),
         _ => ("date_created", &order.date_created),
@@ -160,7 +163,11 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
             customer_ref_number: DtoValue { value: key.clone() },
             external_reference: DtoValue { value: key.clone() },
             invoice_text: DtoValue {
-                value: format!("WooCommerce order {}", order.number),
+                value: cuts.fit(
+                    "invoice text",
+                    &format!("WooCommerce order {}", order.number),
+                    text::DOCUMENT_TEXT,
+                ),
             },
             note: note.and_then(val),
             branch_number: settings.invoice.branch_number.clone().and_then(val),
@@ -185,7 +192,7 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
             customer_ref.number.as_deref(),
         )?),
     };
-    let payment = payment::for_order(
+    let mut payment = payment::for_order(
         order,
         settings,
         &key,
@@ -193,6 +200,9 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
         gross,
         customer_ref.number.as_deref(),
     )?;
+    if let Some(p) = payment.as_mut() {
+        p.payment_ref.value = cuts.fit("payment reference", &p.payment_ref.value, text::REFERENCE);
+    }
     Ok(OrderDocuments {
         key,
         customer_ref,
@@ -203,5 +213,15 @@ pub fn map_order(order: &Order, settings: &Settings) -> Result<OrderDocuments, M
         rounding,
         vat_differences,
         vat_note,
+        cuts: cuts.0,
     })
+}
+
+/// Each line's description cleaned and cut to Visma's length ([`text`]).
+pub(super) fn fit_descriptions(mut lines: Vec<DocLine>, cuts: &mut text::Cuts) -> Vec<DocLine> {
+    for (i, l) in lines.iter_mut().enumerate() {
+        let field = format!("line {} description", i + 1);
+        l.description = cuts.fit(&field, &l.description, text::LINE_DESCRIPTION);
+    }
+    lines
 }

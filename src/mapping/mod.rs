@@ -19,6 +19,7 @@ pub mod preview;
 pub mod sales_order;
 pub mod settlement;
 pub mod tax_details;
+pub mod text;
 pub mod totals;
 pub mod vat;
 
@@ -196,6 +197,8 @@ pub struct CustomerRef {
     pub number: Option<String>,
     /// Normalised (trimmed, lower-case) billing email, the match key for per-email customers.
     pub email_key: String,
+    /// Customer text cut to fit Visma (issue #15), for the audit.
+    pub cuts: Vec<String>,
 }
 
 /// Everything one order becomes, ready for the engine to post in order: customer, document, payment.
@@ -220,6 +223,8 @@ pub struct OrderDocuments {
     pub vat_differences: Vec<VatDifference>,
     /// A VAT decision the accountant should see in the audit (total_tax chosen over the per-rate sum).
     pub vat_note: Option<String>,
+    /// Text cut to fit Visma (issue #15): the customer's and the document's, for the audit.
+    pub cuts: Vec<String>,
 }
 
 impl OrderDocuments {

@@ -363,6 +363,14 @@ switch ( $step ) {
 		$ok       = 1 === count( $found ) && array( 'LEVUTL', '10D', 'BANKOVF' ) === $got && 'done' === $job['state'] && $number === (string) $job['visma_number'];
 		done( array( 'ok' => $ok, 'why' => sprintf( '%d suppliers %s, class/terms/method %s, job %s %s', count( $found ), $number, implode( '/', $got ), $job['state'], (string) ( $job['last_error'] ?? '' ) ) ) );
 
+	case 'run-batch':
+		// The hourly batch as Action Scheduler runs it at the full hour (run now instead of waiting for the hour).
+		$ids = as_get_scheduled_actions( array( 'hook' => MlConnector\Scheduler::HOOK_BATCH, 'status' => ActionScheduler_Store::STATUS_PENDING, 'per_page' => 5 ), 'ids' );
+		foreach ( $ids as $id ) {
+			ActionScheduler::runner()->process_action( $id, 'ml-connector real-shop suite' );
+		}
+		done( array( 'batches' => count( $ids ) ) );
+
 	case 'failure-mail':
 		// What the hourly digest action does (Action Scheduler would run it within the hour).
 		MlConnector\Notifier::action_ml_connector_failure_mail();
