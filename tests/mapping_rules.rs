@@ -587,7 +587,10 @@ fn text_reaches_visma_as_typed_and_fitting_with_every_cut_reported() {
         .and_then(|a| a.value.address_line1)
         .map(|l| l.value)
         .expect("address");
-    assert!(line1.chars().count() <= 50 && line1.starts_with("Storgata"), "{line1}");
+    assert!(
+        line1.chars().count() <= 50 && line1.starts_with("Storgata"),
+        "{line1}"
+    );
     assert!(
         docs.cuts
             .iter()
@@ -598,5 +601,8 @@ fn text_reaches_visma_as_typed_and_fitting_with_every_cut_reported() {
     let SalesDocument::Invoice(inv) = docs.document else {
         panic!("invoice")
     };
-    assert_eq!(inv.invoice_lines[0].description.value, "Kaffe – mørk  brent");
+    assert_eq!(
+        inv.invoice_lines[0].description.value,
+        "Kaffe – mørk  brent"
+    );
 }

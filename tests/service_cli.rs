@@ -150,8 +150,44 @@ fn serve_accepts_a_ping_and_refuses_a_bad_config() {
         .send()
         .expect("answer");
     assert_eq!(reply.status().as_u16(), 200);
-    child.kill().expect("kill our child");
-    let _ = child.wait();
+
+    // Issue #15: a client that sends half a request is cut off (headers or body), not waited for.
+    use std::io::{Read, Write};
+    let half = |text: &'static str| {
+        std::thread::spawn(move || {
+            let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+                .expect("read timeout");
+            conn.write_all(text.as_bytes()).expect("send half");
+            let mut answer = String::new();
+            let _ = conn.read_to_string(&mut answer); // returns when the service closes the connection
+            answer
+        })
+    };
+    let headers = half("POST /webhooks/woocommerce/shop HTTP/1.1\r\nHost: x\r\nX-WC-Webhook-To");
+    let body = half(
+        "POST /webhooks/woocommerce/shop HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"id\":",
+    );
+    assert_eq!(
+        headers.join().expect("thread"),
+        "",
+        "closed without an answer"
+    );
+    assert!(
+        body.join().expect("thread").starts_with("HTTP/1.1 408"),
+        "the body timed out"
+    );
+
+    // SIGTERM (systemd, docker stop) stops it, as Ctrl-C does.
+    let pid = child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
+    assert!(child.wait().expect("exits").success());
 
     std::fs::write(&config, "public_url = \"x\"\n").expect("write");
     let out = bin()

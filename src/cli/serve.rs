@@ -60,9 +60,17 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("signal runtime")?;
+    // Issue #15: Ctrl-C or SIGTERM (systemd, docker stop) stops the service within seconds.
     runtime
-        .block_on(tokio::signal::ctrl_c())
-        .context("waiting for Ctrl-C")?;
+        .block_on(async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r,
+                _ = term.recv() => Ok(()),
+            }
+        })
+        .context("waiting for Ctrl-C or SIGTERM")?;
     println!("stopping: jobs not posted yet stay queued");
     service.stop();
     Ok(())

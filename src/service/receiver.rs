@@ -388,6 +388,9 @@ impl Cell {
     }
 }
 
+/// A delivery's body must arrive within this.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A header value fit for a log line and an audit row: printable ASCII, at most 60 characters.
 fn clean(s: &str) -> String {
     s.chars().filter(char::is_ascii_graphic).take(60).collect()
@@ -451,7 +454,11 @@ async fn receive(
     let bytes = if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
         None
     } else {
-        axum::body::to_bytes(body, limit).await.ok()
+        // Issue #15: a body that stops arriving is cut off, not waited for.
+        match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+            Ok(read) => read.ok(),
+            Err(_) => return (StatusCode::REQUEST_TIMEOUT, "body too slow").into_response(),
+        }
     };
     let headers = DeliveryHeaders {
         signature: header(webhook::SIGNATURE_HEADER),

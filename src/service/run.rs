@@ -136,12 +136,7 @@ impl Service {
                     tracing::error!("could not adopt the listener");
                     return;
                 };
-                let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                    let _ = rx.await;
-                });
-                if let Err(e) = server.await {
-                    tracing::error!(error = %e, "HTTP server stopped");
-                }
+                serve(listener, app, rx).await;
             });
         }));
         tracing::info!(%addr, stores = config.stores.len(), "ml-connector service listening");
@@ -323,6 +318,49 @@ fn start_store(
     Ok((cell, threads))
 }
 
+/// A request's headers must arrive within this (a client that stops half way is cut off).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// No connection lives longer than this: a delivery is one short request (WooCommerce closes after it).
+const CONNECTION_LIMIT: Duration = Duration::from_secs(60);
+
+/// Serves `app` until `stop` fires. Each connection is HTTP/1 with a header-read timeout and a lifetime limit;
+/// the body's own timeout is in the receiver.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = &mut stop => return,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            if tokio::time::timeout(CONNECTION_LIMIT, connection)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a connection outlived its limit and was closed");
+            }
+        });
+    }
+}
+
+/// How long one drain call may start new jobs before the loop looks at the stop flag again.
+const DRAIN_SLICE_SECS: i64 = 2;
+
 fn spawn_drain(
     engine: Engine,
     wake: Receiver<()>,
@@ -331,7 +369,10 @@ fn spawn_drain(
 ) -> JoinHandle<()> {
     std::thread::spawn(move || {
         while !stop.is_set() {
-            match engine.drain(100, None) {
+            // Issue #15: short slices, so a stop (Ctrl-C, SIGTERM) is seen within seconds: no new job starts
+            // after the slice's deadline; the job in flight ends or comes back after its lease.
+            let slice = engine.now() + chrono::Duration::seconds(DRAIN_SLICE_SECS);
+            match engine.drain(100, Some(slice)) {
                 Ok(r)
                     if r.posted
                         + r.adopted
