@@ -432,6 +432,23 @@ fn customer(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> 
             });
         }
     }
+    // Issue #15: a WooCommerce customer already in Visma is updated in place, whatever changed, e-mail included:
+    // it is the same person (the same WooCommerce customer id), so no second Visma customer is made. Orders
+    // with the new e-mail then find the same Visma customer.
+    let email_is_new = match &known {
+        Some(found) => engine
+            .store()
+            .customer_by_email(engine.books(), &cref.email_key)?
+            .is_none_or(|n| n != found.mapping.visma_number),
+        None => false,
+    };
+    let cref = match &known {
+        Some(found) => mapping::CustomerRef {
+            number: Some(found.mapping.visma_number.clone()),
+            ..cref
+        },
+        None => cref,
+    };
     let started = Instant::now();
     let (outcome, endpoint) = super::customers::upsert(engine, &cref, &party)?;
     for cut in &cref.cuts {
@@ -440,9 +457,15 @@ fn customer(engine: &Engine, held: &Held<'_>) -> Result<Completion, JobFailure> 
     }
     if let Some(found) = known {
         // Customers, unlike invoices, follow WooCommerce: the update was sent; the id map keeps its first row.
-        tracing::info!(job = job.id.get(), endpoint, "customer updated in Visma");
+        let number = found.mapping.visma_number;
+        let what = if email_is_new {
+            format!("customer {number} updated in Visma, its e-mail too: orders with the new e-mail go to it")
+        } else {
+            format!("customer {number} updated in Visma")
+        };
+        steps::audit_note(engine, held, Some(endpoint), Some(&number), what);
         return Ok(Completion::AlreadyPosted {
-            visma_number: found.mapping.visma_number,
+            visma_number: number,
         });
     }
     let key = format!("woo:{}:customer:{}", job.store_id, job.woo_id);

@@ -228,27 +228,13 @@ fn checked_url(key: &str, value: &str) -> Result<String, HostError> {
         ))
     };
     let url = reqwest::Url::parse(value).map_err(|_| bad())?;
-    let host = url
-        .host_str()
-        .unwrap_or("")
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match url.scheme() {
-        "https" if !host.is_empty() => Ok(value.trim_end_matches('/').to_owned()),
-        "http" if loopback => Ok(value.trim_end_matches('/').to_owned()),
-        _ => Err(bad()),
+    if crate::visma::config::secure_or_loopback(&url) {
+        Ok(value.trim_end_matches('/').to_owned())
+    } else {
+        Err(bad())
     }
 }
 
-/// The Visma client configuration for `mode`, with the secret from the credential store (Visma mode only: the
-/// simulator always gets its demo credentials, so a saved secret never breaks simulator mode).
-///
-/// # Errors
-/// [`HostError::Config`] when Visma mode has no saved secret; the client's configuration errors.
 /// What the Visma secret is bound to: the token URL and API bases it may be sent to (issue #15: a shop manager
 /// who points the token URL at their own server must not receive the saved secret). `None` in simulator mode.
 pub fn secret_binding(mode: &Mode) -> Option<String> {
@@ -263,6 +249,11 @@ pub fn secret_binding(mode: &Mode) -> Option<String> {
     Some(hex::encode(sha2::Sha256::digest(text.as_bytes())))
 }
 
+/// The Visma client configuration for `mode`, with the secret from the credential store (Visma mode only: the
+/// simulator always gets its demo credentials, so a saved secret never breaks simulator mode).
+///
+/// # Errors
+/// [`HostError::Config`] when Visma mode has no saved secret; the client's configuration errors.
 pub fn client_config(mode: &Mode, secret: Option<Secret>) -> Result<Config, HostError> {
     match mode {
         Mode::Simulator { base_url } => Ok(simulator(base_url)),

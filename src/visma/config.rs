@@ -225,7 +225,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks the URLs and identities before any request is made.
+    /// Checks the URLs and identities before any request is made. Issue #15: a URL the secret or a token goes to
+    /// is https, or http to this machine only (a local simulator).
     ///
     /// # Errors
     /// [`VismaError::Config`] naming the first bad field.
@@ -239,10 +240,11 @@ impl Config {
                 field,
                 reason: format!("not a URL: {e}"),
             })?;
-            if !matches!(parsed.scheme(), "http" | "https") {
+            if !secure_or_loopback(&parsed) {
                 return Err(VismaError::Config {
                     field,
-                    reason: "must be an http(s) URL".into(),
+                    reason: "must be an https:// URL (or http:// to this machine, for a local simulator)"
+                        .into(),
                 });
             }
         }
@@ -298,9 +300,47 @@ fn salesorders_root(url: &str) -> String {
     }
 }
 
+/// True for an `https://` URL with a host, or an `http://` URL to this machine (`localhost`, 127.0.0.0/8, `::1`):
+/// the only places a secret may be sent (issue #15).
+pub fn secure_or_loopback(url: &reqwest::Url) -> bool {
+    let host = url
+        .host_str()
+        .unwrap_or("")
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => !host.is_empty(),
+        "http" => loopback,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_goes_over_https_or_to_this_machine_only() {
+        for (url, ok) in [
+            ("https://connect.visma.com/connect/token", true),
+            ("http://127.0.0.1:8090/connect/token", true),
+            ("http://localhost:8090", true),
+            ("http://[::1]:8090", true),
+            ("http://evil.example/connect/token", false),
+            ("http://10.0.0.5/token", false),
+            ("ftp://127.0.0.1/", false),
+        ] {
+            let parsed = reqwest::Url::parse(url).expect("url");
+            assert_eq!(secure_or_loopback(&parsed), ok, "{url}");
+        }
+        let mut c = Config::visma_net("c", crate::secret::Secret::new("s"), "t");
+        c.token_url = "http://evil.example/connect/token".into();
+        assert!(c.validate().is_err());
+    }
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

@@ -170,6 +170,17 @@ impl WooClient {
             AuthMode::Basic => false,
             AuthMode::Oauth1 => true,
         };
+        // Issue #15: WooCommerce takes HTTP Basic only over HTTPS; over plain HTTP it wants OAuth 1.0a
+        // signatures, and Basic would send the consumer secret in clear.
+        let secure =
+            reqwest::Url::parse(base).is_ok_and(|u| crate::visma::config::secure_or_loopback(&u));
+        if !oauth && !secure {
+            return Err(WooClientError::Config(
+                "auth = \"basic\" over plain http:// would send the consumer secret in clear, and WooCommerce \
+                 accepts Basic only over HTTPS: use https://, or auth = \"oauth1\" (or \"auto\") to sign requests"
+                    .to_owned(),
+            ));
+        }
         let http = reqwest::blocking::Client::builder()
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -417,6 +428,14 @@ mod tests {
         assert!(!c("https://shop.example/", AuthMode::Auto).oauth);
         assert!(c("http://127.0.0.1:8089", AuthMode::Auto).oauth);
         assert!(!c("http://127.0.0.1:8089", AuthMode::Basic).oauth);
+        // Issue #15: Basic over plain http to another machine would send the secret in clear.
+        let clear =
+            WooClient::new(&config("http://shop.example", AuthMode::Basic)).expect_err("refused");
+        assert!(clear.to_string().contains("oauth1"), "{clear}");
+        assert!(
+            c("http://shop.example", AuthMode::Auto).oauth,
+            "auto signs instead"
+        );
         assert_eq!(
             c("https://shop.example/", AuthMode::Auto).api,
             "https://shop.example/wp-json/wc/v3"
