@@ -121,3 +121,30 @@ fn a_settings_error_names_the_key_and_line_but_never_repeats_the_value() {
         .to_string();
     assert!(!err.contains("canary"), "{err}");
 }
+
+#[test]
+fn an_unknown_variant_is_not_repeated_either_in_toml_or_json() {
+    // Found by fuzzing (fuzz/ config_parsing): serde names an unknown variant in backticks with the value typed.
+    let text = broken(
+        "business_model = \"customers\"",
+        "business_model = \"canary-variant-value\"",
+    );
+    let err = Settings::from_toml_str(&text)
+        .expect_err("unknown variant")
+        .to_string();
+    assert!(
+        err.contains("unknown variant") && !err.contains("canary"),
+        "{err}"
+    );
+    let json = r#"{"business_model":"canary-variant-value","base_country":"NO","base_currency":"NOK",
+        "currencies":["NOK"],"accounts":{"sales":"3000","shipping":"3700","fee":"3710"},
+        "vat":{"categories":{"6":"0"},"rates":[],"not_taxable":"6","untaxed_domestic":"6","export":"6",
+               "reverse_charge":"6","rounding":"6"}}"#;
+    let err = Settings::from_json_str(json)
+        .expect_err("unknown variant")
+        .to_string();
+    assert!(
+        err.contains("unknown variant") && !err.contains("canary"),
+        "{err}"
+    );
+}

@@ -18,7 +18,11 @@ const CUSTOMER: &[u8] = include_bytes!("fixtures/woo/real/customers/11.json");
 
 /// `base` with `bytes` spliced in at `at` (a fraction of its length), replacing `cut` bytes.
 fn splice(base: &[u8], at: f64, cut: usize, bytes: &[u8]) -> Vec<u8> {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let i = ((base.len() as f64) * at) as usize;
     let i = i.min(base.len());
     let j = (i + cut).min(base.len());
@@ -28,7 +32,11 @@ fn splice(base: &[u8], at: f64, cut: usize, bytes: &[u8]) -> Vec<u8> {
 fn input(base: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..400),
-        (0.0..1.0f64, 0..40usize, prop::collection::vec(any::<u8>(), 0..40))
+        (
+            0.0..1.0f64,
+            0..40usize,
+            prop::collection::vec(any::<u8>(), 0..40)
+        )
             .prop_map(move |(at, cut, bytes)| splice(base, at, cut, &bytes)),
         (0.0..1.0f64, 0..40usize, "[\\[\\]{}\":,0-9a-z\\-\\.]{0,20}")
             .prop_map(move |(at, cut, s)| splice(base, at, cut, s.as_bytes())),

@@ -27,12 +27,8 @@ pub enum SettingsError {
     #[error("settings file is not valid: {0}")]
     Toml(String),
     /// Not valid JSON of the settings' shape.
-    #[error("settings JSON is not valid: {source}")]
-    Json {
-        /// Parser error.
-        #[source]
-        source: serde_json::Error,
-    },
+    #[error("settings JSON is not valid: {0}")]
+    Json(String),
     /// A value is out of its domain or refers to something missing.
     #[error("setting `{key}`: {problem}")]
     Invalid {
@@ -46,14 +42,7 @@ pub enum SettingsError {
 /// A TOML error as "line L, column C: message", without the parser's quote of the line: a value typed in the
 /// wrong place (a secret, say) is never repeated in a log or on a screen (issue #15).
 pub fn toml_problem(text: &str, e: &toml::de::Error) -> String {
-    // Serde quotes a wrong value in double quotes ("invalid type: string \"…\""); keys are in backticks and stay.
-    let mut message = String::new();
-    for (i, part) in e.message().split('"').enumerate() {
-        if i > 0 {
-            message.push('"');
-        }
-        message.push_str(if i % 2 == 1 { "…" } else { part });
-    }
+    let message = masked(e.message());
     let Some(at) = e.span().map(|s| s.start.min(text.len())) else {
         return message;
     };
@@ -61,6 +50,26 @@ pub fn toml_problem(text: &str, e: &toml::de::Error) -> String {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     format!("line {line}, column {column}: {message}")
+}
+
+/// A parser message without the values it quotes: serde puts a wrong value in double quotes (`invalid type:
+/// string "…"`) and an unknown variant in backticks (`unknown variant `…``); field names, also in backticks,
+/// stay (found by fuzzing: a mistyped value was repeated in the error).
+fn masked(message: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in message.split('"').enumerate() {
+        if i > 0 {
+            out.push('"');
+        }
+        out.push_str(if i % 2 == 1 { "…" } else { part });
+    }
+    const VARIANT: &str = "unknown variant `";
+    if let Some(start) = out.find(VARIANT).map(|i| i + VARIANT.len()) {
+        if let Some(len) = out[start..].find('`') {
+            out.replace_range(start..start + len, "…");
+        }
+    }
+    out
 }
 
 pub(crate) fn invalid(key: impl Into<String>, problem: impl Into<String>) -> SettingsError {
@@ -418,8 +427,14 @@ impl Settings {
     /// # Errors
     /// [`SettingsError::Json`] for syntax/shape, [`SettingsError::Invalid`] from [`Settings::validate`].
     pub fn from_json_str(text: &str) -> Result<Settings, SettingsError> {
-        let s: Settings =
-            serde_json::from_str(text).map_err(|source| SettingsError::Json { source })?;
+        let s: Settings = serde_json::from_str(text).map_err(|e| {
+            SettingsError::Json(format!(
+                "line {}, column {}: {}",
+                e.line(),
+                e.column(),
+                masked(&e.to_string())
+            ))
+        })?;
         s.validate()?;
         Ok(s)
     }
