@@ -96,7 +96,9 @@ proptest! {
         let text = String::from_utf8_lossy(&splice(EXAMPLE_TOML.as_bytes(), at, cut, junk.as_bytes()))
             .into_owned();
         if let Err(SettingsError::Toml(message)) = Settings::from_toml_str(&text) {
-            for quoted in text.split('"').skip(1).step_by(2).filter(|q| q.len() >= 12 && !q.contains('\n')) {
+            // Lower-case words may be the expected variants the parser names (e.g. `visma_series`).
+            let word = |q: &str| q.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            for quoted in text.split('"').skip(1).step_by(2).filter(|q| q.len() >= 12 && !q.contains('\n') && !word(q)) {
                 prop_assert!(!message.contains(quoted), "{message}");
             }
         }
