@@ -5,29 +5,18 @@
 
 mod engine_support;
 
-use engine_support::{audit_texts, drain_until_settled, engine, real, settings, t0};
-use ml_connector::clock::{Clock, ManualClock};
-use ml_connector::store::queue::{JobKind, JobSource};
-use ml_connector::store::Store;
+use engine_support::scenario::Scenario;
+use engine_support::{audit_texts, real, settings};
+use ml_connector::store::queue::JobKind;
 use ml_connector::woo::Order;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 #[test]
 fn a_cancelled_paid_order_and_a_refund_of_an_invoice_paid_elsewhere_leave_their_credit_notes_open()
 {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = ManualClock::new(t0());
-    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let sim = engine_support::queued_release_simulator(shared.clone());
-    let store = Store::open(dir.path().join("q.sqlite")).expect("queue");
-    let engine = engine(store, settings(), &sim, &clock);
-    let send = |kind: JobKind, payload: &Value| {
-        engine
-            .enqueue(kind, &payload.to_string(), JobSource::Hook)
-            .expect("enqueue");
-        drain_until_settled(&engine, &clock, |_| {})
-    };
+    let s = Scenario::new(settings());
+    let (engine, sim) = (&s.engine, &s.sim);
+    let send = |kind: JobKind, payload: &Value| s.send(kind, payload);
     let refunds_paid = || {
         sim.inspect()
             .store
@@ -101,7 +90,9 @@ fn a_cancelled_paid_order_and_a_refund_of_an_invoice_paid_elsewhere_leave_their_
             .expect("payment")
             .expect("a paid order has one");
     payment.apply_to(&customer, &number);
-    let client = engine_support::client(&sim, shared);
+    let shared: std::sync::Arc<dyn ml_connector::clock::Clock> =
+        std::sync::Arc::new(s.clock.clone());
+    let client = engine_support::client(sim, shared);
     let made = client
         .create_customer_payment(&payment)
         .expect("payment by hand");

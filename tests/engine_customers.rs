@@ -4,31 +4,16 @@
 
 mod engine_support;
 
-use engine_support::{audit_texts, drain_until_settled, engine, real, settings, t0};
-use ml_connector::clock::{Clock, ManualClock};
-use ml_connector::store::queue::{JobKind, JobSource};
-use ml_connector::store::Store;
+use engine_support::scenario::Scenario;
+use engine_support::{audit_texts, real, settings};
+use ml_connector::store::queue::JobKind;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 #[test]
 fn a_changed_email_updates_the_same_visma_customer_and_says_so() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = ManualClock::new(t0());
-    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let sim = engine_support::queued_release_simulator(shared);
-    let engine = engine(
-        Store::open(dir.path().join("q.sqlite")).expect("queue"),
-        settings(),
-        &sim,
-        &clock,
-    );
-    let send = |kind: JobKind, payload: &Value| {
-        engine
-            .enqueue(kind, &payload.to_string(), JobSource::Hook)
-            .expect("enqueue");
-        drain_until_settled(&engine, &clock, |_| {})
-    };
+    let s = Scenario::new(settings());
+    let (engine, sim) = (&s.engine, &s.sim);
+    let send = |kind: JobKind, payload: &Value| s.send(kind, payload);
     let mut customer = real("customers/11.json");
     send(JobKind::Customer, &customer);
     let first = sim.inspect().store.customers;

@@ -6,13 +6,11 @@
 
 mod engine_support;
 
-use engine_support::{drain_until_settled, engine, minor, settings, t0};
-use ml_connector::clock::{Clock, ManualClock};
+use engine_support::scenario::Scenario;
+use engine_support::{minor, settings};
 use ml_connector::store::audit::AuditQuery;
-use ml_connector::store::queue::{JobKind, JobSource};
-use ml_connector::store::Store;
+use ml_connector::store::queue::JobKind;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/woo/real");
 
@@ -23,22 +21,9 @@ fn real(path: &str) -> Value {
 
 #[test]
 fn a_part_refunded_order_paid_later_pays_what_its_invoice_still_owes_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = ManualClock::new(t0());
-    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let sim = engine_support::queued_release_simulator(shared);
-    let engine = engine(
-        Store::open(dir.path().join("queue.sqlite")).expect("queue"),
-        settings(),
-        &sim,
-        &clock,
-    );
-    let send = |kind: JobKind, payload: &Value| {
-        engine
-            .enqueue(kind, &payload.to_string(), JobSource::Hook)
-            .expect("enqueue");
-        drain_until_settled(&engine, &clock, |_| {})
-    };
+    let s = Scenario::new(settings());
+    let (engine, sim) = (&s.engine, &s.sim);
+    let send = |kind: JobKind, payload: &Value| s.send(kind, payload);
 
     // Placed with cash on delivery: processing, not paid (as the real shop's Store API checkout leaves it).
     let mut order = real("orders/117.json");

@@ -6,6 +6,7 @@
 mod engine_support;
 
 use engine_support::modes::{settings_in, settings_text, Mode};
+use engine_support::scenario::Scenario;
 use engine_support::{audit_texts, drain_until_settled, engine, minor, real, t0};
 use ml_connector::clock::{Clock, ManualClock};
 use ml_connector::settings::Settings;
@@ -17,18 +18,9 @@ use std::sync::Arc;
 
 #[test]
 fn payments_refunds_and_cancellations_follow_the_sales_order() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = ManualClock::new(t0());
-    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let sim = engine_support::queued_release_simulator(shared);
-    let store = Store::open(dir.path().join("queue.sqlite")).expect("queue");
-    let engine = engine(store, settings_in(Mode::SalesOrders), &sim, &clock);
-    let send = |kind: JobKind, payload: &Value| {
-        engine
-            .enqueue(kind, &payload.to_string(), JobSource::Hook)
-            .expect("enqueue");
-        drain_until_settled(&engine, &clock, |_| {})
-    };
+    let s = Scenario::new(settings_in(Mode::SalesOrders));
+    let (engine, sim) = (&s.engine, &s.sim);
+    let send = |kind: JobKind, payload: &Value| s.send(kind, payload);
     let reserved_for = |number: &str| -> Vec<Value> {
         sim.inspect()
             .store
@@ -229,24 +221,15 @@ fn the_company_check_names_every_sales_order_id_the_company_lacks() {
 #[test]
 fn with_return_orders_a_refund_of_lines_is_a_return_order_once_and_an_amount_only_one_a_credit_note(
 ) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = ManualClock::new(t0());
-    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let sim = engine_support::queued_release_simulator(shared);
     let text = settings_text(Mode::SalesOrders).replacen(
         "[sales_order]\n",
         "[sales_order]\nrefunds = \"return_order\"\nreturn_order_type = \"RC\"\n",
         1,
     );
     let settings = Settings::from_toml_str(&text).expect("return-order settings");
-    let store = Store::open(dir.path().join("q.sqlite")).expect("queue");
-    let engine = engine(store, settings, &sim, &clock);
-    let send = |kind: JobKind, payload: &Value| {
-        engine
-            .enqueue(kind, &payload.to_string(), JobSource::Hook)
-            .expect("enqueue");
-        drain_until_settled(&engine, &clock, |_| {})
-    };
+    let s = Scenario::new(settings);
+    let (engine, sim) = (&s.engine, &s.sim);
+    let send = |kind: JobKind, payload: &Value| s.send(kind, payload);
     // Order 82 and its refund 364 of two lines.
     let order = real("orders/82.json");
     send(JobKind::Order, &order);

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod modes;
+pub mod scenario;
 
 use chrono::{DateTime, Utc};
 use ml_connector::clock::{Clock, ManualClock};
