@@ -108,3 +108,46 @@ fn a_changed_token_url_gets_no_secret_until_it_is_entered_again() {
         "sent once the merchant entered it for that URL"
     );
 }
+
+#[test]
+fn recent_activity_is_the_newest_rows_and_an_order_box_sees_only_its_order() {
+    // Issue #15: the admin's recent activity showed the oldest rows; order 117's box showed customer 117's rows.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example: toml::Value =
+        toml::from_str(ml_connector::settings::EXAMPLE_TOML).expect("example settings");
+    let settings = serde_json::json!({
+        "mode": "simulator",
+        "simulator_url": "http://127.0.0.1:9",
+        "settings": example,
+    })
+    .to_string();
+    let host = Host::open(&settings, dir.path(), b"wordpress-salts-wordpress-salts").expect("host");
+    let order = |id: u64| format!(r#"{{"id":{id},"status":"processing"}}"#);
+    for id in [101, 102, 103] {
+        host.enqueue("order", &order(id), "hook", None)
+            .expect("order");
+    }
+    host.enqueue(
+        "customer",
+        r#"{"id":103,"email":"c@d.example"}"#,
+        "hook",
+        None,
+    )
+    .expect("customer");
+    let newest = host.audit(None, None, None, None, 2).expect("audit");
+    let ids: Vec<Option<u64>> = newest.iter().map(|r| r.woo_id).collect();
+    assert_eq!(
+        ids,
+        [Some(103), Some(103)],
+        "the customer's row, then order 103's: {newest:?}"
+    );
+    assert_eq!(newest[0].kind, Some("customer"));
+    let box_rows = host
+        .audit(None, Some("order"), Some(103), None, 20)
+        .expect("audit");
+    assert!(!box_rows.is_empty());
+    assert!(
+        box_rows.iter().all(|r| r.kind == Some("order")),
+        "{box_rows:?}"
+    );
+}

@@ -157,6 +157,13 @@ final class AdminScreensTest extends TestCase {
 		$this->assertSame( 200, $edit['status'] );
 		$this->assertStringContainsString( 'id="ml-connector-box"', $edit['body'] );
 		$this->assertStringContainsString( 'enqueued', $edit['body'], 'the audit timeline lists the enqueue' );
+		// Issue #15: a customer with the same id as this order is another entity; its rows stay out of the box.
+		$marker = 'customer-row-marker-' . $order->get_id();
+		Core::note_failed( 'customer', $order->get_id(), $marker );
+		$this->assertContains( 'customer ' . $order->get_id() . ' could not be read from WooCommerce: ' . $marker, array_column( (array) Core::audit( array( 'kind' => 'customer', 'woo_id' => $order->get_id(), 'limit' => 5 ) ), 'error' ), 'the customer row exists' );
+		$again = Http::request( 'GET', '/wp-admin/admin.php?page=wc-orders&action=edit&id=' . $order->get_id(), $session['cookie'] );
+		$this->assertStringContainsString( 'id="ml-connector-box"', $again['body'] );
+		$this->assertStringNotContainsString( $marker, $again['body'], 'the customer\'s row is not in the order\'s box' );
 
 		$path       = '/wp-admin/admin-post.php?action=ml_connector_send_again&order=' . $order->get_id() . '&_wpnonce=';
 		$subscriber = self::user_id( 'subscriber' );
