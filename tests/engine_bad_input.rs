@@ -506,3 +506,38 @@ fn a_field_cut_to_fit_visma_is_said_in_the_audit() {
         "{texts:?}"
     );
 }
+
+#[test]
+fn status_shows_the_newest_failure_not_the_first_of_the_oldest_rows() {
+    // Issue #15: `status` read the oldest 200 audit rows and showed the first failure among them.
+    use ml_connector::store::audit::{Attempt, AuditAction, AuditEvent};
+    let rig = rig();
+    let store = Store::open(&rig.db).expect("queue");
+    let row = |woo_id: u64, action: AuditAction, minute: i64| AuditEvent {
+        at: engine_support::t0() + chrono::Duration::minutes(minute),
+        job_id: None,
+        store_id: Some("default".to_owned()),
+        woo_kind: Some(JobKind::Order),
+        woo_id: Some(woo_id),
+        action,
+        attempt: Attempt::default(),
+        visma_number: None,
+        error: Some(format!("reason {woo_id}")),
+    };
+    store
+        .audit(&row(1, AuditAction::Failed, 0))
+        .expect("old failure");
+    for n in 0..250 {
+        store
+            .audit(&row(1000 + n, AuditAction::Enqueued, 1))
+            .expect("row");
+    }
+    store
+        .audit(&row(2, AuditAction::Failed, 2))
+        .expect("new failure");
+    drop(store);
+    let (code, stdout, stderr) = cli(&["status"], &rig.db);
+    assert_eq!(code, 0, "{stderr}");
+    let status: Value = serde_json::from_str(&stdout).expect("status JSON");
+    assert_eq!(status["last_error"]["woo_id"], json!(2), "{stdout}");
+}
