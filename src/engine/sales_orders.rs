@@ -63,11 +63,7 @@ pub(crate) fn pay(
             "sales order {name:?} on record has no type and number"
         )));
     };
-    let customer = payment
-        .customer
-        .as_ref()
-        .map(|c| c.value.clone())
-        .unwrap_or_default();
+    let customer = payment.customer_number();
     payment.apply_to_order(&customer, order_type, order_no);
     engine.keep_lease(held).map_err(JobFailure::from)?;
     let started = Instant::now();

@@ -209,11 +209,7 @@ pub(crate) fn pay(
         return Ok(());
     }
     engine.keep_lease(held).map_err(JobFailure::from)?;
-    let customer = payment
-        .customer
-        .as_ref()
-        .map(|c| c.value.clone())
-        .unwrap_or_default();
+    let customer = payment.customer_number();
     payment.apply_to(&customer, invoice);
     let started = Instant::now();
     let made = engine

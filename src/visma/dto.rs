@@ -314,6 +314,14 @@ pub struct PaymentOrdersLinesUpdateDto {
 }
 
 impl PaymentUpdateDto {
+    /// The Visma customer the payment is for, `""` until it is known.
+    pub fn customer_number(&self) -> String {
+        self.customer
+            .as_ref()
+            .map(|c| c.value.clone())
+            .unwrap_or_default()
+    }
+
     /// Fills in the customer and the sales order number once Visma has assigned them.
     pub fn apply_to_order(&mut self, customer_number: &str, order_type: &str, order_number: &str) {
         self.customer = Some(DtoValue {
