@@ -3,8 +3,9 @@
 #
 #   ./build.sh         install missing apt packages, build the release extension and CLI, install the
 #                      extension when run as root, write dist/ (ml_connector.so, ml-connector, ml-connector.zip)
-#   ./build.sh test    the above, then every test suite: cargo test, the PHP tests (.phpt), the PHP-FPM test,
-#                      the WordPress suite (nginx + PHP-FPM + MariaDB + WordPress, PHPUnit and Chromium)
+#   ./build.sh test    the above, then every test suite: cargo test (the store on SQLite, MariaDB and PostgreSQL,
+#                      which tests/databases.sh installs and starts when missing), the PHP tests (.phpt), the
+#                      PHP-FPM test, the WordPress suite (nginx + PHP-FPM + MariaDB + WordPress, PHPUnit and Chromium)
 #   ./build.sh demo    the above, then `dist/ml-connector demo`
 #   ./build.sh bench   the above, then the benchmarks (benches/run.sh), written to BENCHMARKS.md
 #
@@ -119,7 +120,17 @@ build_all() {
 # ---- test suites: each prints its own output; the runner counts suites ----
 
 suite_cargo() {
+    # Issue #16: the exactly-once suite also runs on MariaDB and PostgreSQL (installed and started if missing).
+    "$ROOT/tests/databases.sh"
     cargo test --locked
+    # The engine scenarios once more on each server backend (engine_kill and engine_processes name theirs).
+    local backend
+    for backend in mysql postgres; do
+        step "Engine scenarios on $backend"
+        ML_TEST_BACKEND=$backend cargo test --locked --test engine_customers --test engine_sales_order_mode \
+            --test engine_paid_later --test engine_credit_notes_left_open --test engine_supplier_mode \
+            --test engine_outages
+    done
 }
 
 suite_php() {

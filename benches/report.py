@@ -235,6 +235,11 @@ realshop = os.path.join(os.path.dirname(os.path.abspath(__file__)), "REALSHOP.md
 if os.path.exists(realshop):
     print()
     print(open(realshop, encoding="utf-8").read().rstrip())
+# The store backends side by side (benches/backends.sh writes benches/BACKENDS.md; it needs MariaDB and PostgreSQL).
+backends = os.path.join(os.path.dirname(os.path.abspath(__file__)), "BACKENDS.md")
+if os.path.exists(backends):
+    print()
+    print(open(backends, encoding="utf-8").read().rstrip())
 # Fuzzing exec counts (fuzz/run.sh writes benches/FUZZING.md; it needs nightly and cargo-fuzz).
 fuzzing = os.path.join(os.path.dirname(os.path.abspath(__file__)), "FUZZING.md")
 if os.path.exists(fuzzing):

@@ -1,7 +1,7 @@
 <?php
 /**
- * `wp ml-connector …`: status, drain, replay, backfill, map, reconcile. The ## OPTIONS docblocks are the help
- * text. Everything goes through Core; output is plain text or tables, errors go to WP_CLI::error (exit 1).
+ * `wp ml-connector …`: status, drain, replay, backfill, map, reconcile, storage. The ## OPTIONS docblocks are the
+ * help text. Everything goes through Core; output is plain text or tables, errors go to WP_CLI::error (exit 1).
  *
  * @package MlConnector
  */
@@ -293,6 +293,59 @@ class Cli {
 			\WP_CLI::error( $line );
 		}
 		\WP_CLI::success( $line );
+	}
+
+	/**
+	 * Show where the queue is, or move it between a SQLite file and the WordPress database (issue #16).
+	 *
+	 * A move copies every job, the audit, the id map and the saved secret with their ids (nothing is lost or sent
+	 * twice), then saves the new storage. It is refused while a drain is sending (try again a minute later) and
+	 * when the destination already holds a queue.
+	 *
+	 * ## OPTIONS
+	 *
+	 * [<action>]
+	 * : Leave out to print where the queue is.
+	 * ---
+	 * options:
+	 *   - move
+	 * ---
+	 *
+	 * [--to=<storage>]
+	 * : With move: the storage to move the queue to.
+	 * ---
+	 * options:
+	 *   - wordpress
+	 *   - sqlite
+	 * ---
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp ml-connector storage
+	 *     wordpress: the WordPress database (tables wp_mlc_*)
+	 *
+	 *     wp ml-connector storage move --to=wordpress
+	 *     Success: Moved the queue to the WordPress database (tables wp_mlc_*). Rows copied: jobs=12 job_payloads=12 audit=80 …
+	 *
+	 * @param array $args       Positional.
+	 * @param array $assoc_args Named.
+	 */
+	public function storage( array $args, array $assoc_args ): void {
+		$action = (string) ( $args[0] ?? '' );
+		if ( '' === $action ) {
+			$storage = QueueStorage::current( true );
+			\WP_CLI::line( $storage . ': ' . QueueStorage::describe( $storage ) );
+			return;
+		}
+		if ( 'move' !== $action ) {
+			\WP_CLI::error( sprintf( 'Unknown action "%s": leave it out, or use "move --to=wordpress|sqlite".', sanitize_text_field( $action ) ) );
+		}
+		$to = (string) ( $assoc_args['to'] ?? '' );
+		if ( ! in_array( $to, QueueStorage::CHOICES, true ) ) {
+			\WP_CLI::error( '--to must be wordpress or sqlite.' );
+		}
+		$rows = self::ok( QueueStorage::move( $to ) );
+		\WP_CLI::success( sprintf( 'Moved the queue to %s. Rows copied: %s', QueueStorage::describe( $to ), QueueStorage::rows_text( $rows ) ) );
 	}
 
 	/**

@@ -276,6 +276,17 @@ final class Core {
 	}
 
 	/**
+	 * Moves the queue from the storage the settings name to $to (issue #16); QueueStorage::move saves the new
+	 * storage after this returns.
+	 *
+	 * @param string $to sqlite|wordpress.
+	 * @return array<string,int>|WP_Error Rows copied per table.
+	 */
+	public static function move_queue( string $to ): array|WP_Error {
+		return self::call_unconfigured( 'ml_connector_move_queue', self::settings_json(), self::data_dir(), $to );
+	}
+
+	/**
 	 * The extension's version, '' when unavailable.
 	 */
 	public static function version(): string {
@@ -284,11 +295,14 @@ final class Core {
 	}
 
 	/**
-	 * The settings as the JSON document ml_connector_configure() validates (PHP-API.md "Settings JSON").
+	 * The settings as the JSON document ml_connector_configure() validates (PHP-API.md "Settings JSON"), with
+	 * the WordPress database's login from wp-config.php (issue #16: read on every request, never stored; it
+	 * holds DB_PASSWORD, so this JSON is never printed or logged).
 	 */
 	public static function settings_json(): string {
 		$doc                   = Integration::settings_document();
 		$doc['secret_version'] = (string) get_option( self::OPTION_SECRET_VERSION, '' );
+		$doc['wordpress_db']   = QueueStorage::wordpress_db();
 		$json                  = wp_json_encode( $doc );
 		return false === $json ? '{}' : $json;
 	}
@@ -409,11 +423,27 @@ final class Core {
 	}
 
 	/**
-	 * Configures the extension when the settings changed since the last call in this request.
+	 * Configures the extension when the settings changed since the last call in this request. Issue #16: opening
+	 * a queue that was moved is refused like a write to it ("the queue was moved to …"); the settings are then read
+	 * again past the caches, once (see call()).
 	 *
 	 * @return true|WP_Error
 	 */
 	public static function configure(): bool|WP_Error {
+		$result = self::configure_current();
+		if ( self::is_moved( $result ) ) {
+			self::forget_settings();
+			$result = self::configure_current();
+		}
+		return $result;
+	}
+
+	/**
+	 * configure() with the settings as this request knows them.
+	 *
+	 * @return true|WP_Error
+	 */
+	private static function configure_current(): bool|WP_Error {
 		$settings = self::settings_json();
 		$hash     = md5( $settings );
 		if ( $hash === self::$configured_hash ) {
@@ -430,18 +460,60 @@ final class Core {
 	}
 
 	/**
-	 * Configures if needed, then calls.
+	 * Configures if needed, then calls. Issue #16: when the queue was moved since this process read the settings
+	 * (another web server's move, or this request started before it), the old queue refuses the write with
+	 * "the queue was moved to …"; the settings are then read again past the caches and the call is made once
+	 * more, on the queue they name now.
 	 *
 	 * @param string $function ml_connector_* name.
 	 * @param mixed  ...$args  Arguments, already of the contract's types.
 	 * @return mixed|WP_Error
 	 */
 	private static function call( string $function, mixed ...$args ): mixed {
+		$result = self::configure_and_call( $function, $args );
+		if ( self::is_moved( $result ) ) {
+			self::forget_settings();
+			$result = self::configure_and_call( $function, $args );
+		}
+		return $result;
+	}
+
+	/**
+	 * Forgets the settings this request read (the option caches and the configured document), so the next
+	 * configure() reads the database: another web server may have moved the queue.
+	 */
+	private static function forget_settings(): void {
+		QueueStorage::forget_cached_settings();
+		wp_cache_delete( self::OPTION_SECRET_VERSION, 'options' );
+		self::$configured_hash = null;
+	}
+
+	/**
+	 * configure(), then the call.
+	 *
+	 * @param string $function ml_connector_* name.
+	 * @param array  $args     Arguments.
+	 * @return mixed|WP_Error
+	 */
+	private static function configure_and_call( string $function, array $args ): mixed {
 		$configured = self::configure();
 		if ( is_wp_error( $configured ) ) {
 			return $configured;
 		}
 		return self::call_unconfigured( $function, ...$args );
+	}
+
+	/**
+	 * Whether a result is the old queue refusing a write after a move (StoreException "the queue was moved to …",
+	 * src/store/error.rs; ml_connector_enqueue puts its context before it: "could not queue the order: the queue
+	 * was moved to …").
+	 *
+	 * @param mixed $result A call's result.
+	 */
+	private static function is_moved( mixed $result ): bool {
+		return is_wp_error( $result )
+			&& 'ml_connector_store' === $result->get_error_code()
+			&& 1 === preg_match( '/(?:^|: )the queue was moved to /', $result->get_error_message() );
 	}
 
 	/**

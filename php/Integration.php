@@ -230,6 +230,35 @@ class Integration extends \WC_Integration {
 	}
 
 	/**
+	 * Issue #16: the storage is never taken from the form; only a move changes it (QueueStorage::move). The value
+	 * is read past the caches, so a save does not undo a move another web server just made.
+	 *
+	 * @param string $key   Field key.
+	 * @param mixed  $value Posted value (ignored).
+	 * @return string sqlite|wordpress.
+	 */
+	public function validate_storage_field( $key, $value ) {
+		return QueueStorage::current( true );
+	}
+
+	/**
+	 * The "Queue storage" row: where the queue is now, and where to move it. No input, so nothing is posted.
+	 *
+	 * @param string $key  Field key.
+	 * @param array  $data Field definition.
+	 * @return string HTML.
+	 */
+	public function generate_ml_connector_storage_html( $key, $data ) {
+		$field_key = $this->get_field_key( $key );
+		$storage   = QueueStorage::current();
+		$other     = QueueStorage::WORDPRESS === $storage ? __( 'Move the queue back to a SQLite file', 'ml-connector' ) : __( 'Move the queue to the WordPress database', 'ml-connector' );
+		return '<tr valign="top"><th scope="row" class="titledesc">' . esc_html( (string) ( $data['title'] ?? '' ) ) . '</th><td class="forminp"><fieldset>'
+			. '<p id="' . esc_attr( $field_key ) . '" data-storage="' . esc_attr( $storage ) . '"><strong>' . esc_html( ucfirst( QueueStorage::describe( $storage ) ) ) . '</strong></p>'
+			. '<p><a href="' . esc_url( admin_url( 'admin.php?page=' . Admin\QueuePage::SLUG . '#ml-connector-storage' ) ) . '">' . esc_html( $other ) . '</a></p>'
+			. $this->get_description_html( $data ) . '</fieldset></td></tr>';
+	}
+
+	/**
 	 * Daily time must be HH:MM.
 	 *
 	 * @param string $key   Field key.

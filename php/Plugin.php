@@ -91,6 +91,7 @@ final class Plugin {
 		add_action( 'admin_post_' . Admin\ReconciliationPage::CSV_ACTION, array( Admin\ReconciliationPage::class, 'action_admin_post_ml_connector_reconciliation_csv' ) );
 		add_action( 'admin_post_ml_connector_replay', array( QueuePage::class, 'action_admin_post_ml_connector_replay' ) );
 		add_action( 'admin_post_ml_connector_replay_failed', array( QueuePage::class, 'action_admin_post_ml_connector_replay_failed' ) );
+		add_action( 'admin_post_ml_connector_move_queue', array( QueuePage::class, 'action_admin_post_ml_connector_move_queue' ) );
 		add_action( 'admin_notices', array( Notifier::class, 'action_admin_notices' ) );
 		add_action( 'admin_init', array( Core::class, 'action_admin_init' ) );
 		add_action( 'admin_notices', array( Core::class, 'action_admin_notices' ) );

@@ -21,7 +21,7 @@ defined( 'ABSPATH' ) || exit;
  */
 final class SettingsDocument {
 
-	/** Connection and scheduling keys sent as they are (src/host/plugin_settings.rs PluginSettings). */
+	/** Connection, scheduling and storage keys sent as they are (src/host/plugin_settings.rs PluginSettings). */
 	public const CONTRACT = array(
 		'mode'                       => 'simulator',
 		'simulator_url'              => '',
@@ -36,6 +36,10 @@ final class SettingsDocument {
 		'trigger'                    => 'placed',
 		'sync_timing'                => 'per_order',
 		'sync_daily_at'              => '02:00',
+		// Issue #16: where the queue lives (QueueStorage); changed only by a move, never by the settings form.
+		'storage'                    => QueueStorage::SQLITE,
+		// A new value after every move, so each PHP-FPM worker opens the queue again (QueueStorage::move).
+		'storage_version'            => '',
 	);
 
 	/** Line types with subaccount choices, as in settings `[subaccounts]`. */

@@ -1,7 +1,8 @@
 <?php
 /**
  * Site Health tests (Tools › Site Health): the extension is loaded, the data directory cannot be fetched over
- * HTTP, Visma.net (or the simulator) answers, and the queue is not stuck. Results only; nothing is changed.
+ * HTTP (or the queue is in the WordPress database), Visma.net (or the simulator) answers, and the queue is not
+ * stuck. Results only; nothing is changed.
  *
  * @package MlConnector
  */
@@ -52,9 +53,32 @@ final class SiteHealth {
 	}
 
 	/**
-	 * The SQLite file must not be downloadable. Probes the URL of the database file inside wp-content.
+	 * Where the queue is. In the WordPress database (issue #16) that is said; the data directory is still probed,
+	 * since the SQLite file a move leaves behind keeps its customers' names and addresses.
 	 */
 	public static function test_data_dir(): array {
+		$result = self::sqlite_data_dir();
+		if ( QueueStorage::WORDPRESS !== QueueStorage::current() || 'critical' === $result['status'] ) {
+			return $result;
+		}
+		return self::result(
+			'data_dir',
+			'good',
+			/* translators: %s: table name prefix followed by *, e.g. wp_mlc_* */
+			sprintf( __( 'The ml-connector queue is in the WordPress database (tables %s*)', 'ml-connector' ), QueueStorage::table_prefix() ),
+			sprintf(
+				/* translators: 1: directory, 2: what the data directory check found */
+				__( 'Every web server of the shop uses these tables. The data directory %1$s holds no queue now, only the SQLite file a move left there: %2$s.', 'ml-connector' ),
+				Core::data_dir(),
+				$result['label']
+			)
+		);
+	}
+
+	/**
+	 * The SQLite file must not be downloadable. Probes the URL of the database file inside wp-content.
+	 */
+	private static function sqlite_data_dir(): array {
 		$dir     = Core::data_dir();
 		$content = untrailingslashit( WP_CONTENT_DIR );
 		if ( ! str_starts_with( $dir, $content . '/' ) ) {

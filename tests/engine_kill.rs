@@ -9,14 +9,13 @@
 
 mod engine_support;
 
+use engine_support::backends::{Backend, TestDb};
 use engine_support::modes::{self, Mode};
 use engine_support::{
-    assert_all_done, assert_exactly_once, audit_counts, drain_until_settled, engine, max_attempts,
-    orders, simulator,
+    assert_all_done, assert_exactly_once, drain_until_settled, engine, orders, simulator,
 };
 use ml_connector::clock::{Clock, ManualClock, SystemClock};
 use ml_connector::store::queue::{JobKind, JobSource};
-use ml_connector::store::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::process::{Command, Stdio};
@@ -28,20 +27,40 @@ const KILLS: usize = 50;
 
 #[test]
 fn drain_killed_fifty_times_then_finished_posts_every_order_once() {
-    killed_then_finished(1, KILLS, 0.10, Mode::Invoices);
+    killed_then_finished(1, KILLS, 0.10, Mode::Invoices, Backend::Sqlite);
+}
+
+/// Issue #16: the same on MariaDB (the WordPress database, `wp_mlc_` tables): claims with `SKIP LOCKED`, leases
+/// fenced as on SQLite.
+#[test]
+fn on_mariadb_drain_killed_fifty_times_then_finished_posts_every_order_once() {
+    killed_then_finished(1, KILLS, 0.10, Mode::Invoices, Backend::MySql);
+}
+
+/// Issue #16: the same on PostgreSQL (the connector service's database).
+#[test]
+fn on_postgres_drain_killed_fifty_times_then_finished_posts_every_order_once() {
+    killed_then_finished(1, KILLS, 0.10, Mode::Invoices, Backend::Postgres);
+}
+
+/// Issue #16: batches killed mid-batch on both servers (a batch's records are one server transaction).
+#[test]
+fn on_servers_batched_drain_killed_mid_batch_then_finished_posts_every_order_once() {
+    killed_then_finished(10, 6, 0.05, Mode::Invoices, Backend::MySql);
+    killed_then_finished(10, 6, 0.05, Mode::Invoices, Backend::Postgres);
 }
 
 /// Issue #17: the same in sales-order mode (Nordlys order type and items; payments reserved for the orders).
 #[test]
 fn sales_order_mode_drain_killed_then_finished_posts_every_order_once() {
-    killed_then_finished(1, KILLS / 2, 0.10, Mode::SalesOrders);
+    killed_then_finished(1, KILLS / 2, 0.10, Mode::SalesOrders, Backend::Sqlite);
 }
 
 /// Issue #17: supplier mode: the shop's registered customers (each sent twice) become suppliers once, with the
 /// supplier settings, while their orders are invoiced once.
 #[test]
 fn supplier_mode_drain_killed_then_finished_makes_every_supplier_once() {
-    killed_then_finished(1, KILLS / 2, 0.10, Mode::Suppliers);
+    killed_then_finished(1, KILLS / 2, 0.10, Mode::Suppliers, Backend::Sqlite);
 }
 
 /// Issue #8: with `--batch`, a batch's outcomes are recorded in one transaction, so a kill loses the records of
@@ -50,17 +69,17 @@ fn supplier_mode_drain_killed_then_finished_makes_every_supplier_once() {
 /// charges every claimed job an attempt.
 #[test]
 fn batched_drain_killed_mid_batch_then_finished_posts_every_order_once() {
-    killed_then_finished(10, 6, 0.05, Mode::Invoices);
+    killed_then_finished(10, 6, 0.05, Mode::Invoices, Backend::Sqlite);
 }
 
-fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64, mode: Mode) {
+fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64, mode: Mode, backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("queue.sqlite");
+    let db = TestDb::new(backend, dir.path());
     let system: Arc<dyn Clock> = Arc::new(SystemClock);
     let sim = simulator(system.clone(), fault_rate, 0.05, 3600);
     let orders = orders(ORDERS, 800_000);
     {
-        let store = Store::open(&db).expect("queue");
+        let store = db.open();
         if mode == Mode::Suppliers {
             let customers = modes::real_customers();
             for c in customers.iter().chain(&customers) {
@@ -113,7 +132,7 @@ fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64, mode: Mode) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ml-connector"))
             .arg("drain")
             .arg("--db")
-            .arg(&db)
+            .arg(&db.location)
             .arg("--settings")
             .arg(&settings_file)
             .env("NORDLYS_SECRET", engine_support::NORDLYS_CLIENT_SECRET)
@@ -141,7 +160,7 @@ fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64, mode: Mode) {
     // Two hours later (manual clock): every lease of a killed worker and every backoff has expired.
     let clock = ManualClock::new(system.now() + chrono::Duration::hours(2));
     let settings = modes::settings_in(mode);
-    let engine = engine(Store::open(&db).expect("reopen"), settings, &sim, &clock);
+    let engine = engine(db.open(), settings, &sim, &clock);
     engine
         .store()
         .check_integrity()
@@ -150,8 +169,8 @@ fn killed_then_finished(batch: u32, kills: usize, fault_rate: f64, mode: Mode) {
     eprintln!("final drain: {report:?}");
     eprintln!(
         "audit actions: {:?}; most claims of one job: {}",
-        audit_counts(&db),
-        max_attempts(&db)
+        db.audit_counts(),
+        db.max_attempts()
     );
 
     match mode {

@@ -14,7 +14,6 @@ use ml_connector::engine::Engine;
 use ml_connector::secret::Secret;
 use ml_connector::simulator::{Faults, SimConfig, Simulator};
 use ml_connector::store::queue::{JobFilter, JobKind, JobSource, JobState};
-use ml_connector::store::Store;
 use std::sync::Arc;
 
 #[test]
@@ -23,12 +22,9 @@ fn visma_down_for_good_makes_jobs_dead_and_a_replay_posts_them_once() {
     let clock = ManualClock::new(t0());
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let sim = simulator(shared, 1.0, 0.0, 3600);
-    let engine = engine(
-        Store::open(dir.path().join("q.sqlite")).expect("queue"),
-        settings(),
-        &sim,
-        &clock,
-    );
+    // Issue #16: ML_TEST_BACKEND picks the backend.
+    let db = engine_support::backends::TestDb::from_env(dir.path());
+    let engine = engine(db.open(), settings(), &sim, &clock);
     let batch = orders(3, 60_001);
     for o in &batch {
         engine
@@ -84,7 +80,7 @@ fn wrong_credentials_or_no_licence_stop_the_drain_and_lose_nothing() {
         ),
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("q.sqlite");
+        let db = engine_support::backends::TestDb::from_env(dir.path());
         let sim = Simulator::start(SimConfig {
             licensed,
             clock: shared.clone(),
@@ -100,7 +96,7 @@ fn wrong_credentials_or_no_licence_stop_the_drain_and_lose_nothing() {
         .with_urls(sim.token_url(), sim.base_url(), sim.salesorders_url())
         .with_company_id(c.id.clone());
         let bad = Engine::new(
-            Store::open(&db).expect("queue"),
+            db.open(),
             settings(),
             ml_connector::visma::Client::new(config, shared.clone()).expect("client"),
             shared.clone(),
@@ -140,7 +136,7 @@ fn wrong_credentials_or_no_licence_stop_the_drain_and_lose_nothing() {
             .expect("licensed simulator")
         };
         let good = Engine::new(
-            Store::open(&db).expect("reopen"),
+            db.open(),
             settings(),
             client(&fixed_sim, shared.clone()),
             shared.clone(),

@@ -9,10 +9,9 @@
 
 mod engine_support;
 
+use engine_support::backends::{Backend, TestDb};
 use engine_support::modes::{self, Mode};
-use engine_support::{
-    assert_all_done, assert_exactly_once, audit_counts, client, max_attempts, orders, TestOrder,
-};
+use engine_support::{assert_all_done, assert_exactly_once, client, orders, TestOrder};
 use ml_connector::clock::{Clock, SystemClock};
 use ml_connector::engine::{Engine, EngineOptions, IntakeError};
 use ml_connector::store::queue::JobSource;
@@ -29,7 +28,20 @@ const LEASE: Duration = Duration::from_secs(1);
 
 #[test]
 fn eight_processes_enqueueing_and_draining_one_queue_post_each_order_once() {
-    eight_processes(false, LEASE, Mode::Invoices);
+    eight_processes(false, LEASE, Mode::Invoices, Backend::Sqlite);
+}
+
+/// Issue #16: the eight processes on one MariaDB database (`wp_mlc_` tables, as the plugin on several web
+/// servers uses the shop's WordPress database): claims race with `SKIP LOCKED` and per-entity locks.
+#[test]
+fn on_mariadb_eight_processes_post_each_order_once() {
+    eight_processes(false, LEASE, Mode::Invoices, Backend::MySql);
+}
+
+/// Issue #16: the same on PostgreSQL.
+#[test]
+fn on_postgres_eight_processes_post_each_order_once() {
+    eight_processes(false, LEASE, Mode::Invoices, Backend::Postgres);
 }
 
 /// Issue #14, strict releases: every release answers `Queued`, so each invoice and payment is read back until
@@ -37,7 +49,12 @@ fn eight_processes_enqueueing_and_draining_one_queue_post_each_order_once() {
 /// above covers batches outliving their lease.
 #[test]
 fn eight_processes_with_queued_releases_post_each_order_once() {
-    eight_processes(true, Duration::from_secs(10), Mode::Invoices);
+    eight_processes(
+        true,
+        Duration::from_secs(10),
+        Mode::Invoices,
+        Backend::Sqlite,
+    );
 }
 
 /// Issue #17: sales-order mode on the Nordlys company (its own order type, items and warehouse), with the
@@ -45,12 +62,17 @@ fn eight_processes_with_queued_releases_post_each_order_once() {
 /// order's payment reserved for it once, each refund one credit note.
 #[test]
 fn eight_processes_in_sales_order_mode_post_each_order_once() {
-    eight_processes(true, Duration::from_secs(10), Mode::SalesOrders);
+    eight_processes(
+        true,
+        Duration::from_secs(10),
+        Mode::SalesOrders,
+        Backend::Sqlite,
+    );
 }
 
-fn eight_processes(queued_release: bool, lease: Duration, mode: Mode) {
+fn eight_processes(queued_release: bool, lease: Duration, mode: Mode, backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("queue.sqlite");
+    let db = TestDb::new(backend, dir.path());
     let system: Arc<dyn Clock> = Arc::new(SystemClock);
     let sim = engine_support::simulator_releasing(system, 0.10, 0.05, 3600, queued_release);
     let mut faults = sim.inspect().faults;
@@ -59,7 +81,7 @@ fn eight_processes(queued_release: bool, lease: Duration, mode: Mode) {
     sim.set_faults(faults);
     let orders = orders(ORDERS, 900_000);
     // Create the schema once so the workers race on jobs, not on migrations.
-    drop(Store::open(&db).expect("queue"));
+    drop(db.open());
 
     let exe = std::env::current_exe().expect("test binary");
     let mut children = Vec::new();
@@ -94,7 +116,7 @@ fn eight_processes(queued_release: bool, lease: Duration, mode: Mode) {
                 "--nocapture",
                 "--test-threads=1",
             ])
-            .env("ENGINE_WORKER_DB", &db)
+            .env("ENGINE_WORKER_DB", &db.location)
             .env("ENGINE_WORKER_INPUT", &file)
             .env("ENGINE_WORKER_SIM", sim.base_url())
             .env("ENGINE_WORKER_LEASE_MS", lease.as_millis().to_string())
@@ -121,7 +143,7 @@ fn eight_processes(queued_release: bool, lease: Duration, mode: Mode) {
         );
     }
 
-    let store = Store::open(&db).expect("reopen");
+    let store = db.open();
     match mode {
         Mode::Invoices | Mode::Suppliers => assert_exactly_once(&sim, &orders),
         Mode::SalesOrders => {
@@ -131,11 +153,8 @@ fn eight_processes(queued_release: bool, lease: Duration, mode: Mode) {
     }
     engine_support::assert_credit_notes_exactly_once(&sim, &orders);
     assert_all_done(&store, &orders);
-    let conn = rusqlite::Connection::open(&db).expect("open");
-    let order_jobs: i64 = conn
-        .query_row("SELECT count(*) FROM jobs WHERE kind = 'order'", [], |r| {
-            r.get(0)
-        })
+    let order_jobs: i64 = db.select("count(*)", "jobs", "WHERE kind = 'order'")[0][0]
+        .parse()
         .expect("count");
     assert_eq!(
         order_jobs,
@@ -148,8 +167,8 @@ fn eight_processes(queued_release: bool, lease: Duration, mode: Mode) {
     );
     eprintln!(
         "audit actions: {:?}; most claims of one job: {}",
-        audit_counts(&db),
-        max_attempts(&db)
+        db.audit_counts(),
+        db.max_attempts()
     );
 }
 
@@ -174,7 +193,8 @@ fn worker_process() {
     let input = std::env::var("ENGINE_WORKER_INPUT").expect("input file");
     let base = std::env::var("ENGINE_WORKER_SIM").expect("simulator url");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = retry_store(|| Store::open(&db));
+    let store =
+        retry_store(|| Store::open_location(&db, &ml_connector::store::StoreOptions::default()));
     let c = engine_support::nordlys();
     let config = ml_connector::visma::Config::visma_net(
         c.client_id.clone(),
@@ -215,7 +235,7 @@ fn worker_process() {
             match engine.enqueue(kind, payload, JobSource::Hook) {
                 Ok(_) => break,
                 Err(IntakeError::Store { source, .. }) if source.is_retryable() => continue,
-                Err(e) => panic!("enqueue: {e}"),
+                Err(e) => panic!("enqueue: {e}: {e:?}"),
             }
         }
     }
@@ -224,7 +244,7 @@ fn worker_process() {
         match engine.drain(50, None) {
             Ok(r) => engine_support::add(&mut total, &r),
             Err(ml_connector::engine::EngineError::Store(e)) if e.is_retryable() => continue,
-            Err(e) => panic!("drain: {e}"),
+            Err(e) => panic!("drain: {e}: {e:?}"),
         }
         let counts = retry_store(|| engine.store().counts_by_state());
         if counts.pending + counts.running == 0 {

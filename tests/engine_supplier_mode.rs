@@ -10,7 +10,6 @@ use engine_support::modes::{assert_suppliers_exactly_once, real_customers, setti
 use engine_support::{drain_until_settled, engine, simulator, t0};
 use ml_connector::clock::{Clock, ManualClock};
 use ml_connector::store::queue::{JobKind, JobSource};
-use ml_connector::store::Store;
 use std::sync::Arc;
 
 #[test]
@@ -19,7 +18,9 @@ fn every_customer_becomes_one_supplier_with_the_supplier_settings_through_a_host
     let clock = ManualClock::new(t0());
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let sim = simulator(shared, 0.20, 0.05, 3600);
-    let store = Store::open(dir.path().join("q.sqlite")).expect("queue");
+    // Issue #16: ML_TEST_BACKEND picks the backend.
+    let db = engine_support::backends::TestDb::from_env(dir.path());
+    let store = db.open();
     let engine = engine(store, settings_in(Mode::Suppliers), &sim, &clock);
     let customers = real_customers();
     let orders = engine_support::orders(60, 600_000);

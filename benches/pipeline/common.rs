@@ -8,7 +8,7 @@ use ml_connector::settings::Settings;
 use ml_connector::store::Store;
 use ml_connector::visma::Client;
 use serde_json::Value;
-use std::path::Path;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -158,14 +158,9 @@ pub fn options(batch: u32) -> EngineOptions {
 }
 
 /// An engine of its own (store connection, client, limiter) on `db`, talking to the simulator at `urls`.
-pub fn engine(
-    db: &Path,
-    urls: &SimUrls,
-    clock: Arc<dyn Clock>,
-    workers: u64,
-    batch: u32,
-) -> Engine {
-    let store = Store::open(db).expect("open store");
+pub fn engine(db: &str, urls: &SimUrls, clock: Arc<dyn Clock>, workers: u64, batch: u32) -> Engine {
+    let store = Store::open_location(db, &ml_connector::store::StoreOptions::default())
+        .expect("open store");
     let mut config = engine::simulator_config(&urls.token, &urls.base, &urls.salesorders);
     config.timeout = Duration::from_secs(30);
     // Wait for the window reset instead of rescheduling: the drain-rate bench measures the limiter's waiting.

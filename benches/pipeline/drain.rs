@@ -3,23 +3,24 @@
 //! and the database size. Engines run as threads, each with its own store connection, client and limiter,
 //! exactly as separate `ml-connector drain` processes would.
 
+use crate::backends::{Backend, TestDb};
 use crate::common::{cpu_secs, engine, order_with_id, rss_kib, ScaledClock, SimUrls, ORDER_228};
 use chrono::{DateTime, Timelike, Utc};
 use ml_connector::clock::{Clock, SystemClock};
 use ml_connector::engine::DrainReport;
 use ml_connector::simulator::{SimConfig, Simulator};
 use ml_connector::store::queue::{JobKind, JobSource};
-use ml_connector::store::Store;
+use ml_connector::store::{Store, StoreOptions};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Queues `n` copies of order 228 with fresh ids; returns the seconds it took.
-fn backlog(db: &Path, n: u64, first_id: u64) -> f64 {
-    let store = Store::open(db).expect("store");
+fn backlog(db: &str, n: u64, first_id: u64) -> f64 {
+    let store = Store::open_location(db, &StoreOptions::default()).expect("store");
     let template: Value = serde_json::from_str(ORDER_228).expect("fixture");
     let start = Instant::now();
     for i in 0..n {
@@ -59,8 +60,8 @@ impl Tally {
 struct Pool {
     /// Engine threads.
     threads: u64,
-    /// Queue database every engine opens.
-    db: PathBuf,
+    /// Queue database every engine opens (a SQLite path or a server URL).
+    db: String,
     urls: SimUrls,
     clock: Arc<dyn Clock>,
     /// Set to end the run (checked between drain calls).
@@ -107,8 +108,22 @@ fn workers(pool: &Pool) -> Vec<std::thread::JoinHandle<()>> {
         .collect()
 }
 
-fn temp_db(dir: &tempfile::TempDir) -> PathBuf {
-    dir.path().join("ml-connector.sqlite")
+/// A fresh queue of the backend `BENCH_DB` names (SQLite by default).
+fn temp_db(dir: &tempfile::TempDir) -> TestDb {
+    let backend = match std::env::var("BENCH_DB").as_deref() {
+        Ok("mysql" | "mariadb") => Backend::MySql,
+        Ok("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
+    TestDb::new(backend, dir.path())
+}
+
+fn backend_name(db: &TestDb) -> &'static str {
+    match db.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::MySql => "mariadb",
+        Backend::Postgres => "postgres",
+    }
 }
 
 /// Drain rate: `limit` API calls per fixed window, 150 ms latency, `threads` engines. The simulator's and the
@@ -118,7 +133,7 @@ fn temp_db(dir: &tempfile::TempDir) -> PathBuf {
 pub fn rate(limit: u64, threads: u64, speedup: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = temp_db(&dir);
-    backlog(&db, 5000, 2_000_000);
+    backlog(&db.location, 5000, 2_000_000);
     let now = Utc::now();
     let hour = now
         .with_minute(0)
@@ -140,7 +155,7 @@ pub fn rate(limit: u64, threads: u64, speedup: u64) {
     let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
     let handles = workers(&Pool {
         threads,
-        db: db.clone(),
+        db: db.location.clone(),
         urls,
         clock: clock.clone(),
         stop: stop.clone(),
@@ -288,7 +303,7 @@ pub fn ceiling(orders: u64, threads: u64, batch: u32) {
     let floor = http_floor(&base, threads, 3);
     let dir = tempfile::tempdir().expect("tempdir");
     let db = temp_db(&dir);
-    backlog(&db, orders, 3_000_000);
+    backlog(&db.location, orders, 3_000_000);
     let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let sim_pid = sim.id().to_string();
@@ -296,7 +311,7 @@ pub fn ceiling(orders: u64, threads: u64, batch: u32) {
     let start = Instant::now();
     let handles = workers(&Pool {
         threads,
-        db: db.clone(),
+        db: db.location.clone(),
         urls,
         clock,
         stop,
@@ -323,9 +338,10 @@ pub fn ceiling(orders: u64, threads: u64, batch: u32) {
     let (calls, posts) = api_calls(&base).unwrap_or((0, 0));
     let per_order = calls as f64 / posts.max(1) as f64;
     println!(
-        "RESULT ceiling orders={orders} threads={threads} batch={batch} done={done} not_done={} secs={secs:.2} \
+        "RESULT ceiling backend={} orders={orders} threads={threads} batch={batch} done={done} not_done={} secs={secs:.2} \
          orders_per_s={:.0} http_floor_calls_per_s={floor:.0} logged_api_calls={calls} calls_per_order={per_order:.2} \
          ratio_orders_vs_floor_calls={:.3} ideal_ratio={:.3}",
+        backend_name(&db),
         tally.not_done.load(Ordering::Relaxed),
         done as f64 / secs,
         done as f64 / secs / floor,
@@ -348,7 +364,7 @@ pub fn backfill(orders: u64, threads: u64, batch: u32) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = temp_db(&dir);
     let rss_start = rss_kib();
-    let enqueue_secs = backlog(&db, orders, 10_000_000);
+    let enqueue_secs = backlog(&db.location, orders, 10_000_000);
     let rss_after_enqueue = rss_kib();
     let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
     let sampler = {
@@ -371,7 +387,7 @@ pub fn backfill(orders: u64, threads: u64, batch: u32) {
     let start = Instant::now();
     let handles = workers(&Pool {
         threads,
-        db: db.clone(),
+        db: db.location.clone(),
         urls,
         clock,
         stop: stop.clone(),
@@ -394,22 +410,24 @@ pub fn backfill(orders: u64, threads: u64, batch: u32) {
         rss_values.iter().copied().min().unwrap_or(0),
         rss_values.iter().copied().max().unwrap_or(0),
     );
-    let conn = rusqlite::Connection::open(&db).expect("open");
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .expect("checkpoint");
-    let audit_rows: i64 = conn
-        .query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0))
-        .unwrap_or(-1);
-    drop(conn);
-    let mut wal = db.clone().into_os_string();
+    if db.backend == Backend::Sqlite {
+        let conn = rusqlite::Connection::open(&db.location).expect("open");
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .expect("checkpoint");
+    }
+    let store = Store::open_location(&db.location, &StoreOptions::default()).expect("store");
+    let audit_rows = store.audit_count().unwrap_or(0);
+    let mut wal = std::ffi::OsString::from(&db.location);
     wal.push("-wal");
-    let bytes = file_len(&db) + file_len(Path::new(&wal));
+    let bytes =
+        u64::try_from(store.bytes_used().expect("size")).unwrap_or(0) + file_len(Path::new(&wal));
     let done = tally.done.load(Ordering::Relaxed);
     println!(
-        "RESULT backfill orders={orders} threads={threads} batch={batch} done={done} not_done={} enqueue_s={enqueue_secs:.1} \
+        "RESULT backfill backend={} orders={orders} threads={threads} batch={batch} done={done} not_done={} enqueue_s={enqueue_secs:.1} \
          drain_s={secs:.1} orders_per_s={:.0} rss_start_kib={rss_start} rss_after_enqueue_kib={rss_after_enqueue} \
          rss_drain_min_kib={rss_min} rss_drain_max_kib={rss_max} db_bytes={bytes} audit_rows={audit_rows} \
          db_bytes_per_order={:.0} db_gb_per_million={:.2}",
+        backend_name(&db),
         tally.not_done.load(Ordering::Relaxed),
         done as f64 / secs,
         bytes as f64 / orders as f64,

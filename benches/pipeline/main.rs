@@ -10,7 +10,12 @@
 //!   cargo bench --bench pipeline -- backfill ORDERS N [BATCH]  enqueue + drain with RSS samples and database size
 //!
 //! `ML_CONNECTOR_BIN` names the CLI used to start the external simulator (default `dist/ml-connector`).
+//! `BENCH_DB=mysql|postgres` runs `ceiling` and `backfill` on a fresh MariaDB or PostgreSQL database instead of a
+//! SQLite file (issue #16; `benches/backends.sh` runs all three).
 
+// The test suite's fresh-database helper (MariaDB on 127.0.0.1:3306, PostgreSQL on 127.0.0.1:5432).
+#[path = "../../tests/engine_support/backends.rs"]
+mod backends;
 mod common;
 mod drain;
 mod exact;

@@ -1,8 +1,9 @@
 <?php
 /**
- * WooCommerce › ml-connector: the queue (QueueTable), the recent audit, and the replay actions. Every action
- * checks manage_woocommerce and a nonce bound to its object (ml_connector_replay_{job id}); actions come from
- * an allow-list of admin-post handlers, never from a dynamic method name.
+ * WooCommerce › ml-connector: the queue (QueueTable), the recent audit, the replay actions, and where the queue
+ * lives with the button that moves it (issue #16). Every action checks manage_woocommerce and a nonce bound to
+ * its object (ml_connector_replay_{job id}, ml_connector_move_queue_{destination}); actions come from an
+ * allow-list of admin-post handlers, never from a dynamic method name.
  *
  * @package MlConnector
  */
@@ -12,6 +13,7 @@ declare(strict_types=1);
 namespace MlConnector\Admin;
 
 use MlConnector\Core;
+use MlConnector\QueueStorage;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -79,6 +81,7 @@ final class QueuePage {
 		$table->display();
 		echo '</form>';
 		self::render_audit();
+		self::render_storage();
 		echo '</div>';
 	}
 
@@ -110,13 +113,46 @@ final class QueuePage {
 	}
 
 	/**
+	 * admin-post: move the queue to the other storage (issue #16). Capability, then the nonce bound to the
+	 * destination, so a form for one direction cannot be replayed for the other. The storage setting is saved
+	 * only after the extension moved every row (QueueStorage::move).
+	 */
+	public static function action_admin_post_ml_connector_move_queue(): void {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			wp_die( esc_html__( 'You are not allowed to move the ml-connector queue.', 'ml-connector' ), 403 );
+		}
+		// phpcs:ignore WordPress.Security.NonceVerification.Missing -- the nonce is bound to this value, checked next.
+		$to = isset( $_POST['to'] ) ? sanitize_key( wp_unslash( $_POST['to'] ) ) : '';
+		check_admin_referer( 'ml_connector_move_queue_' . $to );
+		$rows = QueueStorage::move( $to );
+		if ( is_wp_error( $rows ) ) {
+			/* translators: %s: the reason, from the extension */
+			self::redirect_with_result( sprintf( __( 'The queue was not moved: %s', 'ml-connector' ), $rows->get_error_message() ), 0 );
+		}
+		self::redirect_with(
+			array(
+				'ml_connector_moved' => $to,
+				'ml_connector_rows'  => $rows,
+			)
+		);
+	}
+
+	/**
 	 * Back to the page with the outcome in the query string (shown escaped).
 	 *
 	 * @param string $error    Error message or ''.
 	 * @param int    $replayed Number of jobs put back.
 	 */
-	private static function redirect_with_result( string $error, int $replayed ): void {
-		$args = '' === $error ? array( 'ml_connector_replayed' => $replayed ) : array( 'ml_connector_error' => rawurlencode( $error ) );
+	private static function redirect_with_result( string $error, int $replayed ): never {
+		self::redirect_with( '' === $error ? array( 'ml_connector_replayed' => $replayed ) : array( 'ml_connector_error' => rawurlencode( $error ) ) );
+	}
+
+	/**
+	 * Back to the page with these query arguments.
+	 *
+	 * @param array<string,mixed> $args Query arguments.
+	 */
+	private static function redirect_with( array $args ): never {
 		wp_safe_redirect( add_query_arg( $args, admin_url( 'admin.php?page=' . self::SLUG ) ) );
 		exit;
 	}
@@ -134,8 +170,51 @@ final class QueuePage {
 			/* translators: %d: number of jobs */
 			$text = sprintf( _n( '%d job put back in the queue.', '%d jobs put back in the queue.', $count, 'ml-connector' ), $count );
 			echo '<div class="notice notice-success" id="ml-connector-result"><p>' . esc_html( $text ) . '</p></div>';
+		} elseif ( isset( $_GET['ml_connector_moved'] ) ) {
+			$to   = sanitize_key( wp_unslash( $_GET['ml_connector_moved'] ) );
+			$rows = array();
+			foreach ( (array) wp_unslash( $_GET['ml_connector_rows'] ?? array() ) as $table => $count ) {
+				$rows[ sanitize_key( (string) $table ) ] = absint( $count );
+			}
+			if ( in_array( $to, QueueStorage::CHOICES, true ) ) {
+				$text = sprintf(
+					/* translators: 1: where the queue is now, 2: rows copied per table, e.g. "jobs=12 audit=80" */
+					__( 'The queue was moved to %1$s. Rows copied: %2$s.', 'ml-connector' ),
+					QueueStorage::describe( $to ),
+					QueueStorage::rows_text( $rows )
+				);
+				echo '<div class="notice notice-success" id="ml-connector-result"><p>' . esc_html( $text ) . '</p></div>';
+			}
 		}
 		// phpcs:enable
+	}
+
+	/**
+	 * Where the queue is and the button that moves it to the other storage.
+	 */
+	private static function render_storage(): void {
+		$storage = QueueStorage::current();
+		$to      = QueueStorage::WORDPRESS === $storage ? QueueStorage::SQLITE : QueueStorage::WORDPRESS;
+		echo '<h2 id="ml-connector-storage">' . esc_html__( 'Queue storage', 'ml-connector' ) . '</h2>';
+		/* translators: %s: where the queue is, e.g. "the WordPress database (tables wp_mlc_*)" */
+		echo '<p id="ml-connector-storage-current" data-storage="' . esc_attr( $storage ) . '">' . esc_html( sprintf( __( 'The queue is in %s.', 'ml-connector' ), QueueStorage::describe( $storage ) ) ) . '</p>';
+		echo '<p>' . esc_html(
+			QueueStorage::WORDPRESS === $storage
+				? __( 'Every web server of the shop queues into these tables and sends from them. A shop on one web server may move the queue back to a SQLite file.', 'ml-connector' )
+				: __( 'A shop on several web servers behind a load balancer needs the queue in the WordPress database: with a SQLite file each server keeps a queue of its own.', 'ml-connector' )
+		) . '</p>';
+		echo '<p>' . esc_html__( 'A move copies every job, the audit, the id map and the saved secret with their ids: nothing is lost or sent twice. It waits while a drain is sending; try again a minute later.', 'ml-connector' ) . '</p>';
+		echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" id="ml-connector-move-queue">';
+		echo '<input type="hidden" name="action" value="ml_connector_move_queue" />';
+		echo '<input type="hidden" name="to" value="' . esc_attr( $to ) . '" />';
+		wp_nonce_field( 'ml_connector_move_queue_' . $to );
+		submit_button(
+			QueueStorage::WORDPRESS === $to ? __( 'Move the queue to the WordPress database', 'ml-connector' ) : __( 'Move the queue back to a SQLite file', 'ml-connector' ),
+			'secondary',
+			'ml_connector_move_queue',
+			false
+		);
+		echo '</form>';
 	}
 
 	/**

@@ -27,7 +27,7 @@ final class SettingsFields {
 	 * @return array<string,array<string,mixed>>
 	 */
 	public static function all( array $segments ): array {
-		return self::connection() + self::documents() + self::customers() + self::accounts() + self::vat() + self::payments() + self::subaccounts( $segments ) + array(
+		return self::connection() + self::documents() + self::customers() + self::accounts() + self::vat() + self::payments() + self::subaccounts( $segments ) + self::queue() + array(
 			'delete_data_on_uninstall' => array(
 				'title'   => __( 'On uninstall', 'ml-connector' ),
 				'type'    => 'checkbox',
@@ -314,6 +314,22 @@ final class SettingsFields {
 			}
 		}
 		return $fields;
+	}
+
+	/**
+	 * Issue #16: where the queue lives, shown read-only (Integration::generate_ml_connector_storage_html). A move
+	 * changes it, never a save (Integration::validate_storage_field keeps the stored value).
+	 *
+	 * @return array<string,array<string,mixed>>
+	 */
+	private static function queue(): array {
+		return self::title( 'queue_title', __( 'Queue', 'ml-connector' ) ) + array(
+			'storage' => array(
+				'title'       => __( 'Queue storage', 'ml-connector' ),
+				'type'        => 'ml_connector_storage',
+				'description' => __( 'A shop on several web servers keeps the queue in the WordPress database, so every server queues into the same tables. Changing it moves the queue (every job, the audit and the id map) on the ml-connector queue screen or with "wp ml-connector storage move".', 'ml-connector' ),
+			),
+		);
 	}
 
 	/**

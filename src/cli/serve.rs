@@ -15,6 +15,10 @@ pub struct ServeArgs {
     /// The service configuration (TOML; see the README, "Connector service").
     #[arg(long, env = "ML_CONNECTOR_SERVICE_CONFIG")]
     pub config: PathBuf,
+    /// Issue #16: the queue database shared by every instance (`postgres://user@host/db`); overrides the
+    /// config's `database`. Unset: one SQLite file per store.
+    #[arg(long, env = "ML_CONNECTOR_DATABASE")]
+    pub database: Option<String>,
 }
 
 /// Reads and validates a service configuration; relative paths in it are relative to the file.
@@ -44,7 +48,10 @@ pub fn run(args: &ServeArgs) -> ExitCode {
 }
 
 fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let config = load_config(&args.config)?;
+    let mut config = load_config(&args.config)?;
+    if let Some(url) = &args.database {
+        config.database = Some(url.clone());
+    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let env = Arc::new(|k: &str| std::env::var(k).ok());
     let service = Service::start(&config, env, clock)?;

@@ -19,7 +19,8 @@ use std::sync::Arc;
 /// Where the queue lives and which settings apply.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// The queue database (keep it where the web server does not serve it).
+    /// The queue database: a SQLite file (keep it where the web server does not serve it), or
+    /// `mysql://user:pass@host/db?prefix=wp_mlc_` / `postgres://user@host/db` (issue #16).
     #[arg(long, env = "ML_CONNECTOR_DB", default_value = "ml-connector.sqlite")]
     pub db: PathBuf,
     /// Settings file (TOML, or JSON from the plugin); default: the example settings for the simulator.
@@ -135,6 +136,12 @@ pub fn load_settings(path: Option<&Path>) -> anyhow::Result<Settings> {
 }
 
 fn open_store(path: &Path) -> anyhow::Result<Store> {
+    let location = path.to_string_lossy();
+    if Store::is_server_location(&location) {
+        // The message names the server without the URL's password.
+        return Store::open_location(&location, &ml_connector::store::StoreOptions::default())
+            .context("opening the queue database");
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

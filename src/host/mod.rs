@@ -8,6 +8,7 @@
 mod connection;
 mod plugin_settings;
 mod queries;
+pub mod storage;
 mod views;
 
 pub use plugin_settings::{
@@ -113,7 +114,8 @@ pub struct Host {
 }
 
 impl Host {
-    /// Opens (creating it if needed) `<data_dir>/ml-connector.sqlite` with the plugin's settings.
+    /// Opens (creating it if needed) the queue the settings' `storage` names (`<data_dir>/ml-connector.sqlite` or
+    /// the WordPress database) with the plugin's settings.
     ///
     /// # Errors
     /// Settings errors; a data directory that cannot be created; store errors.
@@ -137,7 +139,7 @@ impl Host {
                 data_dir.display()
             ))
         })?;
-        let store = Store::open(db_path(data_dir))?;
+        let store = storage::open(&storage::parse_storage(settings_json)?, data_dir)?;
         let books = Books::new(settings.store_id.clone(), mode.books_key());
         // Rows written before the id map knew companies belong to the connection the store has now.
         store.adopt_legacy_books(&books)?;

@@ -49,6 +49,27 @@ pub struct PluginSettings {
     pub settings: Option<serde_json::Value>,
     /// The same as TOML text (advanced; `settings` wins when both are given).
     pub settings_toml: String,
+    /// Issue #16: where the queue lives: `sqlite` (default; a file in the data directory) or `wordpress`
+    /// (tables `{prefix}mlc_*` in the WordPress database, for a shop on several web servers).
+    pub storage: String,
+    /// The WordPress database, added by the plugin on every request from wp-config.php (never saved).
+    pub wordpress_db: Option<WordPressDb>,
+}
+
+/// The WordPress database connection (wp-config.php's `DB_*` constants and the table prefix).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WordPressDb {
+    /// `DB_HOST`: `localhost`, `host:port`, `localhost:/path/to.sock`, `[::1]:3306`.
+    pub host: String,
+    /// `DB_NAME`.
+    pub name: String,
+    /// `DB_USER`.
+    pub user: String,
+    /// `DB_PASSWORD` (never printed: [`Secret`]).
+    pub password: crate::secret::Secret,
+    /// `$wpdb->base_prefix`, e.g. `wp_` (one queue per network).
+    pub prefix: String,
 }
 
 /// Where the client sends: the simulator or Visma.net.

@@ -35,6 +35,37 @@ pub fn ml_connector_health_check(data_dir: &str, url: &str) -> PhpResult<ZBox<Ze
     guard(|| health::check(data_dir, url).and_then(|report| to_array(&report)))
 }
 
+/// `ml_connector_move_queue(string $settings_json, string $data_dir, string $to): array` — issue #16: moves the
+/// queue from the storage `$settings_json` names (`storage`: `sqlite` or `wordpress`) to `$to`, every row with
+/// its id, and marks the old queue moved. Returns the rows copied per table (`['jobs' => 12, 'audit' => 80, …]`).
+/// The plugin saves the new `storage` setting after it returns.
+///
+/// # Errors
+/// `InputException` when the queue is already there, the destination is not empty or a drain is sending;
+/// `ConfigException` for bad settings; `StoreException` (nothing moved).
+#[php_function]
+#[php(name = "ml_connector_move_queue")]
+pub fn ml_connector_move_queue(
+    settings_json: &str,
+    data_dir: &str,
+    to: &str,
+) -> PhpResult<ext_php_rs::types::Zval> {
+    guard(|| {
+        let moved = crate::host::storage::move_queue(
+            settings_json,
+            std::path::Path::new(data_dir),
+            to,
+            chrono::Utc::now(),
+        )?;
+        let rows: serde_json::Map<String, serde_json::Value> = moved
+            .rows
+            .iter()
+            .map(|(table, n)| ((*table).to_owned(), serde_json::Value::from(*n)))
+            .collect();
+        super::convert::to_php(&rows)
+    })
+}
+
 /// `ml_connector_debug_panic(string $msg): void` — a test hook, compiled only with the `test-hooks` feature
 /// (`./build.sh test` builds a separate extension for the PHP tests; the shipped one has no such function). With `ML_CONNECTOR_TEST_HOOKS=1` in the
 /// environment it panics with `$msg` (PHP sees `InternalError`); otherwise it throws `InputException`.
@@ -93,7 +124,8 @@ fn to_array(report: &HealthReport) -> Result<ZBox<ZendHashTable>, PhpError> {
 pub fn register(module: ModuleBuilder) -> ModuleBuilder {
     let module = module
         .function(wrap_function!(ml_connector_version))
-        .function(wrap_function!(ml_connector_health_check));
+        .function(wrap_function!(ml_connector_health_check))
+        .function(wrap_function!(ml_connector_move_queue));
     #[cfg(feature = "test-hooks")]
     let module = module.function(wrap_function!(ml_connector_debug_panic));
     module

@@ -26,6 +26,11 @@ pub struct ServiceConfig {
     /// The credentials key file (default `{data_dir}/credentials.key`, created mode 0600).
     #[serde(default)]
     pub key_file: Option<PathBuf>,
+    /// Issue #16: a PostgreSQL (or MariaDB/MySQL) URL shared by every instance of the service; each store gets
+    /// its own tables (`mlc_{store}_jobs`, …). Unset: one SQLite file per store in `data_dir`. `serve --database`
+    /// or `ML_CONNECTOR_DATABASE` overrides it, so the password need not be in this file.
+    #[serde(default)]
+    pub database: Option<String>,
     /// Largest webhook body accepted (bytes); larger ones get 413.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
@@ -231,6 +236,19 @@ impl ServiceConfig {
     /// The queue file of store `id`.
     pub fn db_path(&self, id: &str) -> PathBuf {
         self.data_dir.join(format!("{id}.sqlite"))
+    }
+
+    /// Where store `id`'s queue lives: its tables in [`ServiceConfig::database`], else its SQLite file.
+    pub fn store_location(&self, id: &str) -> String {
+        match &self.database {
+            // Store ids are ASCII letters, digits, `-` and `_`; a table name takes `_` for `-`.
+            Some(url) => crate::store::db::with_param(
+                url,
+                "prefix",
+                &format!("mlc_{}_", id.to_ascii_lowercase().replace('-', "_")),
+            ),
+            None => self.db_path(id).display().to_string(),
+        }
     }
 
     /// The credentials key file.

@@ -11,7 +11,7 @@ use crate::engine::{self, Engine};
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::store::queue::JobSource;
-use crate::store::{Key, Store};
+use crate::store::{Key, Store, StoreOptions};
 use crate::visma::Client;
 use crate::woo::client::{WooClient, WooConfig};
 use std::collections::HashMap;
@@ -233,7 +233,8 @@ pub fn woo_client(
 }
 
 fn open(config: &ServiceConfig, id: &str) -> Result<Store, ServiceError> {
-    Store::open(config.db_path(id)).map_err(|source| ServiceError::store(id, source))
+    Store::open_location(&config.store_location(id), &StoreOptions::default())
+        .map_err(|source| ServiceError::store(id, source))
 }
 
 fn visma_client(
@@ -361,14 +362,41 @@ async fn serve(
 /// How long one drain call may start new jobs before the loop looks at the stop flag again.
 const DRAIN_SLICE_SECS: i64 = 2;
 
+/// Issue #16: how long a store's drain lease lasts without renewal (each drain slice renews it): the time
+/// another instance waits to take over from one that died.
+const DRAIN_LEASE: Duration = Duration::from_secs(15);
+
+/// This process among the instances sharing a database: pid and a random part (pids repeat across hosts).
+fn instance_name() -> String {
+    format!("{}-{:08x}", std::process::id(), rand::random::<u32>())
+}
+
 fn spawn_drain(
     engine: Engine,
     wake: Receiver<()>,
     idle: Duration,
     stop: Arc<Stop>,
 ) -> JoinHandle<()> {
+    let me = instance_name();
     std::thread::spawn(move || {
         while !stop.is_set() {
+            // One instance at a time sends a store's jobs (its rate limiter is the company's budget); the others
+            // keep queueing webhooks and polls and look again after the idle wait.
+            match engine
+                .store()
+                .hold_drain_lease(&me, engine.now(), DRAIN_LEASE)
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    std::thread::sleep(idle.min(DRAIN_LEASE / 3));
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "drain lease failed");
+                    std::thread::sleep(idle);
+                    continue;
+                }
+            }
             // Issue #15: short slices, so a stop (Ctrl-C, SIGTERM) is seen within seconds: no new job starts
             // after the slice's deadline; the job in flight ends or comes back after its lease.
             let slice = engine.now() + chrono::Duration::seconds(DRAIN_SLICE_SECS);
@@ -390,8 +418,12 @@ fn spawn_drain(
             match wake.recv_timeout(idle) {
                 Ok(()) => while wake.try_recv().is_ok() {},
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Disconnected) => break,
             }
+        }
+        // A stopping instance hands over at once instead of after the lease runs out.
+        if let Err(e) = engine.store().release_drain_lease(&me) {
+            tracing::warn!(error = %e, "drain lease not released");
         }
     })
 }

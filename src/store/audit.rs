@@ -3,10 +3,10 @@
 //! the same transaction as that change; [`Store::audit`] records events without one (a rejected webhook, an HTTP
 //! call inside an attempt). No field can carry a body: endpoints are `&'static str` names, errors are bounded.
 
+use super::db::{args, Db, DbError};
 use super::queue::{JobId, JobKind};
 use super::{bounded, parse_ts, ts, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use std::fmt;
 
 /// What happened.
@@ -163,21 +163,20 @@ pub struct AuditQuery {
 }
 
 /// Appends one row on `conn` (inside the caller's transaction).
-pub(crate) fn insert(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
+pub(crate) fn insert(conn: &dyn Db, e: &AuditEvent) -> Result<(), DbError> {
     let woo_id = e
         .woo_id
         .map(i64::try_from)
         .transpose()
-        .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
+        .map_err(|_| DbError::Setup("a WooCommerce id above 2^63 reached the audit".into()))?;
     let duration = e
         .attempt
         .duration_ms
         .map(|d| i64::try_from(d).unwrap_or(i64::MAX));
-    conn.prepare_cached(
+    conn.exec(
         "INSERT INTO audit (at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
          visma_number, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
+        args![
         ts(e.at),
         e.job_id.map(JobId::get),
         e.store_id,
@@ -189,7 +188,8 @@ pub(crate) fn insert(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> 
         duration,
         e.visma_number,
         e.error.as_deref().map(bounded),
-    ])?;
+        ],
+    )?;
     Ok(())
 }
 
@@ -200,7 +200,7 @@ impl Store {
     /// [`StoreError::Busy`] (retryable), [`StoreError::Full`], or another SQLite failure.
     pub fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
         let tx = self.begin()?;
-        insert(&tx, event).map_err(|e| self.classify("audit", e))?;
+        insert(&*tx, event).map_err(|e| self.classify("audit", e))?;
         self.commit(tx, "audit")
     }
 
@@ -222,16 +222,14 @@ impl Store {
         let sql = format!(
             "SELECT id, at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
              visma_number, error FROM audit \
-             WHERE (?1 IS NULL OR job_id = ?1) AND (?2 IS NULL OR store_id = ?2) AND (?3 IS NULL OR woo_kind = ?3) \
-             AND (?4 IS NULL OR woo_id = ?4) AND (?5 IS NULL OR at >= ?5) ORDER BY id {} LIMIT ?6",
+             WHERE (job_id = ?1 OR ?1 IS NULL) AND (store_id = ?2 OR ?2 IS NULL) AND (woo_kind = ?3 OR ?3 IS NULL) \
+             AND (woo_id = ?4 OR ?4 IS NULL) AND (at >= ?5 OR ?5 IS NULL) ORDER BY id {} LIMIT ?6",
             if q.newest_first { "DESC" } else { "ASC" }
         );
-        let mut stmt = conn
-            .prepare_cached(&sql)
-            .map_err(|e| self.classify("audit query", e))?;
-        let raw = stmt
-            .query_map(
-                params![
+        let raw = conn
+            .rows(
+                &sql,
+                args![
                     q.job_id.map(JobId::get),
                     q.store_id,
                     q.woo_kind.map(JobKind::as_str),
@@ -256,7 +254,6 @@ impl Store {
                     })
                 },
             )
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.classify("audit query", e))?;
         raw.into_iter().map(RawAudit::into_entry).collect()
     }
@@ -268,8 +265,7 @@ impl Store {
     pub fn audit_count(&self) -> Result<u64, StoreError> {
         let n: Option<i64> = self
             .conn()?
-            .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
-            .optional()
+            .row_opt("SELECT count(*) FROM audit", args![], |r| r.get(0))
             .map_err(|e| self.classify("audit count", e))?;
         Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
     }

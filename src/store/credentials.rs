@@ -3,10 +3,10 @@
 //! it. The plain value exists only in the [`Secret`] handed back; it never reaches a log, an error or the audit.
 
 use super::crypto::Key;
+use super::db::args;
 use super::{ts, Store, StoreError};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
 
 impl Store {
     /// Stores (or replaces) the credential `name`, encrypted with `key`.
@@ -28,12 +28,9 @@ impl Store {
         }
         let (nonce, ct) = key.seal(name, secret.expose().as_bytes())?;
         let tx = self.begin()?;
-        tx.prepare_cached(
-            "INSERT INTO credentials (name, nonce, ciphertext, key_fingerprint, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+        tx.exec("INSERT INTO credentials (name, nonce, ciphertext, key_fingerprint, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (name) DO UPDATE SET nonce = excluded.nonce, ciphertext = excluded.ciphertext, \
-             key_fingerprint = excluded.key_fingerprint, updated_at = excluded.updated_at",
-        )
-        .and_then(|mut s| s.execute(params![name, &nonce[..], ct, key.fingerprint(), ts(now)]))
+             key_fingerprint = excluded.key_fingerprint, updated_at = excluded.updated_at", args![name, &nonce[..], ct, key.fingerprint(), ts(now)])
         .map_err(|e| self.classify("put credential", e))?;
         self.commit(tx, "put credential")
     }
@@ -46,13 +43,11 @@ impl Store {
     pub fn get_credential(&self, name: &str, key: &Key) -> Result<Option<Secret>, StoreError> {
         let row: Option<(Vec<u8>, Vec<u8>, String)> = self
             .conn()?
-            .prepare_cached(
+            .row_opt(
                 "SELECT nonce, ciphertext, key_fingerprint FROM credentials WHERE name = ?1",
+                args![name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
-            .and_then(|mut s| {
-                s.query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
-            })
             .map_err(|e| self.classify("get credential", e))?;
         let Some((nonce, ct, fingerprint)) = row else {
             return Ok(None);
@@ -67,8 +62,7 @@ impl Store {
     pub fn delete_credential(&self, name: &str) -> Result<bool, StoreError> {
         let tx = self.begin()?;
         let n = tx
-            .prepare_cached("DELETE FROM credentials WHERE name = ?1")
-            .and_then(|mut s| s.execute(params![name]))
+            .exec("DELETE FROM credentials WHERE name = ?1", args![name])
             .map_err(|e| self.classify("delete credential", e))?;
         self.commit(tx, "delete credential")?;
         Ok(n == 1)
@@ -80,8 +74,9 @@ impl Store {
     /// SQLite failures.
     pub fn credential_names(&self) -> Result<Vec<String>, StoreError> {
         self.conn()?
-            .prepare_cached("SELECT name FROM credentials ORDER BY name")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .rows("SELECT name FROM credentials ORDER BY name", args![], |r| {
+                r.get(0)
+            })
             .map_err(|e| self.classify("credential names", e))
     }
 
@@ -100,23 +95,18 @@ impl Store {
         let tx = self.begin()?;
         let fail = |e| self.classify("rotate credentials", e);
         let rows: Vec<(String, Vec<u8>, Vec<u8>, String)> = tx
-            .prepare_cached(
+            .rows(
                 "SELECT name, nonce, ciphertext, key_fingerprint FROM credentials ORDER BY name",
+                args![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
-            .and_then(|mut s| {
-                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                    .collect()
-            })
             .map_err(fail)?;
         for (name, nonce, ct, fingerprint) in &rows {
             let plain = decrypt(name, old, nonce, ct, fingerprint)?;
             let (nonce, ct) = new.seal(name, plain.expose().as_bytes())?;
             let n = tx
-                .prepare_cached(
-                    "UPDATE credentials SET nonce = ?2, ciphertext = ?3, key_fingerprint = ?4, updated_at = ?5 \
-                     WHERE name = ?1 AND key_fingerprint = ?6",
-                )
-                .and_then(|mut s| s.execute(params![name, &nonce[..], ct, new.fingerprint(), ts(now), fingerprint]))
+                .exec("UPDATE credentials SET nonce = ?2, ciphertext = ?3, key_fingerprint = ?4, updated_at = ?5 \
+                     WHERE name = ?1 AND key_fingerprint = ?6", args![name, &nonce[..], ct, new.fingerprint(), ts(now), fingerprint])
                 .map_err(fail)?;
             if n != 1 {
                 return Err(StoreError::CredentialTampered { name: name.clone() });

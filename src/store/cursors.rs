@@ -1,9 +1,9 @@
 //! Named polling cursors per shop (e.g. `orders.modified_after` for the WooCommerce poller, `customers.delta`
 //! for Visma's `lastModifiedDateTime`): a text value and when it was last moved. No interpretation of the value.
 
+use super::db::args;
 use super::{parse_ts, ts, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
 
 /// A stored cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,13 +22,11 @@ impl Store {
     pub fn cursor(&self, store_id: &str, name: &str) -> Result<Option<Cursor>, StoreError> {
         let row: Option<(String, String)> = self
             .conn()?
-            .prepare_cached(
+            .row_opt(
                 "SELECT value, updated_at FROM cursors WHERE store_id = ?1 AND name = ?2",
+                args![store_id, name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .and_then(|mut s| {
-                s.query_row(params![store_id, name], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
-            })
             .map_err(|e| self.classify("get cursor", e))?;
         row.map(|(value, at)| {
             Ok(Cursor {
@@ -51,11 +49,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let tx = self.begin()?;
-        tx.prepare_cached(
-            "INSERT INTO cursors (store_id, name, value, updated_at) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (store_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .and_then(|mut s| s.execute(params![store_id, name, value, ts(now)]))
+        tx.exec("INSERT INTO cursors (store_id, name, value, updated_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (store_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", args![store_id, name, value, ts(now)])
         .map_err(|e| self.classify("set cursor", e))?;
         self.commit(tx, "set cursor")
     }

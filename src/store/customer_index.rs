@@ -3,9 +3,9 @@
 //! of Visma's truth, never the reverse. No interpretation of the e-mail here: callers pass the normalised key.
 //! Creation claims (Issue #5) let one worker at a time create the customer of a key, across processes.
 
+use super::db::{args, Backend, Db, Failure};
 use super::{ts, Books, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
 use std::time::Duration;
 
 impl Store {
@@ -19,16 +19,12 @@ impl Store {
         email_key: &str,
     ) -> Result<Option<String>, StoreError> {
         self.conn()?
-            .prepare_cached(
+            .row_opt(
                 "SELECT visma_number FROM customer_index WHERE store_id = ?1 AND company = ?2 \
                  AND email_key = ?3",
+                args![books.store_id, books.company, email_key],
+                |r| r.get(0),
             )
-            .and_then(|mut s| {
-                s.query_row(params![books.store_id, books.company, email_key], |r| {
-                    r.get(0)
-                })
-                .optional()
-            })
             .map_err(|e| self.classify("get customer index", e))
     }
 
@@ -50,21 +46,19 @@ impl Store {
         }
         let tx = self.begin()?;
         {
-            let mut stmt = tx
-                .prepare_cached(
+            for (email, number) in rows {
+                tx.exec(
                     "INSERT INTO customer_index (store_id, company, email_key, visma_number, updated_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (store_id, company, email_key) \
                      DO UPDATE SET visma_number = excluded.visma_number, updated_at = excluded.updated_at",
-                )
-                .map_err(|e| self.classify("index customers", e))?;
-            for (email, number) in rows {
-                stmt.execute(params![
+                    args![
                     books.store_id,
                     books.company,
                     email,
                     number,
                     ts(now)
-                ])
+                    ],
+                )
                 .map_err(|e| self.classify("index customers", e))?;
             }
         }
@@ -94,17 +88,67 @@ impl Store {
         }
         let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::days(1));
         let tx = self.begin()?;
+        if tx.backend() == Backend::MySql {
+            let taken = self.claim_customer_mysql(
+                &*tx,
+                store_id,
+                claim_key,
+                owner,
+                &ts(expires),
+                &ts(now),
+            )?;
+            self.commit(tx, "claim customer creation")?;
+            return Ok(taken);
+        }
         let changed = tx
-            .prepare_cached(
-                "INSERT INTO customer_claims (store_id, claim_key, owner, expires_at) VALUES (?1, ?2, ?3, ?4) \
+            .exec("INSERT INTO customer_claims (store_id, claim_key, owner, expires_at) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (store_id, claim_key) DO UPDATE SET owner = excluded.owner, \
                  expires_at = excluded.expires_at \
-                 WHERE customer_claims.owner = excluded.owner OR customer_claims.expires_at <= ?5",
-            )
-            .and_then(|mut s| s.execute(params![store_id, claim_key, owner, ts(expires), ts(now)]))
+                 WHERE customer_claims.owner = excluded.owner OR customer_claims.expires_at <= ?5", args![store_id, claim_key, owner, ts(expires), ts(now)])
             .map_err(|e| self.classify("claim customer creation", e))?;
         self.commit(tx, "claim customer creation")?;
         Ok(changed == 1)
+    }
+
+    /// MySQL's upsert has no WHERE, so the claim reads the row under its lock and decides; a second claimer
+    /// inserting the same key at the same moment gets the duplicate-key error, which only undoes its statement.
+    fn claim_customer_mysql(
+        &self,
+        tx: &dyn Db,
+        store_id: &str,
+        claim_key: &str,
+        owner: &str,
+        expires: &str,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let fail = |e| self.classify("claim customer creation", e);
+        let held: Option<(String, String)> = tx
+            .row_opt(
+                "SELECT owner, expires_at FROM customer_claims WHERE store_id = ?1 AND claim_key = ?2 FOR UPDATE",
+                args![store_id, claim_key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(fail)?;
+        match held {
+            None => match tx.exec(
+                "INSERT INTO customer_claims (store_id, claim_key, owner, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                args![store_id, claim_key, owner, expires],
+            ) {
+                Ok(n) => Ok(n == 1),
+                Err(e) if e.failure() == Failure::Unique => Ok(false),
+                Err(e) => Err(fail(e)),
+            },
+            Some((holder, until)) if holder == owner || until.as_str() <= now => {
+                let n = tx
+                    .exec(
+                        "UPDATE customer_claims SET owner = ?3, expires_at = ?4 WHERE store_id = ?1 AND claim_key = ?2",
+                        args![store_id, claim_key, owner, expires],
+                    )
+                    .map_err(fail)?;
+                Ok(n == 1)
+            }
+            Some(_) => Ok(false),
+        }
     }
 
     /// Gives up `owner`'s claim on `claim_key`. Zero rows is fine: the claim expired and another worker has it.
@@ -118,10 +162,10 @@ impl Store {
         owner: &str,
     ) -> Result<(), StoreError> {
         let tx = self.begin()?;
-        tx.prepare_cached(
+        tx.exec(
             "DELETE FROM customer_claims WHERE store_id = ?1 AND claim_key = ?2 AND owner = ?3",
+            args![store_id, claim_key, owner],
         )
-        .and_then(|mut s| s.execute(params![store_id, claim_key, owner]))
         .map_err(|e| self.classify("release customer creation", e))?;
         self.commit(tx, "release customer creation")
     }

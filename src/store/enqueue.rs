@@ -2,11 +2,11 @@
 //! (failed or dead jobs queued again by hand). Each change writes its audit row in the same transaction.
 
 use super::audit::{self, AuditAction};
+use super::db::{args, Db, Failure};
 use super::jobs::{expect_one, job_event, payload_hash, select_job, to_i64};
 use super::queue::{Dependency, EnqueueOutcome, JobId, JobState, NewJob};
 use super::{ts, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 
 impl Store {
     /// Queues a WooCommerce entity. One short transaction, idempotent, safe from many processes at once:
@@ -31,6 +31,28 @@ impl Store {
     /// # Errors
     /// As [`Store::enqueue`].
     pub fn enqueue_noted(
+        &self,
+        job: &NewJob,
+        now: DateTime<Utc>,
+        note_seq: Option<i64>,
+    ) -> Result<EnqueueOutcome, StoreError> {
+        // Issue #16: on a database server two processes can queue the same payload at the same moment; both find
+        // nothing and the second insert meets the unique key. Run again, it finds the first one's job: Duplicate.
+        // (SQLite's write lock makes the two one after the other.)
+        let mut tries = 0;
+        loop {
+            match self.enqueue_attempt(job, now, note_seq) {
+                Err(StoreError::Database { source, .. })
+                    if source.failure() == Failure::Unique && tries < 3 =>
+                {
+                    tries += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn enqueue_attempt(
         &self,
         job: &NewJob,
         now: DateTime<Utc>,
@@ -62,19 +84,13 @@ impl Store {
         let now_s = ts(now);
         let tx = self.begin()?;
         let fail = |e| self.classify("enqueue", e);
-        super::notes::clear_in(self, &tx, &job.store_id, job.kind, woo_id, note_seq)?;
+        super::notes::clear_in(self, &*tx, &job.store_id, job.kind, woo_id, note_seq)?;
         // The exact payload if it is queued, else the entity's latest job.
         let existing: Option<(i64, String, i64, bool)> = tx
-            .prepare_cached(
-                "SELECT id, state, revision, payload_hash = ?4 FROM jobs WHERE store_id = ?1 AND kind = ?2 \
-                 AND woo_id = ?3 ORDER BY payload_hash = ?4 DESC, id DESC LIMIT 1",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![job.store_id, job.kind.as_str(), woo_id, hash], |r| {
+            .row_opt("SELECT id, state, revision, payload_hash = ?4 FROM jobs WHERE store_id = ?1 AND kind = ?2 \
+                 AND woo_id = ?3 ORDER BY payload_hash = ?4 DESC, id DESC LIMIT 1", args![job.store_id, job.kind.as_str(), woo_id, hash], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })
-                .optional()
-            })
             .map_err(fail)?;
         let outcome = match existing {
             Some((id, _, _, true)) => EnqueueOutcome::Duplicate(JobId(id)),
@@ -89,14 +105,10 @@ impl Store {
             {
                 // A failed or dead job that gets a newer revision (the merchant fixed the order) starts over.
                 let changed = tx
-                    .prepare_cached(
-                        "UPDATE jobs SET source = ?2, revision = ?3, payload_hash = ?5, \
+                    .exec("UPDATE jobs SET source = ?2, revision = ?3, payload_hash = ?5, \
                          depends_on_job = ?6, depends_on_kind = ?7, depends_on_woo_id = ?8, next_attempt_at = ?9, \
                          updated_at = ?9, attempts = CASE WHEN state = 'pending' THEN attempts ELSE 0 END, \
-                         state = 'pending' WHERE id = ?1 AND state = ?10",
-                    )
-                    .and_then(|mut s| {
-                        s.execute(params![
+                         state = 'pending' WHERE id = ?1 AND state = ?10", args![
                             id,
                             job.source.as_str(),
                             job.revision,
@@ -108,29 +120,26 @@ impl Store {
                             now_s,
                             state
                         ])
-                    })
                     .map_err(fail)?;
                 expect_one(
                     changed,
                     JobId(id),
                     "enqueue (replace)",
                     "pending, failed or dead",
-                    &tx,
+                    &*tx,
                     self,
                 )?;
-                tx.prepare_cached("UPDATE job_payloads SET payload = ?2 WHERE job_id = ?1")
-                    .and_then(|mut s| s.execute(params![id, job.payload]))
-                    .map_err(fail)?;
+                tx.exec(
+                    "UPDATE job_payloads SET payload = ?2 WHERE job_id = ?1",
+                    args![id, job.payload],
+                )
+                .map_err(fail)?;
                 EnqueueOutcome::Replaced(JobId(id))
             }
             _ => {
-                tx.prepare_cached(
-                    "INSERT INTO jobs (source, store_id, kind, woo_id, revision, payload_hash, state, \
+                let id = tx.insert("INSERT INTO jobs (source, store_id, kind, woo_id, revision, payload_hash, state, \
                      attempts, next_attempt_at, depends_on_job, depends_on_kind, depends_on_woo_id, created_at, \
-                     updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?8, ?9, ?10, ?7, ?7)",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
+                     updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?8, ?9, ?10, ?7, ?7)", args![
                         job.source.as_str(),
                         job.store_id,
                         job.kind.as_str(),
@@ -142,12 +151,12 @@ impl Store {
                         dep_kind,
                         dep_woo
                     ])
-                })
                 .map_err(fail)?;
-                let id = tx.last_insert_rowid();
-                tx.prepare_cached("INSERT INTO job_payloads (job_id, payload) VALUES (?1, ?2)")
-                    .and_then(|mut s| s.execute(params![id, job.payload]))
-                    .map_err(fail)?;
+                tx.exec(
+                    "INSERT INTO job_payloads (job_id, payload) VALUES (?1, ?2)",
+                    args![id, job.payload],
+                )
+                .map_err(fail)?;
                 EnqueueOutcome::Inserted(JobId(id))
             }
         };
@@ -161,7 +170,7 @@ impl Store {
             }
         };
         audit::insert(
-            &tx,
+            &*tx,
             &job_event(
                 outcome.job_id(),
                 &job.store_id,
@@ -182,7 +191,7 @@ impl Store {
     /// [`StoreError::NotFound`]; [`StoreError::StateConflict`] for a job that is not failed or dead; SQLite failures.
     pub fn replay(&self, job: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
         let tx = self.begin()?;
-        self.replay_in(&tx, job, now)?;
+        self.replay_in(&*tx, job, now)?;
         self.commit(tx, "replay")
     }
 
@@ -198,19 +207,16 @@ impl Store {
     ) -> Result<Vec<JobId>, StoreError> {
         let tx = self.begin()?;
         let ids: Vec<i64> = tx
-            .prepare_cached(
-                "SELECT id FROM jobs WHERE state IN ('failed', 'dead') AND (?1 IS NULL OR updated_at >= ?1) ORDER BY id",
-            )
-            .and_then(|mut s| s.query_map(params![since.map(ts)], |r| r.get(0))?.collect())
+            .rows("SELECT id FROM jobs WHERE state IN ('failed', 'dead') AND (updated_at >= ?1 OR ?1 IS NULL) ORDER BY id", args![since.map(ts)], |r| r.get(0))
             .map_err(|e| self.classify("replay_failed", e))?;
         for id in &ids {
-            self.replay_in(&tx, JobId(*id), now)?;
+            self.replay_in(&*tx, JobId(*id), now)?;
         }
         self.commit(tx, "replay_failed")?;
         Ok(ids.into_iter().map(JobId).collect())
     }
 
-    fn replay_in(&self, tx: &Connection, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
+    fn replay_in(&self, tx: &dyn Db, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
         let job = select_job(self, tx, id)?.ok_or(StoreError::NotFound { job: id })?;
         if !matches!(job.state, JobState::Failed | JobState::Dead) {
             return Err(StoreError::StateConflict {
@@ -221,11 +227,8 @@ impl Store {
             });
         }
         let n = tx
-            .prepare_cached(
-                "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?3, updated_at = ?3 \
-                 WHERE id = ?1 AND state = ?2",
-            )
-            .and_then(|mut s| s.execute(params![id.0, job.state.as_str(), ts(now)]))
+            .exec("UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?3, updated_at = ?3 \
+                 WHERE id = ?1 AND state = ?2", args![id.0, job.state.as_str(), ts(now)])
             .map_err(|e| self.classify("replay", e))?;
         expect_one(n, id, "replay", "failed or dead", tx, self)?;
         audit::insert(

@@ -1,8 +1,8 @@
 //! `StoreError`: every way the store can fail, with the facts (job id, state, path, pragma) and whether a retry
 //! can help. Never carries a payload, a secret or a credential value.
 
+use super::db::{DbError, Failure};
 use super::queue::{JobId, JobState};
-use rusqlite::ErrorCode;
 
 /// A store failure. [`StoreError::is_retryable`] is the only question the engine asks of it.
 #[derive(Debug, thiserror::Error)]
@@ -13,9 +13,9 @@ pub enum StoreError {
     Open {
         /// The database path.
         path: String,
-        /// SQLite's error.
+        /// The driver's error.
         #[source]
-        source: rusqlite::Error,
+        source: DbError,
     },
     /// The file is not a SQLite database or is damaged. Restore a backup; the store will not repair it.
     #[error("the database {path} is corrupt or not a SQLite database: {detail}")]
@@ -24,9 +24,9 @@ pub enum StoreError {
         path: String,
         /// What SQLite reported.
         detail: String,
-        /// SQLite's error, when the damage surfaced as one.
+        /// The driver's error, when the damage surfaced as one.
         #[source]
-        source: Option<rusqlite::Error>,
+        source: Option<DbError>,
     },
     /// The disk (or the configured `max_page_count`) is full. The transaction was rolled back; rows already
     /// committed are intact.
@@ -36,9 +36,9 @@ pub enum StoreError {
         path: String,
         /// The operation that failed.
         op: &'static str,
-        /// SQLite's error.
+        /// The driver's error.
         #[source]
-        source: rusqlite::Error,
+        source: DbError,
     },
     /// Another process held the database lock past the busy timeout.
     #[error("the database {path} is busy (locked by another process) during {op}")]
@@ -47,9 +47,9 @@ pub enum StoreError {
         path: String,
         /// The operation that failed.
         op: &'static str,
-        /// SQLite's error.
+        /// The driver's error.
         #[source]
-        source: rusqlite::Error,
+        source: DbError,
     },
     /// SQLite did not apply a required pragma (an old or unusual build, or a file system without WAL support).
     #[error("sqlite ignored pragma {pragma}: wanted {expected}, got {actual}")]
@@ -76,9 +76,9 @@ pub enum StoreError {
         version: i64,
         /// The migration file name.
         name: &'static str,
-        /// SQLite's error.
+        /// The driver's error.
         #[source]
-        source: rusqlite::Error,
+        source: DbError,
     },
     /// This `Store` was opened by another process (it crossed a `fork()`); open a new one in this process.
     #[error("store opened by process {opened_by} used in process {current}; open a new store after fork")]
@@ -179,16 +179,35 @@ pub enum StoreError {
         /// The value (truncated; never from the payload or credential columns).
         value: String,
     },
-    /// Any other SQLite failure.
-    #[error("sqlite failed during {op} on {path}")]
-    Sqlite {
+    /// The database server cannot be reached or the connection broke (MariaDB/MySQL, PostgreSQL). Heals when the
+    /// server is back; the next call reconnects.
+    #[error("the database {path} is unavailable during {op}")]
+    Unavailable {
+        /// The database (a URL without its password).
+        path: String,
+        /// The operation that failed.
+        op: &'static str,
+        /// The driver's error.
+        #[source]
+        source: DbError,
+    },
+    /// Issue #16: this queue was moved to another database; writes go there now. The caller reopens the queue
+    /// from its current settings.
+    #[error("the queue was moved to {to}; reopen it from the current settings")]
+    Moved {
+        /// Where it went (a path, or a URL without its password).
+        to: String,
+    },
+    /// Any other database failure.
+    #[error("the database failed during {op} on {path}")]
+    Database {
         /// The database path.
         path: String,
         /// The operation that failed.
         op: &'static str,
-        /// SQLite's error.
+        /// The driver's error.
         #[source]
-        source: rusqlite::Error,
+        source: DbError,
     },
 }
 
@@ -196,31 +215,35 @@ impl StoreError {
     /// Busy and locked databases clear up on their own; corruption, a full disk, schema and state problems do not
     /// (a state conflict or a lost lease means another worker already acted, so retrying the same call is wrong).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Busy { .. })
+        matches!(self, Self::Busy { .. } | Self::Unavailable { .. })
     }
 }
 
-/// Maps a SQLite error to the variant that names its cause.
-pub(crate) fn classify(op: &'static str, path: &str, e: rusqlite::Error) -> StoreError {
-    let code = e.sqlite_error_code();
+/// Maps a database error to the variant that names its cause.
+pub(crate) fn classify(op: &'static str, path: &str, e: DbError) -> StoreError {
     let path = path.to_string();
-    match code {
-        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreError::Corrupt {
+    match e.failure() {
+        Failure::Corrupt => StoreError::Corrupt {
             path,
-            detail: format!("{op}: {code:?}"),
+            detail: format!("{op}: {e}"),
             source: Some(e),
         },
-        Some(ErrorCode::DiskFull) => StoreError::Full {
+        Failure::Full => StoreError::Full {
             path,
             op,
             source: e,
         },
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy {
+        Failure::Busy => StoreError::Busy {
             path,
             op,
             source: e,
         },
-        _ => StoreError::Sqlite {
+        Failure::Connection => StoreError::Unavailable {
+            path,
+            op,
+            source: e,
+        },
+        Failure::Unique | Failure::Other => StoreError::Database {
             path,
             op,
             source: e,

@@ -3,12 +3,14 @@
 //! fail every job the same way, so the whole queue waits — one notice, one e-mail — until a connection test passes,
 //! instead of each job retrying until it dies.
 
+use super::db::{args, Failure};
 use super::{parse_ts, ts, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 const PAUSE: &str = "pause";
+/// Issue #16: which service instance sends this store's jobs (see [`Store::hold_drain_lease`]).
+const DRAINER: &str = "drainer";
 
 /// Why and since when the queue is paused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,11 +33,11 @@ impl Store {
     pub fn pause(&self) -> Result<Option<Pause>, StoreError> {
         let row: Option<(String, String)> = self
             .conn()?
-            .prepare_cached("SELECT value, updated_at FROM queue_flags WHERE name = ?1")
-            .and_then(|mut s| {
-                s.query_row(params![PAUSE], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
-            })
+            .row_opt(
+                "SELECT value, updated_at FROM queue_flags WHERE name = ?1",
+                args![PAUSE],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(|e| self.classify("read pause", e))?;
         let Some((value, updated_at)) = row else {
             return Ok(None);
@@ -62,14 +64,14 @@ impl Store {
         let tx = self.begin()?;
         let fail = |e| self.classify("pause", e);
         let existed: bool = tx
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM queue_flags WHERE name = ?1)")
-            .and_then(|mut s| s.query_row(params![PAUSE], |r| r.get(0)))
+            .row(
+                "SELECT EXISTS (SELECT 1 FROM queue_flags WHERE name = ?1)",
+                args![PAUSE],
+                |r| r.get(0),
+            )
             .map_err(fail)?;
-        tx.prepare_cached(
-            "INSERT INTO queue_flags (name, value, updated_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .and_then(|mut s| s.execute(params![PAUSE, value, ts(pause.tested_at)]))
+        tx.exec("INSERT INTO queue_flags (name, value, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", args![PAUSE, value, ts(pause.tested_at)])
         .map_err(fail)?;
         self.commit(tx, "pause")?;
         Ok(!existed)
@@ -84,18 +86,97 @@ impl Store {
     pub fn clear_pause(&self, now: chrono::DateTime<chrono::Utc>) -> Result<bool, StoreError> {
         let tx = self.begin()?;
         let n = tx
-            .prepare_cached("DELETE FROM queue_flags WHERE name = ?1")
-            .and_then(|mut s| s.execute(params![PAUSE]))
+            .exec("DELETE FROM queue_flags WHERE name = ?1", args![PAUSE])
             .map_err(|e| self.classify("resume", e))?;
         if n > 0 {
-            tx.prepare_cached(
-                "UPDATE jobs SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at > ?1",
-            )
-            .and_then(|mut s| s.execute(params![super::ts(now)]))
+            tx.exec("UPDATE jobs SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at > ?1", args![super::ts(now)])
             .map_err(|e| self.classify("resume", e))?;
         }
         self.commit(tx, "resume")?;
         Ok(n > 0)
+    }
+}
+
+impl Store {
+    /// Issue #16: takes or renews the right to send this store's jobs for `ttl`: true when `owner` holds it now.
+    /// Several service instances share one database; Visma's rate limits are per company, so one instance at a
+    /// time sends a store's jobs and its own rate limiter is then the company's whole budget. The others still
+    /// take webhooks and polls (those only queue) and take over within `ttl` when the holder stops or dies.
+    ///
+    /// # Errors
+    /// Database failures (a clash with another instance taking it at the same moment is `false`, not an error).
+    pub fn hold_drain_lease(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::minutes(1));
+        let tx = self.begin()?;
+        let fail = |e| self.classify("drain lease", e);
+        let held: Option<String> = tx
+            .row_opt(
+                "SELECT value FROM queue_flags WHERE name = ?1",
+                args![DRAINER],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        if let Some(old) = &held {
+            let lease: serde_json::Value = serde_json::from_str(old).unwrap_or_default();
+            let other = lease["owner"].as_str().unwrap_or_default() != owner;
+            let live = lease["until"]
+                .as_str()
+                .is_some_and(|t| t > ts(now).as_str());
+            if other && live {
+                return Ok(false);
+            }
+            // Only the lease we read: an instance that took it over in the meantime wrote another value, and
+            // the servers' row locks make this delete wait for it and then find nothing (tests/store_drain_lease.rs).
+            let gone = tx
+                .exec(
+                    "DELETE FROM queue_flags WHERE name = ?1 AND value = ?2",
+                    args![DRAINER, old],
+                )
+                .map_err(fail)?;
+            if gone == 0 {
+                return Ok(false);
+            }
+        }
+        let value = serde_json::json!({ "owner": owner, "until": ts(until) }).to_string();
+        match tx.exec(
+            "INSERT INTO queue_flags (name, value, updated_at) VALUES (?1, ?2, ?3)",
+            args![DRAINER, value, ts(now)],
+        ) {
+            Ok(_) => {}
+            // Another instance took it between our read and our write.
+            Err(e) if e.failure() == Failure::Unique => return Ok(false),
+            Err(e) => return Err(fail(e)),
+        }
+        self.commit(tx, "drain lease")?;
+        Ok(true)
+    }
+
+    /// Gives the drain lease up (a stopping instance), so another takes over at once.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub fn release_drain_lease(&self, owner: &str) -> Result<(), StoreError> {
+        let tx = self.begin()?;
+        let held: Option<String> = tx
+            .row_opt(
+                "SELECT value FROM queue_flags WHERE name = ?1",
+                args![DRAINER],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.classify("drain lease", e))?;
+        let ours = held
+            .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
+            .is_some_and(|v| v["owner"].as_str() == Some(owner));
+        if ours {
+            tx.exec("DELETE FROM queue_flags WHERE name = ?1", args![DRAINER])
+                .map_err(|e| self.classify("drain lease", e))?;
+        }
+        self.commit(tx, "drain lease")
     }
 }
 
@@ -120,5 +201,23 @@ mod tests {
         assert!(store.clear_pause(chrono::Utc::now()).expect("resume"));
         assert!(!store.clear_pause(chrono::Utc::now()).expect("resume again"));
         assert_eq!(store.pause().expect("read"), None);
+    }
+
+    #[test]
+    fn one_instance_holds_the_drain_lease_until_it_expires_or_is_released() {
+        let store = Store::open_in_memory().expect("store");
+        let now = Utc::now();
+        let ttl = std::time::Duration::from_secs(30);
+        assert!(store.hold_drain_lease("a", now, ttl).expect("take"));
+        assert!(!store.hold_drain_lease("b", now, ttl).expect("held by a"));
+        assert!(store.hold_drain_lease("a", now, ttl).expect("renew"));
+        let later = now + chrono::Duration::seconds(31);
+        assert!(store
+            .hold_drain_lease("b", later, ttl)
+            .expect("expired: b takes it"));
+        store.release_drain_lease("a").expect("not a's: no-op");
+        assert!(!store.hold_drain_lease("a", later, ttl).expect("still b's"));
+        store.release_drain_lease("b").expect("release");
+        assert!(store.hold_drain_lease("a", later, ttl).expect("free again"));
     }
 }

@@ -3,10 +3,10 @@
 //! once, re-sending a posted order is a no-op the engine can report, and a store pointed at another company starts
 //! afresh there. Written by `complete` in the job's transaction, or on its own here.
 
+use super::db::{args, Backend, Db, Failure, Val};
 use super::queue::{DocKind, JobId};
 use super::{parse_ts, ts, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 
 /// Whose books a document is in: the WooCommerce store (settings `store_id`) and the Visma company it posts to
 /// (`tenant/company`, see `visma::Config::books_key`). Issue #13: keyed by store alone, a store switched to another
@@ -62,7 +62,7 @@ pub struct Mapping {
 /// Inserts on `conn` (inside the caller's transaction); a UNIQUE clash becomes [`StoreError::AlreadyMapped`].
 pub(crate) fn insert(
     store: &Store,
-    conn: &Connection,
+    conn: &dyn Db,
     m: &NewMapping,
     job: Option<JobId>,
 ) -> Result<(), StoreError> {
@@ -70,36 +70,43 @@ pub(crate) fn insert(
         field: "woo_id",
         reason: "larger than SQLite's integer range".into(),
     })?;
-    let result = conn
-        .prepare_cached(
-            "INSERT INTO id_map (store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, \
-             posted_at, company) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )
-        .and_then(|mut stmt| {
-            stmt.execute(params![
-                m.store_id,
-                m.kind.as_str(),
-                woo_id,
-                m.visma_number,
-                m.external_ref,
-                m.payload_hash,
-                job.map(JobId::get),
-                ts(m.posted_at),
-                m.company
-            ])
-        });
+    // PostgreSQL aborts the whole transaction on a failed statement, and the caller goes on after a clash
+    // (`insert_step`), so there a clash inserts nothing instead of failing. SQLite and MySQL undo only the statement.
+    let sql = if conn.backend() == Backend::Postgres {
+        "INSERT INTO id_map (store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, \
+             posted_at, company) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING"
+    } else {
+        "INSERT INTO id_map (store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, \
+             posted_at, company) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    };
+    let result = conn.exec(
+        sql,
+        args![
+            m.store_id,
+            m.kind.as_str(),
+            woo_id,
+            m.visma_number,
+            m.external_ref,
+            m.payload_hash,
+            job.map(JobId::get),
+            ts(m.posted_at),
+            m.company
+        ],
+    );
     match result {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) && is_unique(&e) =>
-        {
-            Err(StoreError::AlreadyMapped {
-                store_id: m.store_id.clone(),
-                kind: m.kind.as_str(),
-                woo_id: m.woo_id,
-                visma_number: m.visma_number.clone(),
-            })
-        }
+        Ok(n) if n > 0 => Ok(()),
+        Ok(_) => Err(StoreError::AlreadyMapped {
+            store_id: m.store_id.clone(),
+            kind: m.kind.as_str(),
+            woo_id: m.woo_id,
+            visma_number: m.visma_number.clone(),
+        }),
+        Err(e) if e.failure() == Failure::Unique => Err(StoreError::AlreadyMapped {
+            store_id: m.store_id.clone(),
+            kind: m.kind.as_str(),
+            woo_id: m.woo_id,
+            visma_number: m.visma_number.clone(),
+        }),
         Err(e) => Err(store.classify("record mapping", e)),
     }
 }
@@ -108,7 +115,7 @@ pub(crate) fn insert(
 /// is fine; another number for the same step is [`StoreError::AlreadyMapped`].
 pub(crate) fn insert_step(
     store: &Store,
-    conn: &Connection,
+    conn: &dyn Db,
     m: &NewMapping,
     job: Option<JobId>,
 ) -> Result<(), StoreError> {
@@ -116,16 +123,8 @@ pub(crate) fn insert_step(
         Err(StoreError::AlreadyMapped { .. }) => {
             let woo_id = i64::try_from(m.woo_id).unwrap_or(-1);
             let same: bool = conn
-                .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM id_map WHERE store_id = ?1 AND company = ?2 AND woo_kind = ?3 \
-                     AND woo_id = ?4 AND visma_number = ?5)",
-                )
-                .and_then(|mut s| {
-                    s.query_row(
-                        params![m.store_id, m.company, m.kind.as_str(), woo_id, m.visma_number],
-                        |r| r.get(0),
-                    )
-                })
+                .row("SELECT EXISTS (SELECT 1 FROM id_map WHERE store_id = ?1 AND company = ?2 AND woo_kind = ?3 \
+                     AND woo_id = ?4 AND visma_number = ?5)", args![m.store_id, m.company, m.kind.as_str(), woo_id, m.visma_number], |r| r.get(0))
                 .map_err(|e| store.classify("record step", e))?;
             if same {
                 Ok(())
@@ -142,10 +141,6 @@ pub(crate) fn insert_step(
     }
 }
 
-fn is_unique(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
-}
-
 impl Store {
     /// Records a mapping outside a job (e.g. a customer matched in Visma by e-mail).
     ///
@@ -153,7 +148,7 @@ impl Store {
     /// [`StoreError::AlreadyMapped`] when the entity or the document is already recorded; SQLite failures.
     pub fn record_mapping(&self, m: &NewMapping) -> Result<(), StoreError> {
         let tx = self.begin()?;
-        insert(self, &tx, m, None)?;
+        insert(self, &*tx, m, None)?;
         self.commit(tx, "record mapping")
     }
 
@@ -172,7 +167,7 @@ impl Store {
         };
         self.select_mapping(
             "WHERE store_id = ?1 AND company = ?2 AND woo_kind = ?3 AND woo_id = ?4",
-            params![books.store_id, books.company, kind.into().as_str(), woo],
+            args![books.store_id, books.company, kind.into().as_str(), woo],
         )
     }
 
@@ -189,7 +184,7 @@ impl Store {
     ) -> Result<Option<Mapping>, StoreError> {
         self.select_mapping(
             "WHERE company = ?1 AND woo_kind = ?2 AND visma_number = ?3 ORDER BY id LIMIT 1",
-            params![company, kind.into().as_str(), visma_number],
+            args![company, kind.into().as_str(), visma_number],
         )
     }
 
@@ -203,52 +198,45 @@ impl Store {
         if books.company.is_empty() {
             return Ok(0);
         }
+        // Only SQLite files can hold rows from before the company column; the servers' schema starts after it.
+        if self.backend() != Backend::Sqlite {
+            return Ok(0);
+        }
         let tx = self.begin()?;
         let fail = |e| self.classify("adopt legacy books", e);
         let mut moved = tx
-            .prepare_cached(
+            .exec(
                 "UPDATE OR IGNORE id_map SET company = ?2 WHERE store_id = ?1 AND company = ''",
+                args![books.store_id, books.company],
             )
-            .and_then(|mut s| s.execute(params![books.store_id, books.company]))
             .map_err(fail)?;
         // A row the company already has wins (OR IGNORE leaves the clashing legacy row at '', where nothing reads it).
         moved += tx
-            .prepare_cached(
-                "UPDATE OR IGNORE customer_index SET company = ?2 WHERE store_id = ?1 AND company = ''",
-            )
-            .and_then(|mut s| s.execute(params![books.store_id, books.company]))
+            .exec("UPDATE OR IGNORE customer_index SET company = ?2 WHERE store_id = ?1 AND company = ''", args![books.store_id, books.company])
             .map_err(fail)?;
         self.commit(tx, "adopt legacy books")?;
         Ok(moved)
     }
 
-    fn select_mapping(
-        &self,
-        clause: &str,
-        args: &[&dyn rusqlite::ToSql],
-    ) -> Result<Option<Mapping>, StoreError> {
+    fn select_mapping(&self, clause: &str, args: &[Val]) -> Result<Option<Mapping>, StoreError> {
         let sql = format!(
             "SELECT store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, posted_at, job_id, company \
              FROM id_map {clause}"
         );
         let raw = self
             .conn()?
-            .prepare_cached(&sql)
-            .and_then(|mut stmt| {
-                stmt.query_row(args, |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, Option<i64>>(7)?,
-                        r.get::<_, String>(8)?,
-                    ))
-                })
-                .optional()
+            .row_opt(&sql, args, |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<String>(3)?,
+                    r.get::<String>(4)?,
+                    r.get::<String>(5)?,
+                    r.get::<String>(6)?,
+                    r.get::<Option<i64>>(7)?,
+                    r.get::<String>(8)?,
+                ))
             })
             .map_err(|e| self.classify("lookup mapping", e))?;
         let Some((

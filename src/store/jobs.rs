@@ -3,10 +3,10 @@
 //! in `enqueue.rs` (enqueue, replay) and `lease.rs` (claim, complete, retry, fail).
 
 use super::audit::{Attempt, AuditAction, AuditEvent};
+use super::db::{args, Db, DbError, Row};
 use super::queue::{Dependency, Job, JobFilter, JobId, JobKind, JobSource, JobState, StateCounts};
 use super::{parse_ts, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of a payload as lower-case hex: the queue's dedupe key and the id map's "what was posted".
@@ -49,28 +49,25 @@ impl Store {
             n => n.min(1000),
         };
         let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM {JOBS_WITH_PAYLOAD} WHERE (?1 IS NULL OR store_id = ?1) AND (?2 IS NULL OR state = ?2) \
-             AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR woo_id = ?4) AND (?5 IS NULL OR id < ?5) \
+            "SELECT {JOB_COLUMNS} FROM {JOBS_WITH_PAYLOAD} WHERE (store_id = ?1 OR ?1 IS NULL) AND (state = ?2 OR ?2 IS NULL) \
+             AND (kind = ?3 OR ?3 IS NULL) AND (woo_id = ?4 OR ?4 IS NULL) AND (id < ?5 OR ?5 IS NULL) \
              ORDER BY id DESC LIMIT ?6 OFFSET ?7"
         );
         let raw: Vec<RawJob> = self
             .conn()?
-            .prepare_cached(&sql)
-            .and_then(|mut s| {
-                s.query_map(
-                    params![
-                        filter.store_id,
-                        filter.state.map(JobState::as_str),
-                        filter.kind.map(JobKind::as_str),
-                        woo_id,
-                        filter.before.map(JobId::get),
-                        limit,
-                        filter.offset
-                    ],
-                    RawJob::read,
-                )?
-                .collect()
-            })
+            .rows(
+                &sql,
+                args![
+                    filter.store_id,
+                    filter.state.map(JobState::as_str),
+                    filter.kind.map(JobKind::as_str),
+                    woo_id,
+                    filter.before.map(JobId::get),
+                    limit,
+                    filter.offset
+                ],
+                RawJob::read,
+            )
             .map_err(|e| self.classify("list", e))?;
         raw.into_iter().map(RawJob::into_job).collect()
     }
@@ -82,8 +79,11 @@ impl Store {
     pub fn counts_by_state(&self) -> Result<StateCounts, StoreError> {
         let rows: Vec<(String, i64)> = self
             .conn()?
-            .prepare_cached("SELECT state, count(*) FROM jobs GROUP BY state")
-            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .rows(
+                "SELECT state, count(*) FROM jobs GROUP BY state",
+                args![],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(|e| self.classify("counts", e))?;
         let mut c = StateCounts::default();
         for (state, n) in rows {
@@ -107,10 +107,11 @@ impl Store {
     pub fn stalled_count(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn()?
-            .prepare_cached(
+            .row(
                 "SELECT count(*) FROM jobs WHERE state = 'running' AND lease_expires_at <= ?1",
+                args![super::ts(now)],
+                |r| r.get(0),
             )
-            .and_then(|mut s| s.query_row([super::ts(now)], |r| r.get(0)))
             .map_err(|e| self.classify("stalled_count", e))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -125,8 +126,7 @@ impl Store {
         );
         let raw = self
             .conn()?
-            .prepare_cached(&sql)
-            .and_then(|mut s| s.query_row([], RawJob::read).optional())
+            .row_opt(&sql, args![], RawJob::read)
             .map_err(|e| self.classify("oldest_pending", e))?;
         raw.map(RawJob::into_job).transpose()
     }
@@ -159,7 +159,7 @@ pub(super) fn expect_one(
     job: JobId,
     op: &'static str,
     expected: &'static str,
-    conn: &Connection,
+    conn: &dyn Db,
     store: &Store,
 ) -> Result<(), StoreError> {
     if changed == 1 {
@@ -178,13 +178,12 @@ pub(super) fn expect_one(
 
 pub(super) fn select_job(
     store: &Store,
-    conn: &Connection,
+    conn: &dyn Db,
     id: JobId,
 ) -> Result<Option<Job>, StoreError> {
     let sql = format!("SELECT {JOB_COLUMNS} FROM {JOBS_WITH_PAYLOAD} WHERE id = ?1");
     let raw = conn
-        .prepare_cached(&sql)
-        .and_then(|mut s| s.query_row(params![id.0], RawJob::read).optional())
+        .row_opt(&sql, args![id.0], RawJob::read)
         .map_err(|e| store.classify("get job", e))?;
     raw.map(RawJob::into_job).transpose()
 }
@@ -200,15 +199,15 @@ pub(super) struct JobHead {
 /// The head of job `id` (issue #8: the whole row with its payload was read after every state change).
 pub(super) fn select_head(
     store: &Store,
-    conn: &Connection,
+    conn: &dyn Db,
     id: JobId,
 ) -> Result<Option<JobHead>, StoreError> {
     let raw: Option<(String, String, i64)> = conn
-        .prepare_cached("SELECT store_id, kind, woo_id FROM jobs WHERE id = ?1")
-        .and_then(|mut s| {
-            s.query_row(params![id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()
-        })
+        .row_opt(
+            "SELECT store_id, kind, woo_id FROM jobs WHERE id = ?1",
+            args![id.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .map_err(|e| store.classify("get job", e))?;
     raw.map(|(store_id, kind, woo_id)| {
         Ok(JobHead {
@@ -245,7 +244,7 @@ struct RawJob {
 }
 
 impl RawJob {
-    fn read(r: &Row<'_>) -> rusqlite::Result<Self> {
+    fn read(r: &Row) -> Result<Self, DbError> {
         Ok(Self {
             id: r.get(0)?,
             source: r.get(1)?,

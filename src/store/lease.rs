@@ -2,11 +2,11 @@
 //! held job ends (complete, retry, fail) is in `outcome.rs`, checked against the same lease (owner + attempt).
 
 use super::audit::{self, AuditAction};
+use super::db::{args, Backend, Db};
 use super::jobs::{expect_one, job_event, select_job};
 use super::queue::{ClaimedJob, JobId, JobKind, JobState, Lease};
 use super::{ts, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -27,14 +27,14 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let tx = self.begin()?;
-        let claimed = self.claim_in(&tx, owner, now, lease, limit)?;
+        let claimed = self.claim_in(&*tx, owner, now, lease, limit)?;
         self.commit(tx, "claim")?;
         Ok(claimed)
     }
 
     pub(super) fn claim_in(
         &self,
-        tx: &Connection,
+        tx: &dyn Db,
         owner: &str,
         now: DateTime<Utc>,
         lease: Duration,
@@ -54,22 +54,24 @@ impl Store {
         // in claim order and stop at the limit; expired leases are few. Merged below in the same order.
         let want = i64::from(limit).saturating_mul(4);
         let mut candidates: Vec<Candidate> = Vec::new();
-        for sql in [CLAIM_PENDING, CLAIM_EXPIRED] {
+        let server = tx.backend() != Backend::Sqlite;
+        let searches = if server {
+            [CLAIM_PENDING_LOCKED, CLAIM_EXPIRED_LOCKED]
+        } else {
+            [CLAIM_PENDING, CLAIM_EXPIRED]
+        };
+        for sql in searches {
             let found: Vec<Candidate> = tx
-                .prepare_cached(sql)
-                .and_then(|mut s| {
-                    s.query_map(params![now_s, want], |r| {
-                        Ok((
-                            r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                            r.get(6)?,
-                        ))
-                    })?
-                    .collect()
+                .rows(sql, args![now_s, want], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
                 })
                 .map_err(fail)?;
             candidates.extend(found);
@@ -88,14 +90,14 @@ impl Store {
             let state = JobState::parse(&state)?;
             let kind = JobKind::parse(&kind)?;
             let woo = super::stored_woo_id("jobs", woo_id)?;
+            if server && !self.entity_free(tx, id, &store_id, kind.as_str(), woo_id, &now_s)? {
+                continue;
+            }
             let reclaim = state == JobState::Running;
             if reclaim && attempts >= self.max_attempts {
                 let n = tx
-                    .prepare_cached(
-                        "UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, \
-                         last_error = ?3, updated_at = ?2 WHERE id = ?1 AND state = 'running' AND lease_expires_at <= ?2",
-                    )
-                    .and_then(|mut s| s.execute(params![id, now_s, dead_message(attempts)]))
+                    .exec("UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, \
+                         last_error = ?3, updated_at = ?2 WHERE id = ?1 AND state = 'running' AND lease_expires_at <= ?2", args![id, now_s, dead_message(attempts)])
                     .map_err(fail)?;
                 expect_one(n, JobId(id), "claim (dead)", "running", tx, self)?;
                 let mut ev = job_event(JobId(id), &store_id, kind, woo, AuditAction::Dead, now);
@@ -104,12 +106,9 @@ impl Store {
                 continue;
             }
             let n = tx
-                .prepare_cached(
-                    "UPDATE jobs SET state = 'running', lease_owner = ?2, lease_expires_at = ?3, \
+                .exec("UPDATE jobs SET state = 'running', lease_owner = ?2, lease_expires_at = ?3, \
                      attempts = attempts + 1, updated_at = ?4 WHERE id = ?1 AND state = ?5 \
-                     AND ((state = 'pending' AND next_attempt_at <= ?4) OR (state = 'running' AND lease_expires_at <= ?4))",
-                )
-                .and_then(|mut s| s.execute(params![id, owner, expires_s, now_s, state.as_str()]))
+                     AND ((state = 'pending' AND next_attempt_at <= ?4) OR (state = 'running' AND lease_expires_at <= ?4))", args![id, owner, expires_s, now_s, state.as_str()])
                 .map_err(fail)?;
             expect_one(n, JobId(id), "claim", state.as_str(), tx, self)?;
             let mut ev = job_event(JobId(id), &store_id, kind, woo, AuditAction::Claimed, now);
@@ -134,6 +133,37 @@ impl Store {
         Ok(claimed)
     }
 
+    /// On a database server several claims run at once, each seeing only committed rows: two could take two
+    /// revisions of one order. The entity's lock (held to the end of this transaction) lets one claim at a time
+    /// look at an entity, and the second look, after the lock, sees every claim committed before it. SQLite's
+    /// write lock already makes claims one at a time.
+    fn entity_free(
+        &self,
+        tx: &dyn Db,
+        id: i64,
+        store_id: &str,
+        kind: &str,
+        woo_id: i64,
+        now_s: &str,
+    ) -> Result<bool, StoreError> {
+        let fail = |e| self.classify("claim", e);
+        if !tx
+            .try_lock(&format!("job {store_id} {kind} {woo_id}"))
+            .map_err(fail)?
+        {
+            return Ok(false);
+        }
+        let busy: i64 = tx
+            .row(
+                "SELECT count(*) FROM jobs WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3 AND id <> ?4 \
+                 AND state = 'running' AND lease_expires_at > ?5",
+                args![store_id, kind, woo_id, id, now_s],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        Ok(busy == 0)
+    }
+
     /// Extends a held lease (a long post, a slow lookup) to `now + lease_for`.
     ///
     /// # Errors
@@ -148,19 +178,17 @@ impl Store {
             now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::days(1));
         let tx = self.begin()?;
         let n = tx
-            .prepare_cached(
+            .exec(
                 "UPDATE jobs SET lease_expires_at = ?4, updated_at = ?5 \
                  WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND attempts = ?3",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     lease.job_id.0,
                     lease.owner,
                     lease.attempt,
                     ts(expires),
                     ts(now)
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.classify("renew lease", e))?;
         check_lease(n, lease, "renew lease")?;
         self.commit(tx, "renew lease")?;
@@ -204,6 +232,23 @@ const CLAIM_EXPIRED: &str = concat!(
     claimable!()
 );
 
+/// [`CLAIM_PENDING`] on a database server: rows another claim holds are skipped, not waited for, and the
+/// ones found stay locked until the claim commits.
+const CLAIM_PENDING_LOCKED: &str = concat!(
+    "SELECT j.id, j.state, j.attempts, j.store_id, j.kind, j.woo_id, j.lease_owner FROM jobs j \
+     WHERE j.state = 'pending' AND j.next_attempt_at <= ?1",
+    claimable!(),
+    " FOR UPDATE SKIP LOCKED"
+);
+
+/// [`CLAIM_EXPIRED`] on a database server.
+const CLAIM_EXPIRED_LOCKED: &str = concat!(
+    "SELECT j.id, j.state, j.attempts, j.store_id, j.kind, j.woo_id, j.lease_owner FROM jobs j \
+     WHERE j.state = 'running' AND j.lease_expires_at <= ?1",
+    claimable!(),
+    " FOR UPDATE SKIP LOCKED"
+);
+
 /// The claim order of a kind, as the `ORDER BY CASE` above and the `jobs_claim` index.
 fn kind_priority(kind: &str) -> u8 {
     match kind {
@@ -239,12 +284,12 @@ mod tests {
     use super::*;
 
     fn plan(store: &Store, sql: &str) -> Vec<String> {
-        let conn = store.conn().expect("open");
+        let conn = store.sqlite("plan").expect("open");
         let mut stmt = conn
             .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
             .expect("the claim query compiles against the schema");
         let rows = stmt
-            .query_map(params!["2026-01-01T00:00:00.000000Z", 20], |r| {
+            .query_map(rusqlite::params!["2026-01-01T00:00:00.000000Z", 20], |r| {
                 r.get::<_, String>(3)
             })
             .expect("plan");

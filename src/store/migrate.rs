@@ -1,6 +1,9 @@
 //! The embedded schema migrations and how a store applies them: each in its own transaction, skipped when
-//! another process got there first, refused when the database is newer than this build.
+//! another process got there first, refused when the database is newer than this build. Each engine has its own
+//! numbered list (issue #16): SQLite's history since the first release, and MariaDB/MySQL and PostgreSQL, which
+//! start at today's schema.
 
+use super::db::Backend;
 use super::{ts, Store, StoreError};
 use chrono::Utc;
 
@@ -43,6 +46,29 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// MariaDB/MySQL: statements separated by `-- ;;` lines, object names after a `{prefix}` token.
+const MYSQL_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_init",
+    sql: include_str!("migrations/mysql/0001_init.sql"),
+}];
+
+/// PostgreSQL: object names after a `{prefix}` token.
+const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_init",
+    sql: include_str!("migrations/postgres/0001_init.sql"),
+}];
+
+/// The migrations of one engine, oldest first.
+pub fn migrations_of(backend: Backend) -> &'static [Migration] {
+    match backend {
+        Backend::Sqlite => MIGRATIONS,
+        Backend::MySql => MYSQL_MIGRATIONS,
+        Backend::Postgres => POSTGRES_MIGRATIONS,
+    }
+}
+
 /// One schema change, embedded in the binary.
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
@@ -66,16 +92,35 @@ pub fn schema_version() -> i64 {
 
 impl Store {
     pub(super) fn migrate(&self) -> Result<(), StoreError> {
+        let db = self.conn()?;
+        let list = migrations_of(db.backend());
+        let supported = list.last().map_or(0, |m| m.version);
         let found = self.user_version()?;
-        let supported = schema_version();
         if found > supported {
             return Err(StoreError::TooNew { found, supported });
         }
-        for m in MIGRATIONS.iter().filter(|m| m.version > found) {
-            let tx = self.begin()?;
+        if found == supported {
+            return Ok(());
+        }
+        db.lock_migrations()
+            .map_err(|e| self.classify("migration lock", e))?;
+        let result = self.apply(list, supported);
+        let unlocked = db.unlock_migrations();
+        result?;
+        unlocked.map_err(|e| self.classify("migration lock", e))
+    }
+
+    fn apply(&self, list: &[Migration], supported: i64) -> Result<(), StoreError> {
+        for m in list {
+            let failed = |source| StoreError::Migration {
+                version: m.version,
+                name: m.name,
+                source,
+            };
+            let tx = self.begin_unfenced()?;
             // Another process may have migrated between our read and our lock.
-            let now: i64 = tx
-                .pragma_query_value(None, "user_version", |r| r.get(0))
+            let now = tx
+                .schema_version()
                 .map_err(|e| self.classify("user_version", e))?;
             if now > supported {
                 return Err(StoreError::TooNew {
@@ -86,27 +131,13 @@ impl Store {
             if now >= m.version {
                 continue;
             }
-            tx.execute_batch(m.sql)
-                .map_err(|source| StoreError::Migration {
-                    version: m.version,
-                    name: m.name,
-                    source,
-                })?;
-            tx.execute(
+            tx.batch(m.sql).map_err(failed)?;
+            tx.exec(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-                rusqlite::params![m.version, m.name, ts(Utc::now())],
+                super::db::args![m.version, m.name, ts(Utc::now())],
             )
-            .map_err(|source| StoreError::Migration {
-                version: m.version,
-                name: m.name,
-                source,
-            })?;
-            tx.pragma_update(None, "user_version", m.version)
-                .map_err(|source| StoreError::Migration {
-                    version: m.version,
-                    name: m.name,
-                    source,
-                })?;
+            .map_err(failed)?;
+            tx.set_schema_version(m.version).map_err(failed)?;
             self.commit(tx, "migrate")?;
         }
         Ok(())
@@ -126,5 +157,12 @@ mod tests {
             last = m.version;
         }
         assert_eq!(schema_version(), last);
+        for backend in [Backend::MySql, Backend::Postgres] {
+            let list = migrations_of(backend);
+            assert!(
+                list.iter().all(|m| m.sql.contains("{prefix}jobs")),
+                "{backend}"
+            );
+        }
     }
 }

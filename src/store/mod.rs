@@ -20,6 +20,7 @@ pub mod credentials;
 pub mod crypto;
 pub mod cursors;
 pub mod customer_index;
+pub mod db;
 mod enqueue;
 mod error;
 pub mod flags;
@@ -30,6 +31,8 @@ mod migrate;
 pub mod notes;
 mod outcome;
 pub mod queue;
+mod servers;
+mod transfer;
 
 pub use audit::{Attempt, AuditAction, AuditEntry, AuditEvent, AuditQuery};
 pub use crypto::Key;
@@ -45,9 +48,11 @@ pub use queue::{
     ClaimedJob, Completion, Dependency, DocKind, EnqueueOutcome, Job, JobFilter, JobId, JobKind,
     JobSource, JobState, Lease, NewJob, RetryOutcome, StateCounts,
 };
+pub use transfer::Moved;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use db::{Db, DbError};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -83,10 +88,11 @@ impl Default for StoreOptions {
     }
 }
 
-/// An open database: one SQLite connection, owned by one process and used by one thread at a time.
+/// An open database: one connection (SQLite, MariaDB/MySQL or PostgreSQL), owned by one process and used by one
+/// thread at a time.
 pub struct Store {
     /// Always `Some` until `Drop`; an `Option` so a forked child can leak it instead of closing it.
-    conn: Option<Connection>,
+    conn: Option<Box<dyn Db>>,
     pid: u32,
     path: Option<PathBuf>,
     max_attempts: u32,
@@ -140,7 +146,7 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
-            source,
+            source: source.into(),
         })?;
         Self::init(conn, Some(path.to_path_buf()), options)
     }
@@ -160,7 +166,7 @@ impl Store {
     pub fn open_in_memory_with(options: &StoreOptions) -> Result<Self, StoreError> {
         let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
             path: ":memory:".into(),
-            source,
+            source: source.into(),
         })?;
         Self::init(conn, None, options)
     }
@@ -170,21 +176,26 @@ impl Store {
         path: Option<PathBuf>,
         options: &StoreOptions,
     ) -> Result<Self, StoreError> {
+        conn.set_prepared_statement_cache_capacity(64);
+        let text = path
+            .as_ref()
+            .map_or_else(|| ":memory:".to_string(), |p| p.display().to_string());
         let mut store = Self {
-            conn: Some(conn),
+            conn: Some(Box::new(db::sqlite::SqliteDb::new(conn, text.clone()))),
             pid: std::process::id(),
             path,
             max_attempts: options.max_attempts.max(1),
             busy_wait: options.busy_timeout,
         };
-        store.conn()?.set_prepared_statement_cache_capacity(64);
         store.apply_pragmas(options)?;
         // After the pragmas (setting `busy_timeout` replaces any handler): the same limit with finer pauses (see
         // `busy`). The `busy_timeout` pragma reads 0 from here on; [`Store::busy_wait`] holds the limit.
-        let path = store.path_text();
-        if let Some(conn) = store.conn.as_mut() {
-            busy::install(conn).map_err(|e| error::classify("busy handler", &path, e))?;
-        }
+        let sqlite = store
+            .conn
+            .as_mut()
+            .and_then(|c| c.sqlite_mut())
+            .ok_or(StoreError::Closed)?;
+        busy::install(sqlite).map_err(|e| error::classify("busy handler", &text, e.into()))?;
         store.migrate()?;
         Ok(store)
     }
@@ -205,7 +216,7 @@ impl Store {
     }
 
     fn apply_pragmas(&self, options: &StoreOptions) -> Result<(), StoreError> {
-        let conn = self.conn()?;
+        let conn = self.sqlite("pragmas")?;
         let timeout_ms = i64::try_from(options.busy_timeout.as_millis()).unwrap_or(i64::MAX);
         // busy_timeout first, so the WAL switch below waits for other processes opening the same file.
         let busy: i64 = conn
@@ -275,10 +286,12 @@ impl Store {
     fn set_journal_mode_wal(&self) -> Result<String, StoreError> {
         let mut tries = 0;
         loop {
-            match self
-                .conn()?
-                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
-            {
+            match self.sqlite("journal_mode")?.pragma_update_and_check(
+                None,
+                "journal_mode",
+                "WAL",
+                |r| r.get::<_, String>(0),
+            ) {
                 Ok(mode) => return Ok(mode),
                 Err(e) => {
                     let err = self.classify("pragma journal_mode", e);
@@ -302,8 +315,10 @@ impl Store {
         if self.path.is_none() {
             return Ok(0);
         }
-        let row = self
-            .conn()?
+        let Some(conn) = self.conn()?.sqlite() else {
+            return Ok(0);
+        };
+        let row = conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
@@ -322,7 +337,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sqlite`] (or a more specific variant) when SQLite fails.
     pub fn page_count(&self) -> Result<i64, StoreError> {
-        self.conn()?
+        self.sqlite("page_count")?
             .pragma_query_value(None, "page_count", |r| r.get(0))
             .map_err(|e| self.classify("page_count", e))
     }
@@ -332,7 +347,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sqlite`] when SQLite fails.
     pub fn pragma(&self, name: &'static str) -> Result<String, StoreError> {
-        self.conn()?
+        self.sqlite("pragma")?
             .pragma_query_value(None, name, |r| {
                 let v: rusqlite::types::Value = r.get(0)?;
                 Ok(match v {
@@ -351,7 +366,7 @@ impl Store {
     /// [`StoreError::Sqlite`] when SQLite fails.
     pub fn user_version(&self) -> Result<i64, StoreError> {
         self.conn()?
-            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .schema_version()
             .map_err(|e| self.classify("user_version", e))
     }
 
@@ -360,7 +375,10 @@ impl Store {
     /// # Errors
     /// [`StoreError::Corrupt`] when SQLite reports damage.
     pub fn check_integrity(&self) -> Result<(), StoreError> {
-        let conn = self.conn()?;
+        // A database server checks its own pages.
+        let Some(conn) = self.conn()?.sqlite() else {
+            return Ok(());
+        };
         let mut stmt = conn
             .prepare("PRAGMA quick_check")
             .map_err(|e| self.classify("quick_check", e))?;
@@ -379,7 +397,7 @@ impl Store {
     }
 
     /// The connection, or [`StoreError::Forked`] when this `Store` was opened by another process.
-    fn conn(&self) -> Result<&Connection, StoreError> {
+    fn conn(&self) -> Result<&dyn Db, StoreError> {
         let current = std::process::id();
         if current != self.pid {
             return Err(StoreError::Forked {
@@ -388,29 +406,92 @@ impl Store {
             });
         }
         busy::set_limit(self.busy_wait);
-        self.conn.as_ref().ok_or(StoreError::Closed)
+        self.conn.as_deref().ok_or(StoreError::Closed)
     }
 
-    /// Starts a `BEGIN IMMEDIATE` transaction: the write lock is taken up front so the transaction never has to
-    /// upgrade (and then fail) half-way.
-    fn begin(&self) -> Result<Transaction<'_>, StoreError> {
-        Transaction::new_unchecked(self.conn()?, TransactionBehavior::Immediate)
-            .map_err(|e| self.classify("begin", e))
+    /// The SQLite connection, for the SQLite-only maintenance calls; other engines tune themselves.
+    fn sqlite(&self, op: &'static str) -> Result<&Connection, StoreError> {
+        self.conn()?.sqlite().ok_or_else(|| StoreError::Invalid {
+            field: "database",
+            reason: format!(
+                "{op} applies to SQLite only; this store is on {}",
+                self.backend()
+            ),
+        })
     }
 
-    fn commit(&self, tx: Transaction<'_>, op: &'static str) -> Result<(), StoreError> {
-        tx.commit().map_err(|e| self.classify(op, e))
+    /// Starts a write transaction (SQLite: `BEGIN IMMEDIATE`, the write lock taken up front so the transaction
+    /// never has to upgrade, and then fail, half-way). Dropped without [`Store::commit`], it rolls back.
+    ///
+    /// Issue #16: a queue moved to another database refuses every write ([`StoreError::Moved`]); the check is
+    /// inside the transaction, so on SQLite no write can slip in between a move's mark and its copy.
+    fn begin(&self) -> Result<Tx<'_>, StoreError> {
+        let tx = self.begin_unfenced()?;
+        let moved: Option<String> = tx
+            .row_opt(
+                "SELECT value FROM queue_flags WHERE name = ?1",
+                db::args![transfer::MOVED],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.classify("begin", e))?;
+        if let Some(value) = moved {
+            let to = serde_json::from_str::<serde_json::Value>(&value)
+                .ok()
+                .and_then(|v| v["to"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            return Err(StoreError::Moved { to });
+        }
+        Ok(tx)
+    }
+
+    /// [`Store::begin`] without the moved check (migrations run before `queue_flags` exists).
+    fn begin_unfenced(&self) -> Result<Tx<'_>, StoreError> {
+        let db = self.conn()?;
+        db.begin().map_err(|e| self.classify("begin", e))?;
+        Ok(Tx { db, open: true })
+    }
+
+    fn commit(&self, mut tx: Tx<'_>, op: &'static str) -> Result<(), StoreError> {
+        tx.open = false;
+        tx.db.commit().map_err(|e| {
+            // A failed COMMIT leaves some engines inside the transaction; end it so the connection is usable.
+            let _ = tx.db.rollback();
+            self.classify(op, e)
+        })
     }
 
     fn path_text(&self) -> String {
-        self.path
-            .as_ref()
-            .map_or_else(|| ":memory:".to_string(), |p| p.display().to_string())
+        match (&self.path, &self.conn) {
+            (Some(p), _) => p.display().to_string(),
+            (None, Some(c)) => c.describe(),
+            (None, None) => ":memory:".to_string(),
+        }
     }
 
-    /// Maps a SQLite failure to the variant that says what happened and whether to retry.
-    fn classify(&self, op: &'static str, e: rusqlite::Error) -> StoreError {
-        error::classify(op, &self.path_text(), e)
+    /// Maps a database failure to the variant that says what happened and whether to retry.
+    fn classify(&self, op: &'static str, e: impl Into<DbError>) -> StoreError {
+        error::classify(op, &self.path_text(), e.into())
+    }
+}
+
+/// An open write transaction; rolls back when dropped uncommitted.
+pub(crate) struct Tx<'a> {
+    db: &'a dyn Db,
+    open: bool,
+}
+
+impl<'a> std::ops::Deref for Tx<'a> {
+    type Target = dyn Db + 'a;
+    fn deref(&self) -> &Self::Target {
+        self.db
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.db.rollback();
+        }
     }
 }
 

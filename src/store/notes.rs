@@ -5,10 +5,10 @@
 //! only moves its `seq` and time, so the runner clears exactly the note it read.
 
 use super::audit::{self, AuditAction, AuditEvent};
+use super::db::{args, Db};
 use super::queue::JobKind;
 use super::{bounded, parse_ts, ts, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 
 /// An object waiting for its JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,18 +63,15 @@ impl Store {
         let tx = self.begin()?;
         let fail = |e| self.classify("note", e);
         let existed: bool = tx
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM notes WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3)",
-            )
-            .and_then(|mut s| s.query_row(params![store_id, kind.as_str(), woo], |r| r.get(0)))
+            .row("SELECT EXISTS (SELECT 1 FROM notes WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3)", args![store_id, kind.as_str(), woo], |r| r.get(0))
             .map_err(fail)?;
-        tx.prepare_cached(
+        tx.exec(
             "INSERT INTO notes (store_id, kind, woo_id, parent_id, seq, noted_at) \
              VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(seq), 0) + 1 FROM notes), ?5) \
              ON CONFLICT (store_id, kind, woo_id) DO UPDATE SET parent_id = excluded.parent_id, \
              seq = excluded.seq, noted_at = excluded.noted_at",
+            args![store_id, kind.as_str(), woo, parent, ts(now)],
         )
-        .and_then(|mut s| s.execute(params![store_id, kind.as_str(), woo, parent, ts(now)]))
         .map_err(fail)?;
         self.commit(tx, "note")?;
         Ok(!existed)
@@ -87,12 +84,11 @@ impl Store {
     pub fn notes(&self, limit: u32) -> Result<Vec<Note>, StoreError> {
         let rows: Vec<(String, String, i64, i64, i64, String)> = self
             .conn()?
-            .prepare_cached(
+            .rows(
                 "SELECT store_id, kind, woo_id, parent_id, seq, noted_at FROM notes \
                  ORDER BY noted_at, seq LIMIT ?1",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![limit.clamp(1, 1000)], |r| {
+                args![limit.clamp(1, 1000)],
+                |r| {
                     Ok((
                         r.get(0)?,
                         r.get(1)?,
@@ -101,9 +97,8 @@ impl Store {
                         r.get(4)?,
                         r.get(5)?,
                     ))
-                })?
-                .collect()
-            })
+                },
+            )
             .map_err(|e| self.classify("notes", e))?;
         rows.into_iter()
             .map(|(store_id, kind, woo, parent, seq, at)| {
@@ -126,8 +121,7 @@ impl Store {
     pub fn note_count(&self) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn()?
-            .prepare_cached("SELECT count(*) FROM notes")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .row("SELECT count(*) FROM notes", args![], |r| r.get(0))
             .map_err(|e| self.classify("note count", e))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -149,11 +143,13 @@ impl Store {
         let tx = self.begin()?;
         let fail = |e| self.classify("note failed", e);
         let dropped = tx
-            .prepare_cached("DELETE FROM notes WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3")
-            .and_then(|mut s| s.execute(params![store_id, kind.as_str(), woo]))
+            .exec(
+                "DELETE FROM notes WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3",
+                args![store_id, kind.as_str(), woo],
+            )
             .map_err(fail)?;
         audit::insert(
-            &tx,
+            &*tx,
             &AuditEvent {
                 at: now,
                 job_id: None,
@@ -178,16 +174,13 @@ impl Store {
 /// given (a newer note means the object changed after its JSON was built), else any note of the object.
 pub(crate) fn clear_in(
     store: &Store,
-    tx: &Connection,
+    tx: &dyn Db,
     store_id: &str,
     kind: JobKind,
     woo_id: i64,
     seq: Option<i64>,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "DELETE FROM notes WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3 AND (?4 IS NULL OR seq = ?4)",
-    )
-    .and_then(|mut s| s.execute(params![store_id, kind.as_str(), woo_id, seq]))
+    tx.exec("DELETE FROM notes WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3 AND (seq = ?4 OR ?4 IS NULL)", args![store_id, kind.as_str(), woo_id, seq])
     .map(|_| ())
     .map_err(|e| store.classify("clear note", e))
 }

@@ -4,13 +4,13 @@
 //! the same transaction.
 
 use super::audit::{self, Attempt, AuditAction, AuditEvent};
+use super::db::{args, Db};
 use super::idmap::{self, NewMapping};
 use super::jobs::{job_event, select_head, to_i64, JobHead};
 use super::lease::check_lease;
 use super::queue::{ClaimedJob, Completion, JobState, Lease, RetryOutcome};
 use super::{bounded, ts, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use std::time::Duration;
 
 impl Store {
@@ -29,13 +29,13 @@ impl Store {
         completion: &Completion,
     ) -> Result<(), StoreError> {
         let tx = self.begin()?;
-        self.complete_in(&tx, lease, now, completion, &[])?;
+        self.complete_in(&*tx, lease, now, completion, &[])?;
         self.commit(tx, "complete")
     }
 
     fn complete_in(
         &self,
-        tx: &Connection,
+        tx: &dyn Db,
         lease: &Lease,
         now: DateTime<Utc>,
         completion: &Completion,
@@ -111,17 +111,17 @@ impl Store {
         let tx = self.begin()?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
-            tx.execute_batch("SAVEPOINT job")
+            tx.batch("SAVEPOINT job")
                 .map_err(|e| self.classify("record", e))?;
             let mapped = job
                 .mappings
                 .iter()
-                .try_for_each(|m| idmap::insert_step(self, &tx, m, Some(job.lease.job_id)));
+                .try_for_each(|m| idmap::insert_step(self, &*tx, m, Some(job.lease.job_id)));
             let result = match (mapped, &job.outcome) {
                 (Err(e), _) => Err(e),
                 (Ok(()), outcome) => match outcome {
                     Outcome::Complete(completion) => self
-                        .complete_in(&tx, job.lease, job.now, completion, job.notes)
+                        .complete_in(&*tx, job.lease, job.now, completion, job.notes)
                         .map(|()| Recorded::Done),
                     Outcome::Retry {
                         next_attempt_at,
@@ -130,7 +130,7 @@ impl Store {
                         counts,
                     } => self
                         .retry_in(
-                            &tx,
+                            &*tx,
                             job.lease,
                             job.now,
                             Retry {
@@ -146,16 +146,19 @@ impl Store {
                             RetryOutcome::Dead => Recorded::Dead,
                         }),
                     Outcome::Fail { error, attempt } => self
-                        .fail_in(&tx, job.lease, job.now, error, attempt, job.notes)
+                        .fail_in(&*tx, job.lease, job.now, error, attempt, job.notes)
                         .map(|()| Recorded::Failed),
                 },
             };
-            let end = if result.is_ok() {
-                "RELEASE job"
+            // One statement per call: the MySQL room runs one at a time, and all three engines know
+            // `ROLLBACK TO` and `RELEASE SAVEPOINT`.
+            let ended = if result.is_ok() {
+                tx.batch("RELEASE SAVEPOINT job")
             } else {
-                "ROLLBACK TO job; RELEASE job"
+                tx.batch("ROLLBACK TO job")
+                    .and_then(|()| tx.batch("RELEASE SAVEPOINT job"))
             };
-            if let Err(e) = tx.execute_batch(end) {
+            if let Err(e) = ended {
                 // SQLite rolls back the whole transaction on some errors (a full disk): the savepoint is gone,
                 // and the job's own error is the cause worth reporting.
                 return Err(match result {
@@ -168,16 +171,16 @@ impl Store {
         let claimed = match next {
             None => Ok(Vec::new()),
             Some(n) => {
-                tx.execute_batch("SAVEPOINT claim")
+                tx.batch("SAVEPOINT claim")
                     .map_err(|e| self.classify("claim", e))?;
-                let claimed = self.claim_in(&tx, n.owner, n.now, n.lease, n.limit);
-                let end = if claimed.is_ok() {
-                    "RELEASE claim"
+                let claimed = self.claim_in(&*tx, n.owner, n.now, n.lease, n.limit);
+                if claimed.is_ok() {
+                    tx.batch("RELEASE SAVEPOINT claim")
                 } else {
-                    "ROLLBACK TO claim; RELEASE claim"
-                };
-                tx.execute_batch(end)
-                    .map_err(|e| self.classify("claim", e))?;
+                    tx.batch("ROLLBACK TO claim")
+                        .and_then(|()| tx.batch("RELEASE SAVEPOINT claim"))
+                }
+                .map_err(|e| self.classify("claim", e))?;
                 claimed
             }
         };
@@ -188,28 +191,19 @@ impl Store {
     /// "Already posted" must be backed by the id map, or the job would be done with no document on record.
     fn expect_mapping(
         &self,
-        tx: &Connection,
+        tx: &dyn Db,
         job: &JobHead,
         visma_number: &str,
     ) -> Result<(), StoreError> {
         let recorded: Option<String> = tx
             // Any company's row: the engine found it in the books it posts to (issue #13: the id map is per company).
-            .prepare_cached(
-                "SELECT visma_number FROM id_map WHERE store_id = ?1 AND woo_kind = ?2 AND woo_id = ?3 \
-                 ORDER BY visma_number = ?4 DESC LIMIT 1",
-            )
-            .and_then(|mut s| {
-                s.query_row(
-                    params![
+            .row_opt("SELECT visma_number FROM id_map WHERE store_id = ?1 AND woo_kind = ?2 AND woo_id = ?3 \
+                 ORDER BY visma_number = ?4 DESC LIMIT 1", args![
                         job.store_id,
                         job.kind.as_str(),
                         to_i64("woo_id", job.woo_id).unwrap_or(-1),
                         visma_number
-                    ],
-                    |r| r.get(0),
-                )
-                .optional()
-            })
+                    ], |r| r.get(0))
             .map_err(|e| self.classify("complete", e))?;
         if recorded.as_deref() == Some(visma_number) {
             Ok(())
@@ -244,14 +238,14 @@ impl Store {
             attempt,
             counts: true,
         };
-        let outcome = self.retry_in(&tx, lease, now, retry, &[])?;
+        let outcome = self.retry_in(&*tx, lease, now, retry, &[])?;
         self.commit(tx, "retry_later")?;
         Ok(outcome)
     }
 
     fn retry_in(
         &self,
-        tx: &Connection,
+        tx: &dyn Db,
         lease: &Lease,
         now: DateTime<Utc>,
         retry: Retry<'_>,
@@ -286,10 +280,7 @@ impl Store {
         if !counts {
             // Visma asked us to wait (429, Retry-After) or the job was given back untried: waiting heals that,
             // so it does not bring the job closer to `dead` (engine_hostile: a refund died of throttling alone).
-            tx.prepare_cached(
-                "UPDATE jobs SET attempts = max(attempts - 1, 0) WHERE id = ?1 AND state = 'pending'",
-            )
-            .and_then(|mut s| s.execute(params![lease.job_id.0]))
+            tx.exec("UPDATE jobs SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = ?1 AND state = 'pending'", args![lease.job_id.0])
             .map_err(|e| self.classify("retry_later", e))?;
         }
         let mut ev = job_event(job.id, &job.store_id, job.kind, job.woo_id, action, now);
@@ -311,13 +302,13 @@ impl Store {
         attempt: &Attempt,
     ) -> Result<(), StoreError> {
         let tx = self.begin()?;
-        self.fail_in(&tx, lease, now, error, attempt, &[])?;
+        self.fail_in(&*tx, lease, now, error, attempt, &[])?;
         self.commit(tx, "fail")
     }
 
     fn fail_in(
         &self,
-        tx: &Connection,
+        tx: &dyn Db,
         lease: &Lease,
         now: DateTime<Utc>,
         error: &str,
@@ -340,12 +331,7 @@ impl Store {
     }
 
     /// Writes a worker's notes inside `tx`. Issue #8: each was its own transaction (a WAL commit) before.
-    fn note(
-        &self,
-        tx: &Connection,
-        notes: &[AuditEvent],
-        op: &'static str,
-    ) -> Result<(), StoreError> {
+    fn note(&self, tx: &dyn Db, notes: &[AuditEvent], op: &'static str) -> Result<(), StoreError> {
         for ev in notes {
             audit::insert(tx, ev).map_err(|e| self.classify(op, e))?;
         }
@@ -356,7 +342,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
-        tx: &Connection,
+        tx: &dyn Db,
         lease: &Lease,
         now: DateTime<Utc>,
         to: JobState,
@@ -365,13 +351,9 @@ impl Store {
         op: &'static str,
     ) -> Result<JobHead, StoreError> {
         let n = tx
-            .prepare_cached(
-                "UPDATE jobs SET state = ?4, lease_owner = NULL, lease_expires_at = NULL, \
+            .exec("UPDATE jobs SET state = ?4, lease_owner = NULL, lease_expires_at = NULL, \
                  last_error = coalesce(?5, last_error), next_attempt_at = coalesce(?6, next_attempt_at), updated_at = ?7 \
-                 WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND attempts = ?3",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                 WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND attempts = ?3", args![
                     lease.job_id.0,
                     lease.owner,
                     lease.attempt,
@@ -380,7 +362,6 @@ impl Store {
                     next_attempt_at.map(ts),
                     ts(now)
                 ])
-            })
             .map_err(|e| self.classify(op, e))?;
         check_lease(n, lease, op)?;
         select_head(self, tx, lease.job_id)?.ok_or(StoreError::NotFound { job: lease.job_id })

@@ -9,6 +9,7 @@
 
 #![allow(dead_code)]
 
+pub mod backends;
 pub mod modes;
 pub mod scenario;
 

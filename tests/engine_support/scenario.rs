@@ -7,7 +7,6 @@ use ml_connector::engine::{DrainReport, Engine};
 use ml_connector::settings::Settings;
 use ml_connector::simulator::RunningSimulator;
 use ml_connector::store::queue::{JobKind, JobSource};
-use ml_connector::store::Store;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -19,6 +18,8 @@ pub struct Scenario {
     pub sim: RunningSimulator,
     /// The clock the engine, its client and the simulator share.
     pub clock: ManualClock,
+    /// Dropped after the engine (fields drop in order), so a server database goes last.
+    _db: super::backends::TestDb,
     _dir: tempfile::TempDir,
 }
 
@@ -29,12 +30,14 @@ impl Scenario {
         let clock = ManualClock::new(t0());
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
         let sim = queued_release_simulator(shared);
-        let store = Store::open(dir.path().join("queue.sqlite")).expect("queue");
-        let engine = engine(store, settings, &sim, &clock);
+        // Issue #16: `ML_TEST_BACKEND=mysql|postgres` runs every scenario on that backend.
+        let db = super::backends::TestDb::from_env(dir.path());
+        let engine = engine(db.open(), settings, &sim, &clock);
         Scenario {
             engine,
             sim,
             clock,
+            _db: db,
             _dir: dir,
         }
     }
