@@ -121,15 +121,18 @@ build_all() {
 
 suite_cargo() {
     # Issue #16: the exactly-once suite also runs on MariaDB and PostgreSQL (installed and started if missing).
-    "$ROOT/tests/databases.sh"
-    cargo test --locked
-    # The engine scenarios once more on each server backend (engine_kill and engine_processes name theirs).
+    # (Called from an `if`, so errexit is off here: every step returns its failure itself.)
+    "$ROOT/tests/databases.sh" || return 1
+    cargo test --locked || return 1
+    # The store's contract and the engine scenarios once more on each server backend (engine_kill,
+    # engine_processes, store_move and store_drain_lease name theirs).
     local backend
     for backend in mysql postgres; do
-        step "Engine scenarios on $backend"
-        ML_TEST_BACKEND=$backend cargo test --locked --test engine_customers --test engine_sales_order_mode \
+        step "Store and engine scenarios on $backend"
+        ML_TEST_BACKEND=$backend cargo test --locked --test store_queue --test store_lease \
+            --test engine_customers --test engine_sales_order_mode \
             --test engine_paid_later --test engine_credit_notes_left_open --test engine_supplier_mode \
-            --test engine_outages
+            --test engine_outages || return 1
     done
 }
 

@@ -15,7 +15,7 @@ const LEASE: Duration = Duration::from_secs(60);
 
 #[test]
 fn claim_takes_customers_then_orders_then_refunds_then_by_id() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     let refund = s
         .enqueue(&job(JobKind::Refund, 1, 1), t0())
         .expect("e")
@@ -51,7 +51,7 @@ fn claim_takes_customers_then_orders_then_refunds_then_by_id() {
 
 #[test]
 fn claim_respects_limit_next_attempt_and_sets_the_lease() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     for id in 1..=3 {
         s.enqueue(&job(JobKind::Order, id, 1), t0())
             .expect("enqueue");
@@ -95,7 +95,7 @@ fn claim_respects_limit_next_attempt_and_sets_the_lease() {
 
 #[test]
 fn an_expired_lease_is_reclaimed_and_the_stale_worker_cannot_finish() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     s.enqueue(&job(JobKind::Order, 9, 1), t0())
         .expect("enqueue");
     let stale = s.claim("crashed", t0(), LEASE, 1).expect("claim").remove(0);
@@ -146,7 +146,7 @@ fn an_expired_lease_is_reclaimed_and_the_stale_worker_cannot_finish() {
 
 #[test]
 fn renewing_a_lease_keeps_others_out() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     s.enqueue(&job(JobKind::Order, 9, 1), t0())
         .expect("enqueue");
     let c = s.claim("w1", t0(), LEASE, 1).expect("claim").remove(0);
@@ -221,7 +221,7 @@ fn a_job_whose_worker_keeps_crashing_dies_instead_of_looping() {
 
 #[test]
 fn a_refund_waits_until_its_order_is_in_the_id_map() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     let mut refund = job(JobKind::Refund, 50, 1);
     refund.depends_on = Some(Dependency::Woo {
         kind: JobKind::Order,
@@ -253,7 +253,7 @@ fn a_refund_waits_until_its_order_is_in_the_id_map() {
 
 #[test]
 fn a_job_waits_for_the_job_it_depends_on() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     let customer = s
         .enqueue(&job(JobKind::Customer, 1, 1), t0())
         .expect("c")
@@ -284,7 +284,7 @@ fn a_job_waits_for_the_job_it_depends_on() {
 
 #[test]
 fn only_one_job_per_entity_runs_at_a_time() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     s.enqueue(&job(JobKind::Order, 7, 1), t0()).expect("first");
     let running = s.claim("w1", t0(), LEASE, 10).expect("claim").remove(0);
     // A newer revision arrives while the first is running: a new job, held back until the first finishes.
@@ -309,7 +309,7 @@ fn only_one_job_per_entity_runs_at_a_time() {
 
 #[test]
 fn a_second_document_for_the_same_order_is_refused_and_the_job_stays_running() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     s.record_mapping(&mapping(JobKind::Order, 7, "100007"))
         .expect("record");
     assert!(matches!(
@@ -379,7 +379,7 @@ fn a_second_document_for_the_same_order_is_refused_and_the_job_stays_running() {
 #[test]
 fn records_and_the_next_claim_share_a_transaction_and_fail_apart() {
     use ml_connector::store::{Finished, NextClaim, Outcome, Recorded};
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     for id in 1..=4 {
         s.enqueue(&job(JobKind::Order, id, 1), t0()).expect("e");
     }
@@ -457,7 +457,7 @@ fn records_and_the_next_claim_share_a_transaction_and_fail_apart() {
 #[test]
 fn a_running_job_whose_lease_ran_out_counts_as_stalled_not_running() {
     // Issue #13: the queue page showed a killed worker's jobs as "running" for good.
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     for id in 1..=2 {
         s.enqueue(&job(JobKind::Order, id, 1), t0())
             .expect("enqueue");

@@ -2,16 +2,14 @@
 //! or re-sending anything: jobs keep their states and attempts, the id map what was posted, the audit its rows,
 //! credentials open with the same key, and the old queue refuses writes from then on.
 
-#[path = "engine_support/backends.rs"]
-mod backends;
 mod store_support;
 
-use backends::{Backend, TestDb};
 use ml_connector::secret::Secret;
 use ml_connector::store::{
     Attempt, Books, JobKind, JobState, Key, Store, StoreError, StoreOptions,
 };
 use std::time::Duration;
+use store_support::backends::{Backend, TestDb};
 use store_support::{at, job, posted, t0};
 
 const LEASE: Duration = Duration::from_secs(60);

@@ -14,7 +14,7 @@ const LEASE: Duration = Duration::from_secs(60);
 
 #[test]
 fn the_same_payload_twice_is_one_job() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     let first = s
         .enqueue(&job(JobKind::Order, 7, 100), t0())
         .expect("enqueue");
@@ -37,7 +37,7 @@ fn the_same_payload_twice_is_one_job() {
 
 #[test]
 fn a_newer_revision_replaces_a_pending_job_and_an_older_one_is_ignored() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     let id = s
         .enqueue(&job(JobKind::Order, 7, 100), t0())
         .expect("enqueue")
@@ -62,7 +62,7 @@ fn a_newer_revision_replaces_a_pending_job_and_an_older_one_is_ignored() {
 
 #[test]
 fn a_newer_revision_of_a_done_job_is_a_new_job() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     let id = s
         .enqueue(&job(JobKind::Order, 7, 100), t0())
         .expect("enqueue")
@@ -94,7 +94,7 @@ fn a_newer_revision_of_a_done_job_is_a_new_job() {
 
 #[test]
 fn a_payload_that_is_not_json_is_rejected_and_nothing_is_written() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     let mut bad = job(JobKind::Order, 1, 1);
     bad.payload = "{not json".into();
     let err = s.enqueue(&bad, t0()).expect_err("must fail");
@@ -193,7 +193,7 @@ fn replay_requeues_failed_and_dead_jobs_only() {
 
 #[test]
 fn list_counts_and_oldest_pending_read_back_what_was_stored() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     let ids: Vec<_> = (1..=5)
         .map(|w| {
             s.enqueue(
@@ -276,7 +276,7 @@ fn list_counts_and_oldest_pending_read_back_what_was_stored() {
 
 #[test]
 fn a_newer_revision_of_a_failed_job_starts_it_over() {
-    let s = Store::open_in_memory().expect("open");
+    let s = store_support::queue();
     let id = s
         .enqueue(&job(JobKind::Order, 7, 100), t0())
         .expect("enqueue")

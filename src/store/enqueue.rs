@@ -105,14 +105,13 @@ impl Store {
             {
                 // A failed or dead job that gets a newer revision (the merchant fixed the order) starts over.
                 let changed = tx
-                    .exec("UPDATE jobs SET source = ?2, revision = ?3, payload_hash = ?5, \
-                         depends_on_job = ?6, depends_on_kind = ?7, depends_on_woo_id = ?8, next_attempt_at = ?9, \
-                         updated_at = ?9, attempts = CASE WHEN state = 'pending' THEN attempts ELSE 0 END, \
-                         state = 'pending' WHERE id = ?1 AND state = ?10", args![
+                    .exec("UPDATE jobs SET source = ?2, revision = ?3, payload_hash = ?4, \
+                         depends_on_job = ?5, depends_on_kind = ?6, depends_on_woo_id = ?7, next_attempt_at = ?8, \
+                         updated_at = ?8, attempts = CASE WHEN state = 'pending' THEN attempts ELSE 0 END, \
+                         state = 'pending' WHERE id = ?1 AND state = ?9", args![
                             id,
                             job.source.as_str(),
                             job.revision,
-                            job.payload,
                             hash,
                             dep_job,
                             dep_kind,

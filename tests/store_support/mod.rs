@@ -3,8 +3,43 @@
 
 use chrono::{DateTime, Utc};
 use ml_connector::store::{
-    payload_hash, Attempt, Completion, JobKind, JobSource, NewJob, NewMapping,
+    payload_hash, Attempt, Completion, JobKind, JobSource, NewJob, NewMapping, Store,
 };
+
+#[path = "../engine_support/backends.rs"]
+pub mod backends;
+
+/// A fresh, empty queue: SQLite in memory, or with `ML_TEST_BACKEND=mysql|postgres` a new database on that
+/// server (issue #16: the store's contract holds on every backend). Dropped after the store.
+pub struct Queue {
+    store: Store,
+    _db: Option<(backends::TestDb, tempfile::TempDir)>,
+}
+
+impl std::ops::Deref for Queue {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// See [`Queue`].
+pub fn queue() -> Queue {
+    match backends::backend_from_env() {
+        backends::Backend::Sqlite => Queue {
+            store: Store::open_in_memory().expect("open"),
+            _db: None,
+        },
+        backend => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let db = backends::TestDb::new(backend, dir.path());
+            Queue {
+                store: db.open(),
+                _db: Some((db, dir)),
+            }
+        }
+    }
+}
 
 /// The fixed "now" every test starts from (time moves only by hand).
 pub fn t0() -> DateTime<Utc> {
