@@ -129,7 +129,7 @@ suite_cargo() {
     local backend
     for backend in mysql postgres; do
         step "Store and engine scenarios on $backend"
-        ML_TEST_BACKEND=$backend cargo test --locked --test store_queue --test store_lease \
+        ML_TEST_BACKEND=$backend cargo test --locked --test store_queue --test store_lease --test store_payloads \
             --test engine_customers --test engine_sales_order_mode \
             --test engine_paid_later --test engine_credit_notes_left_open --test engine_supplier_mode \
             --test engine_outages || return 1

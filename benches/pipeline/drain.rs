@@ -421,17 +421,29 @@ pub fn backfill(orders: u64, threads: u64, batch: u32) {
     wal.push("-wal");
     let bytes =
         u64::try_from(store.bytes_used().expect("size")).unwrap_or(0) + file_len(Path::new(&wal));
+    // Issue #16: the same queue once the retention period has passed for every job (payloads dropped), with the
+    // freed space handed back, which is what a long-running queue settles at.
+    let pruned_jobs = store
+        .prune_payloads(Utc::now() + chrono::Duration::seconds(1))
+        .unwrap_or(0);
+    drop(store);
+    db.compact();
+    let store = Store::open_location(&db.location, &StoreOptions::default()).expect("store");
+    let pruned = u64::try_from(store.bytes_used().expect("size")).unwrap_or(0);
     let done = tally.done.load(Ordering::Relaxed);
     println!(
         "RESULT backfill backend={} orders={orders} threads={threads} batch={batch} done={done} not_done={} enqueue_s={enqueue_secs:.1} \
          drain_s={secs:.1} orders_per_s={:.0} rss_start_kib={rss_start} rss_after_enqueue_kib={rss_after_enqueue} \
          rss_drain_min_kib={rss_min} rss_drain_max_kib={rss_max} db_bytes={bytes} audit_rows={audit_rows} \
-         db_bytes_per_order={:.0} db_gb_per_million={:.2}",
+         db_bytes_per_order={:.0} db_gb_per_million={:.2} pruned_jobs={pruned_jobs} pruned_bytes={pruned} \
+         pruned_bytes_per_order={:.0} pruned_gb_per_million={:.2}",
         backend_name(&db),
         tally.not_done.load(Ordering::Relaxed),
         done as f64 / secs,
         bytes as f64 / orders as f64,
         bytes as f64 / orders as f64 * 1e6 / 1e9,
+        pruned as f64 / orders as f64,
+        pruned as f64 / orders as f64 * 1e6 / 1e9,
     );
     let _ = sim.kill();
     let _ = sim.wait();

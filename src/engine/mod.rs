@@ -335,15 +335,13 @@ impl Engine {
         Ok(report)
     }
 
-    /// After a drain that wrote something, move the WAL into the database here, in the background worker,
-    /// so a checkout's enqueue does not pay for the copy and fsync (see `StoreOptions::wal_autocheckpoint_pages`).
-    /// A failure only delays the copy to the next checkpoint, so it is logged, not returned.
+    /// After a drain that wrote something, the store's housekeeping here, in the background worker: the WAL
+    /// copy, so a checkout's enqueue does not pay for it (`StoreOptions::wal_autocheckpoint_pages`), and the
+    /// payloads past `[queue] payload_retention_days` (issue #16).
     fn checkpoint(&self, handled: u32) {
-        if handled == 0 {
-            return;
-        }
-        if let Err(e) = self.store.checkpoint() {
-            tracing::warn!(error = %e, "WAL checkpoint after drain failed; the next one retries");
+        if handled > 0 {
+            let days = self.settings.queue.payload_retention_days;
+            self.store.housekeep(self.clock.now(), days);
         }
     }
 

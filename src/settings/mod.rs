@@ -401,9 +401,29 @@ pub struct Settings {
     /// Supplier mode options.
     #[serde(default)]
     pub supplier: SupplierSettings,
+    /// The queue's own housekeeping (issue #16).
+    #[serde(default)]
+    pub queue: QueueSettings,
     /// Visma connection.
     #[serde(default)]
     pub connection: Option<ConnectionSettings>,
+}
+
+/// `[queue]`: how long the queue keeps what it no longer needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueSettings {
+    /// Days a done job keeps its WooCommerce payload (for looking into what was sent); then only the audit,
+    /// the id map and the job's facts remain. 0 drops it at the first housekeeping after the job is done.
+    pub payload_retention_days: u32,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self {
+            payload_retention_days: 30,
+        }
+    }
 }
 
 fn default_store() -> String {

@@ -122,6 +122,12 @@ impl Settings {
                 ));
             }
         }
+        if self.queue.payload_retention_days > 3660 {
+            return Err(invalid(
+                "queue.payload_retention_days",
+                "at most 3660 (ten years); the audit keeps the facts for good",
+            ));
+        }
         if let Some(c) = &self.connection {
             if let Some(s) = c
                 .scopes

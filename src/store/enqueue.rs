@@ -130,7 +130,7 @@ impl Store {
                 )?;
                 tx.exec(
                     "UPDATE job_payloads SET payload = ?2 WHERE job_id = ?1",
-                    args![id, job.payload],
+                    args![id, super::payload::pack(&job.payload)],
                 )
                 .map_err(fail)?;
                 EnqueueOutcome::Replaced(JobId(id))
@@ -153,7 +153,7 @@ impl Store {
                 .map_err(fail)?;
                 tx.exec(
                     "INSERT INTO job_payloads (job_id, payload) VALUES (?1, ?2)",
-                    args![id, job.payload],
+                    args![id, super::payload::pack(&job.payload)],
                 )
                 .map_err(fail)?;
                 EnqueueOutcome::Inserted(JobId(id))

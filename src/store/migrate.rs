@@ -44,21 +44,40 @@ const MIGRATIONS: &[Migration] = &[
         name: "0007_books_and_notes",
         sql: include_str!("migrations/0007_books_and_notes.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_compressed_payloads",
+        sql: include_str!("migrations/0008_compressed_payloads.sql"),
+    },
 ];
 
 /// MariaDB/MySQL: statements separated by `-- ;;` lines, object names after a `{prefix}` token.
-const MYSQL_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init",
-    sql: include_str!("migrations/mysql/0001_init.sql"),
-}];
+const MYSQL_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("migrations/mysql/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_compressed_payloads",
+        sql: include_str!("migrations/mysql/0002_compressed_payloads.sql"),
+    },
+];
 
 /// PostgreSQL: object names after a `{prefix}` token.
-const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init",
-    sql: include_str!("migrations/postgres/0001_init.sql"),
-}];
+const POSTGRES_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_compressed_payloads",
+        sql: include_str!("migrations/postgres/0002_compressed_payloads.sql"),
+    },
+];
 
 /// The migrations of one engine, oldest first.
 pub fn migrations_of(backend: Backend) -> &'static [Migration] {
@@ -159,10 +178,12 @@ mod tests {
         assert_eq!(schema_version(), last);
         for backend in [Backend::MySql, Backend::Postgres] {
             let list = migrations_of(backend);
-            assert!(
-                list.iter().all(|m| m.sql.contains("{prefix}jobs")),
-                "{backend}"
-            );
+            // Every object name carries the room's prefix, and the numbers follow the file names.
+            assert!(list.iter().all(|m| m.sql.contains("{prefix}")), "{backend}");
+            for (i, m) in list.iter().enumerate() {
+                assert_eq!(m.version, i64::try_from(i).expect("small") + 1, "{backend}");
+                assert_eq!(m.name.get(..4), Some(format!("{:04}", m.version).as_str()));
+            }
         }
     }
 }

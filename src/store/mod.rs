@@ -30,6 +30,7 @@ mod lease;
 mod migrate;
 pub mod notes;
 mod outcome;
+mod payload;
 pub mod queue;
 mod servers;
 mod transfer;
@@ -98,6 +99,8 @@ pub struct Store {
     max_attempts: u32,
     /// How long a write waits for another connection's lock (`StoreOptions::busy_timeout`).
     busy_wait: Duration,
+    /// When this connection last pruned payloads (`Store::housekeep`).
+    last_prune: std::cell::Cell<Option<DateTime<Utc>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -186,6 +189,7 @@ impl Store {
             path,
             max_attempts: options.max_attempts.max(1),
             busy_wait: options.busy_timeout,
+            last_prune: std::cell::Cell::new(None),
         };
         store.apply_pragmas(options)?;
         // After the pragmas (setting `busy_timeout` replaces any handler): the same limit with finer pauses (see

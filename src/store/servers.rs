@@ -18,6 +18,7 @@ impl Store {
             path: None,
             max_attempts: options.max_attempts.max(1),
             busy_wait: options.busy_timeout,
+            last_prune: std::cell::Cell::new(None),
         };
         store.migrate()?;
         Ok(store)

@@ -184,6 +184,33 @@ impl TestDb {
         }
     }
 
+    /// Gives the space of dropped payloads back to the file system (SQLite `VACUUM`, PostgreSQL `VACUUM FULL`,
+    /// MariaDB `OPTIMIZE TABLE`), so a size read afterwards is what a long-running queue settles at: the space
+    /// pruned payloads leave is reused by new ones anyway.
+    pub fn compact(&self) {
+        match self.backend {
+            Backend::Sqlite => {
+                let conn = rusqlite::Connection::open(&self.location).expect("open");
+                conn.execute_batch("VACUUM").expect("vacuum");
+            }
+            Backend::MySql => {
+                use mysql::prelude::Queryable;
+                let db = self.server_db.as_deref().unwrap_or_default();
+                let mut conn = mysql_conn(&on_database(&mysql_admin(), db));
+                let _: Vec<mysql::Row> = conn
+                    .query("OPTIMIZE TABLE wp_mlc_job_payloads, wp_mlc_jobs, wp_mlc_audit")
+                    .expect("optimize");
+            }
+            Backend::Postgres => {
+                let mut client =
+                    postgres::Client::connect(&self.location, postgres::NoTls).expect("connect");
+                client
+                    .batch_execute("VACUUM FULL mlc_job_payloads")
+                    .expect("vacuum");
+            }
+        }
+    }
+
     /// Audit rows per action.
     pub fn audit_counts(&self) -> BTreeMap<String, i64> {
         self.select("action, count(*)", "audit", "GROUP BY action")

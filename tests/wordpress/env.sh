@@ -6,6 +6,10 @@ WP_PORT=${ML_WP_PORT:-8391}
 SIM_PORT=${ML_SIM_PORT:-8392}
 SIM_FAULTY_PORT=${ML_SIM_FAULTY_PORT:-8393}
 WP_URL="http://127.0.0.1:$WP_PORT"
+# Node b (issue #16): a second PHP-FPM pool and nginx vhost on the same WordPress directory and database, with its
+# own data directory (mu-plugins/ml-connector-test-node.php). Not WP_PORT+1: that is the simulator's port.
+WP_PORT_B=${ML_WP_PORT_B:-8394}
+WP_URL_B="http://127.0.0.1:$WP_PORT_B"
 DB_NAME=${ML_WP_DB_NAME:-ml_connector_wp}
 DB_USER=${ML_WP_DB_USER:-ml_connector_wp}
 DB_PASS=${ML_WP_DB_PASS:-ml_connector_wp_pw}

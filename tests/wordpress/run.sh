@@ -37,7 +37,7 @@ done
 export ML_SIM_URL="http://127.0.0.1:$SIM_PORT" ML_SIM_FAULTY_URL="http://127.0.0.1:$SIM_FAULTY_PORT"
 echo "run: simulator on $ML_SIM_URL (documents in $STATE/simulator-state.json), one in outage on $ML_SIM_FAULTY_URL"
 
-export ML_WP_STATE="$STATE" ML_WP_URL="$WP_URL" ML_EXT_KIND="$EXT_KIND"
+export ML_WP_STATE="$STATE" ML_WP_URL="$WP_URL" ML_WP_URL_B="$WP_URL_B" ML_EXT_KIND="$EXT_KIND"
 rm -f "$STATE/junit.xml"
 php "${PHP_EXT_ARGS[@]}" -d zend.assertions=1 -d assert.exception=1 /usr/bin/phpunit \
   -c "$HERE/phpunit.xml.dist" --log-junit "$STATE/junit.xml" "$@"

@@ -2,8 +2,10 @@
 # Installs and starts a WordPress test site for ml-connector; idempotent (run it again, it only fixes what is
 # missing). WordPress 6.1 from Debian's package, nginx, our own php-fpm8.2 pool (own socket and pid file, the
 # extension loaded with -d), MariaDB (the running one on 127.0.0.1:3306, or our own), the WooCommerce stand-in
-# and this plugin symlinked into wp-content/plugins. Everything it starts is recorded in $STATE/*.pid for
-# teardown.sh. Run as root (CI and the dev machines are root).
+# and this plugin symlinked into wp-content/plugins. Two web nodes serve the one site (issue #16): node a (pool
+# ml-connector-wp, $WP_URL, the suite's site) and node b (pool ml-connector-wp-b, $WP_URL_B), each with its own
+# data directory; TwoNodesTest uses b. Everything it starts is recorded in $STATE/*.pid for teardown.sh. Run as
+# root (CI and the dev machines are root).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 mkdir -p "$STATE" "$STATE/tmp"
@@ -65,7 +67,7 @@ if [ "$(cat "$STATE/db-owner" 2>/dev/null)" != "$DB_NAME $STATE" ]; then
   log "new database $DB_NAME for $STATE"
   for f in "$STATE"/simulator*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
   "${MYSQL[@]}" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`"
-  rm -rf "$STATE/ml-connector-data" "$STATE/simulator-state.json" "$STATE/wordpress/.ml-connector-installed"
+  rm -rf "$STATE/ml-connector-data" "$STATE/ml-connector-data-b" "$STATE/simulator-state.json" "$STATE/wordpress/.ml-connector-installed"
 fi
 "${MYSQL[@]}" <<SQL
 CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
@@ -116,29 +118,43 @@ PHP
 mkdir -p "$WP/wp-content/plugins" "$WP/wp-content/mu-plugins" "$WP/wp-content/uploads"
 ln -sfn "$REPO" "$WP/wp-content/plugins/ml-connector"
 ln -sfn "$HERE/woocommerce-standin" "$WP/wp-content/plugins/woocommerce"
-ln -sfn "$HERE/mu-plugins/ml-connector-test-endpoints.php" "$WP/wp-content/mu-plugins/ml-connector-test-endpoints.php"
+for f in ml-connector-test-endpoints.php ml-connector-test-node.php; do
+  ln -sfn "$HERE/mu-plugins/$f" "$WP/wp-content/mu-plugins/$f"
+done
 
-# 4. Our php-fpm pool (runs as root: -R), the extension loaded with -d when PHP does not load it already.
-cat > "$STATE/php-fpm.conf" <<CONF
-[global]
-pid = $STATE/php-fpm.pid
-error_log = $STATE/php-fpm.log
-daemonize = yes
-[ml-connector-wp]
+# 4. Our php-fpm pools (run as root: -R), the extension loaded with -d when PHP does not load it already. One
+# master, two pools: node a and node b, told apart by ML_NODE (mu-plugins/ml-connector-test-node.php).
+fpm_pool() {
+  local name=$1 node=$2 sock=$3
+  cat <<CONF
+[$name]
 user = root
 group = root
-listen = $STATE/php-fpm.sock
+listen = $sock
 listen.mode = 0666
 pm = static
 pm.max_children = 4
 catch_workers_output = yes
+env[ML_NODE] = $node
 php_admin_value[error_log] = $STATE/php-errors.log
 php_admin_flag[log_errors] = on
 php_admin_value[zend.assertions] = 1
 CONF
+}
+old_fpm_conf=$(cat "$STATE/php-fpm.conf" 2>/dev/null || true)
+{
+  cat <<CONF
+[global]
+pid = $STATE/php-fpm.pid
+error_log = $STATE/php-fpm.log
+daemonize = yes
+CONF
+  fpm_pool ml-connector-wp a "$STATE/php-fpm.sock"
+  fpm_pool ml-connector-wp-b b "$STATE/php-fpm-b.sock"
+} > "$STATE/php-fpm.conf"
 fpm_running() { [ -f "$STATE/php-fpm.pid" ] && kill -0 "$(cat "$STATE/php-fpm.pid")" 2>/dev/null; }
-if fpm_running && [ "$(cat "$STATE/ext-kind" 2>/dev/null)" != "$EXT_KEY" ]; then
-  log "extension changed; restarting php-fpm"
+if fpm_running && { [ "$(cat "$STATE/ext-kind" 2>/dev/null)" != "$EXT_KEY" ] || [ "$old_fpm_conf" != "$(cat "$STATE/php-fpm.conf")" ]; }; then
+  log "extension or pools changed; restarting php-fpm"
   kill "$(cat "$STATE/php-fpm.pid")"; for _ in $(seq 1 40); do fpm_running || break; sleep 0.25; done
 fi
 if ! fpm_running; then
@@ -147,8 +163,30 @@ if ! fpm_running; then
   echo "$EXT_KEY" > "$STATE/ext-kind"
 fi
 
-# 5. nginx on 127.0.0.1:$WP_PORT with its own config, pid and temp dirs.
-cat > "$STATE/nginx.conf" <<CONF
+# 5. nginx on 127.0.0.1:$WP_PORT (node a) and 127.0.0.1:$WP_PORT_B (node b) with its own config, pid and temp dirs.
+# Both vhosts serve the same WordPress directory; wp-config.php's WP_HOME stays node a's URL, as nodes behind a
+# load balancer share one site URL (so node b's loopback runner requests go to node a, as they would go to the
+# balancer).
+vhost() {
+  local port=$1 sock=$2
+  cat <<CONF
+  server {
+    listen 127.0.0.1:$port;
+    root $WP;
+    index index.php;
+    # readme.txt "Installation" step 4: the data directory must not be served.
+    location ^~ /wp-content/ml-connector-data/ { deny all; }
+    location / { try_files \$uri \$uri/ /index.php?\$args; }
+    location ~ \.php$ {
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+      fastcgi_pass unix:$sock;
+    }
+  }
+CONF
+}
+{
+  cat <<CONF
 user root;
 worker_processes 2;
 pid $STATE/nginx.pid;
@@ -162,30 +200,22 @@ http {
   proxy_temp_path $STATE/tmp/proxy;
   uwsgi_temp_path $STATE/tmp/uwsgi;
   scgi_temp_path $STATE/tmp/scgi;
-  server {
-    listen 127.0.0.1:$WP_PORT;
-    root $WP;
-    index index.php;
-    # readme.txt "Installation" step 4: the data directory must not be served.
-    location ^~ /wp-content/ml-connector-data/ { deny all; }
-    location / { try_files \$uri \$uri/ /index.php?\$args; }
-    location ~ \.php$ {
-      include /etc/nginx/fastcgi_params;
-      fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-      fastcgi_pass unix:$STATE/php-fpm.sock;
-    }
-  }
-}
 CONF
+  vhost "$WP_PORT" "$STATE/php-fpm.sock"
+  vhost "$WP_PORT_B" "$STATE/php-fpm-b.sock"
+  echo "}"
+} > "$STATE/nginx.conf"
 if [ -f "$STATE/nginx.pid" ] && kill -0 "$(cat "$STATE/nginx.pid")" 2>/dev/null; then
   nginx -c "$STATE/nginx.conf" -p "$STATE" -s reload 2>/dev/null
 else
-  log "starting nginx on $WP_URL"
+  log "starting nginx on $WP_URL and $WP_URL_B"
   nginx -c "$STATE/nginx.conf" -p "$STATE" 2>/dev/null
 fi
 
 # 6. WordPress install + plugins + users (PHP, since there is no WP-CLI package).
 php "${PHP_EXT_ARGS[@]}" "$HERE/bin/install.php" "$WP" "$WP_URL"
 for _ in $(seq 1 20); do curl -fsS -o /dev/null "$WP_URL/wp-login.php" && break; sleep 0.25; done
-curl -fsS -o /dev/null "$WP_URL/wp-login.php" || { log "WordPress does not answer on $WP_URL"; exit 1; }
-log "ready: $WP_URL (extension: $EXT_KIND)"
+for url in "$WP_URL" "$WP_URL_B"; do
+  curl -fsS -o /dev/null "$url/wp-login.php" || { log "WordPress does not answer on $url"; exit 1; }
+done
+log "ready: $WP_URL, node b $WP_URL_B (extension: $EXT_KIND)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops what setup.sh and run.sh started, by the pids they recorded (nginx, php-fpm, our own MariaDB if any, the
-# two simulators).
+# Stops what setup.sh and run.sh started, by the pids they recorded (nginx with both vhosts, the php-fpm master
+# with both nodes' pools, our own MariaDB if any, the two simulators).
 # Leaves the files in $STATE so the next setup.sh is fast; pass --purge to delete them and the database.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"

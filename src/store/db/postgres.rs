@@ -236,6 +236,8 @@ impl ToSql for Param<'_> {
                 &Type::TEXT | &Type::VARCHAR | &Type::BPCHAR | &Type::NAME | &Type::UNKNOWN,
             ) => t.as_str().to_sql(ty, out),
             (Val::Blob(b), &Type::BYTEA) => b.as_slice().to_sql(ty, out),
+            // A payload SQLite kept as text (before compression) moving into PostgreSQL's bytes column.
+            (Val::Text(t), &Type::BYTEA) => t.as_bytes().to_sql(ty, out),
             (v, ty) => Err(Box::new(ParamError::Mismatch {
                 wanted: ty.name().to_string(),
                 found: v.type_name(),

@@ -2,7 +2,8 @@
 /**
  * TEST ONLY (never shipped): HTTP endpoints that drive the WooCommerce stand-in the way shoppers and shop
  * managers drive WooCommerce, so the end-to-end tests go through nginx + PHP-FPM like a real shop:
- * POST /wp-json/ml-connector-test/v1/checkout, /refund, /register, /run-actions, /plugin; GET /actions, /notes/{id}.
+ * POST /wp-json/ml-connector-test/v1/checkout, /refund, /register, /run-actions, /plugin; GET /actions, /notes/{id}
+ * (and /node, /drain from ml-connector-test-node.php).
  * Loads only when wp-config defines ML_CONNECTOR_TEST_SITE (tests/wordpress/setup.sh writes it).
  *
  * @package MlConnectorTests
@@ -58,6 +59,11 @@ add_action(
 				}
 				if ( ! empty( $params['customer_id'] ) ) {
 					wp_set_current_user( (int) $params['customer_id'] );
+				}
+				if ( false === ( $params['loopback_runner'] ?? true ) ) {
+					// A shop whose loopback requests are blocked: the order waits for the background sending
+					// (TwoNodesTest then knows which node's drain sent it).
+					add_filter( 'ml_connector_loopback_runner', '__return_false' );
 				}
 				$order = WC_Standin_Checkout::place( $params );
 				if ( is_wp_error( $order ) ) {

@@ -40,52 +40,20 @@ final class StorageTest extends TestCase {
 
 	protected function setUp(): void {
 		self::needs( 'ml_connector_move_queue', 'ml_connector_jobs', 'ml_connector_audit', 'ml_connector_status' );
-		self::back_to_sqlite();
-		self::drop_tables();
-		$this->set_aside = self::set_aside_files();
+		self::queue_back_to_sqlite();
+		self::drop_queue_tables();
+		$this->set_aside = self::set_aside_queue_files();
 		$this->assertSame( QueueStorage::SQLITE, QueueStorage::current( true ), 'every test starts on SQLite' );
 		$this->assertTrue( Core::configure() );
 	}
 
 	protected function tearDown(): void {
-		self::back_to_sqlite();
-		self::drop_tables();
+		self::queue_back_to_sqlite();
+		self::drop_queue_tables();
 		// The copies the moves back of this test set aside (a move never deletes one; the test site would grow).
-		foreach ( array_diff( self::set_aside_files(), $this->set_aside ) as $file ) {
+		foreach ( array_diff( self::set_aside_queue_files(), $this->set_aside ) as $file ) {
 			wp_delete_file( $file );
 		}
-	}
-
-	/** Moves the queue back when a test (or an earlier run) left it in the WordPress database. */
-	private static function back_to_sqlite(): void {
-		if ( QueueStorage::WORDPRESS === QueueStorage::current( true ) ) {
-			$rows = QueueStorage::move( QueueStorage::SQLITE );
-			self::assertIsArray( $rows, is_wp_error( $rows ) ? 'moving back to SQLite: ' . $rows->get_error_message() : '' );
-		}
-		self::assertTrue( Core::configure() );
-	}
-
-	/** Drops {prefix}mlc_* (the audit's append-only triggers go with its table). */
-	private static function drop_tables(): void {
-		global $wpdb;
-		$wpdb->query( 'SET SESSION lock_wait_timeout = 20' );
-		$wpdb->query( 'SET FOREIGN_KEY_CHECKS = 0' );
-		foreach ( self::tables() as $table ) {
-			$wpdb->query( "DROP TABLE IF EXISTS `$table`" ); // phpcs:ignore WordPress.DB.PreparedSQL
-		}
-		$wpdb->query( 'SET FOREIGN_KEY_CHECKS = 1' );
-		self::assertSame( array(), self::tables(), 'no mlc_* table is left' );
-	}
-
-	/** @return list<string> The {prefix}mlc_* tables in the WordPress database. */
-	private static function tables(): array {
-		global $wpdb;
-		return array_map( 'strval', (array) $wpdb->get_col( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( QueueStorage::table_prefix() ) . '%' ) ) );
-	}
-
-	/** @return list<string> */
-	private static function set_aside_files(): array {
-		return glob( Core::data_dir() . '/ml-connector.sqlite.moved-*' ) ?: array();
 	}
 
 	/** Rows of one mlc_* table, counted by the database itself. */
@@ -164,7 +132,7 @@ final class StorageTest extends TestCase {
 		$audit              = ml_connector_audit( array( 'job_id' => $job_id, 'limit' => 100 ) );
 		$this->assertNotEmpty( $audit, 'the enqueue was audited' );
 		$jobs_before = self::job_count();
-		$this->assertSame( array(), self::tables(), 'nothing in the WordPress database before the move' );
+		$this->assertSame( array(), self::queue_tables(), 'nothing in the WordPress database before the move' );
 
 		$rows = QueueStorage::move( QueueStorage::WORDPRESS );
 
@@ -174,7 +142,7 @@ final class StorageTest extends TestCase {
 		$this->assertArrayNotHasKey( 'wordpress_db', self::fresh_option( Integration::OPTION ), 'the database login is never saved' );
 		$this->assertStringNotContainsString( DB_PASSWORD, (string) maybe_serialize( self::fresh_option( Integration::OPTION ) ) );
 		foreach ( self::TABLES as $table ) {
-			$this->assertContains( QueueStorage::table_prefix() . $table, self::tables() );
+			$this->assertContains( QueueStorage::table_prefix() . $table, self::queue_tables() );
 		}
 		$this->assertSame( $jobs_before, $rows['jobs'], 'every job was copied' );
 		$this->assertSame( $jobs_before, self::count_rows( 'jobs' ), 'the WordPress database holds every job' );
@@ -208,7 +176,7 @@ final class StorageTest extends TestCase {
 		$this->assertIsArray( $there, is_wp_error( $there ) ? $there->get_error_message() : '' );
 		$jobs_there  = self::count_rows( 'jobs' );
 		$audit_there = self::count_rows( 'audit' );
-		$set_aside   = self::set_aside_files();
+		$set_aside   = self::set_aside_queue_files();
 
 		$back = QueueStorage::move( QueueStorage::SQLITE );
 
@@ -221,7 +189,7 @@ final class StorageTest extends TestCase {
 		}
 		$this->assertSame( $status_before['counts'], Core::status()['counts'], 'the same jobs in the same states' );
 		$this->assertSame( $audit, ml_connector_audit( array( 'job_id' => $job_id, 'limit' => 100 ) ) );
-		$this->assertCount( count( $set_aside ) + 1, self::set_aside_files(), 'the file the queue left was set aside, not deleted' );
+		$this->assertCount( count( $set_aside ) + 1, self::set_aside_queue_files(), 'the file the queue left was set aside, not deleted' );
 		$this->assertSame( $job_id, (int) self::jobs_for( 'order', $order->get_id() )[0]['id'] );
 		self::queued_order(); // the new file takes writes
 	}
@@ -249,7 +217,7 @@ final class StorageTest extends TestCase {
 		$this->assertSame( $status, $result['status'] );
 		$this->assertSame( $moves ? QueueStorage::WORDPRESS : QueueStorage::SQLITE, self::stored_storage() );
 		if ( ! $moves ) {
-			$this->assertSame( array(), self::tables(), 'nothing was copied' );
+			$this->assertSame( array(), self::queue_tables(), 'nothing was copied' );
 			return;
 		}
 		$this->assertSame( $jobs, self::count_rows( 'jobs' ) );
@@ -323,7 +291,7 @@ final class StorageTest extends TestCase {
 		}
 		Http::request( 'POST', $path, $session['cookie'], $post );
 		$this->assertSame( QueueStorage::SQLITE, self::fresh_option( Integration::OPTION )['storage'] ?? QueueStorage::SQLITE, 'a posted storage is ignored' );
-		$this->assertSame( array(), self::tables() );
+		$this->assertSame( array(), self::queue_tables() );
 
 		$this->assertIsArray( QueueStorage::move( QueueStorage::WORDPRESS ) );
 		$page = Http::request( 'GET', $path, $session['cookie'] );

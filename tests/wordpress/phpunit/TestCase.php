@@ -192,6 +192,38 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		return $jobs;
 	}
 
+	/** Issue #16: moves the queue back to SQLite when a test (or an earlier run) left it in the WordPress database. */
+	protected static function queue_back_to_sqlite(): void {
+		if ( \MlConnector\QueueStorage::WORDPRESS === \MlConnector\QueueStorage::current( true ) ) {
+			$rows = \MlConnector\QueueStorage::move( \MlConnector\QueueStorage::SQLITE );
+			self::assertIsArray( $rows, is_wp_error( $rows ) ? 'moving back to SQLite: ' . $rows->get_error_message() : '' );
+		}
+		self::assertTrue( \MlConnector\Core::configure() );
+	}
+
+	/** Drops {prefix}mlc_* (the audit's append-only triggers go with its table), as a move's destination must be empty. */
+	protected static function drop_queue_tables(): void {
+		global $wpdb;
+		$wpdb->query( 'SET SESSION lock_wait_timeout = 20' );
+		$wpdb->query( 'SET FOREIGN_KEY_CHECKS = 0' );
+		foreach ( self::queue_tables() as $table ) {
+			$wpdb->query( "DROP TABLE IF EXISTS `$table`" ); // phpcs:ignore WordPress.DB.PreparedSQL
+		}
+		$wpdb->query( 'SET FOREIGN_KEY_CHECKS = 1' );
+		self::assertSame( array(), self::queue_tables(), 'no mlc_* table is left' );
+	}
+
+	/** @return list<string> The {prefix}mlc_* tables in the WordPress database. */
+	protected static function queue_tables(): array {
+		global $wpdb;
+		return array_map( 'strval', (array) $wpdb->get_col( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( \MlConnector\QueueStorage::table_prefix() ) . '%' ) ) );
+	}
+
+	/** @return list<string> SQLite files the moves back to SQLite set aside in this process's data directory. */
+	protected static function set_aside_queue_files(): array {
+		return glob( \MlConnector\Core::data_dir() . '/ml-connector.sqlite.moved-*' ) ?: array();
+	}
+
 	/** Jobs of one WooCommerce object. */
 	protected static function jobs_for( string $kind, int $woo_id ): array {
 		self::needs( 'ml_connector_jobs' );
