@@ -75,6 +75,18 @@ impl DocIndex {
     }
 }
 
+/// The first document numbered `number` (as a scan with `listing::field_is` finds it), to edit in place. The
+/// caller must not change its `referenceNumber` or `externalReference`: the index stays fresh.
+pub fn find_mut<'a>(
+    docs: &'a mut [Value],
+    index: &mut DocIndex,
+    number: &str,
+) -> Option<&'a mut Value> {
+    index.sync(docs);
+    let at = index.by_number(number).first().copied()?;
+    docs.get_mut(at)
+}
+
 /// A lookup cache over the stored customer payments: positions by `refNbr` and by the `refNbr` of every document
 /// a payment line applies to (`GET /v1/customerPayment?invoiceRefNbr=`, the engine's search before each payment).
 /// Payments are only ever appended, so the index extends incrementally; a shorter list than indexed rebuilds it.

@@ -163,11 +163,13 @@ pub fn get(ctx: &mut Ctx<'_>, kind: Kind, number: &str) -> Reply {
 /// `POST …/{number}/action/release`: 200 `Release…ActionResultDto`, status Balanced → Open.
 pub fn release(ctx: &mut Ctx<'_>, kind: Kind, number: &str) -> Reply {
     let stamp = ctx.stamp();
-    let Some(doc) = kind
-        .items_mut(ctx)
-        .iter_mut()
-        .find(|d| listing::field_is(d, &["referenceNumber"], number))
-    else {
+    // A release edits status fields in place: the index stays fresh (see `doc_index::find_mut`).
+    let store = &mut ctx.state.store;
+    let (docs, index) = match kind {
+        Kind::Invoice => (&mut store.invoices, &mut store.invoice_index),
+        Kind::CreditNote => (&mut store.credit_notes, &mut store.credit_note_index),
+    };
+    let Some(doc) = super::doc_index::find_mut(docs, index, number) else {
         return ctx.not_found(kind.noun(), number);
     };
     let status = doc

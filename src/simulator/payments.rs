@@ -386,14 +386,12 @@ pub fn release(ctx: &mut Ctx<'_>, number: &str) -> Reply {
         .collect();
     // Check every line against today's balances before changing any (release is all or nothing).
     for (i, (t, r, paid)) in lines.iter().enumerate() {
-        let docs = if t == "CreditNote" {
-            &store.credit_notes
+        let (docs, index) = if t == "CreditNote" {
+            (&mut store.credit_notes, &mut store.credit_note_index)
         } else {
-            &store.invoices
+            (&mut store.invoices, &mut store.invoice_index)
         };
-        let doc = docs
-            .iter()
-            .find(|d| listing::field_is(d, &["referenceNumber"], r));
+        let doc = super::doc_index::find_mut(docs, index, r).map(|d| &*d);
         let ok = doc.is_some_and(|d| {
             listing::field_is(d, &["status"], "Open") && *paid <= minor(d.get("balance"))
         });
@@ -405,30 +403,23 @@ pub fn release(ctx: &mut Ctx<'_>, number: &str) -> Reply {
         }
     }
     let mut applied = 0_i64;
+    // Settling edits balances and status in place: numbers and positions stay, so the indexes stay fresh (marking
+    // them stale made every payment rebuild them, quadratic over a long run).
     for (t, r, paid) in &lines {
         applied = applied.saturating_add(*paid);
-        let docs = if t == "CreditNote" {
-            store.credit_note_index.mark_stale();
-            &mut store.credit_notes
+        let (docs, index) = if t == "CreditNote" {
+            (&mut store.credit_notes, &mut store.credit_note_index)
         } else {
-            store.invoice_index.mark_stale();
-            &mut store.invoices
+            (&mut store.invoices, &mut store.invoice_index)
         };
-        if let Some(d) = docs
-            .iter_mut()
-            .find(|d| listing::field_is(d, &["referenceNumber"], r))
-        {
+        if let Some(d) = super::doc_index::find_mut(docs, index, r) {
             settle(d, *paid, decimals, &stamp);
         }
     }
     // A credit note applied to invoices is used up by what it applied.
     if listing::field_is(&payment, &["type"], "CreditNote") {
-        store.credit_note_index.mark_stale();
-        if let Some(d) = store
-            .credit_notes
-            .iter_mut()
-            .find(|d| listing::field_is(d, &["referenceNumber"], number))
-        {
+        let (docs, index) = (&mut store.credit_notes, &mut store.credit_note_index);
+        if let Some(d) = super::doc_index::find_mut(docs, index, number) {
             settle(d, applied, decimals, &stamp);
         }
     }
