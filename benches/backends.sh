@@ -23,10 +23,13 @@ mkdir -p "$(dirname "$OUT")"
 for db in sqlite mysql postgres; do
     for batch in 1 20; do
         echo "==> BENCH_DB=$db cargo bench --bench pipeline -- ceiling $CEIL 4 $batch"
-        BENCH_DB=$db "$BENCH_BIN" ceiling "$CEIL" 4 "$batch" 2>&1 | grep '^RESULT ceiling ' | tee -a "$OUT"
+        BENCH_DB=$db "$BENCH_BIN" ceiling "$CEIL" 4 "$batch" 2>&1 | grep '^RESULT ceiling ' | tee -a "$OUT" \
+            || echo "benches/backends.sh: ceiling on $db gave no result" >&2
     done
     echo "==> BENCH_DB=$db cargo bench --bench pipeline -- backfill $FILL 4 20"
-    BENCH_DB=$db "$BENCH_BIN" backfill "$FILL" 4 20 2>&1 | grep '^RESULT backfill ' | tee -a "$OUT"
+    BENCH_DB=$db "$BENCH_BIN" backfill "$FILL" 4 20 >"$OUT.$db.log" 2>&1 || true
+    grep '^RESULT backfill ' "$OUT.$db.log" | tee -a "$OUT" \
+        || { echo "benches/backends.sh: backfill on $db gave no result:" >&2; tail -5 "$OUT.$db.log" >&2; }
 done
 python3 - "$OUT" "$CEIL" "$FILL" >"$PWD/benches/BACKENDS.md" <<'PY'
 import sys, datetime
