@@ -23,6 +23,19 @@ function ml_connector_version(): string {}
 function ml_connector_health_check(string $data_dir, string $url): array {}
 
 /**
+ * Issue #16: moves the queue from the storage $settings_json names ("storage": "sqlite" or "wordpress") to $to,
+ * every row with its id, and marks the old queue moved (its writes then fail with "the queue was moved to …").
+ * Save the new storage setting only after this returns.
+ *
+ * @return array<string, int> Rows copied per table, e.g. ['jobs' => 12, 'audit' => 80].
+ * @throws \MlConnector\Exception\InputException When the queue is already in $to (code 2).
+ * @throws \MlConnector\Exception\ConfigException For bad settings (code 1).
+ * @throws \MlConnector\Exception\StoreException When the destination holds a queue, a drain is sending, or a
+ *         database fails; nothing moved (code 5).
+ */
+function ml_connector_move_queue(string $settings_json, string $data_dir, string $to): mixed {}
+
+/**
  * Test hook: panics with $msg (seen as \MlConnector\Exception\InternalError, code 6) when the environment has
  * ML_CONNECTOR_TEST_HOOKS=1; otherwise throws \MlConnector\Exception\InputException (code 2).
  *

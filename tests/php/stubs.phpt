@@ -35,6 +35,7 @@ ml_connector_health_check(string $data_dir, string $url): array
 ml_connector_jobs(array $filter): mixed
 ml_connector_lookups(): mixed
 ml_connector_map_preview(string $order_json): string
+ml_connector_move_queue(string $settings_json, string $data_dir, string $to): mixed
 ml_connector_note(string $kind, int $woo_id, int $parent_id): bool
 ml_connector_note_failed(string $kind, int $woo_id, string $reason): void
 ml_connector_notes(int $limit): mixed
