@@ -134,6 +134,10 @@ suite_cargo() {
             --test engine_paid_later --test engine_credit_notes_left_open --test engine_supplier_mode \
             --test engine_outages || return 1
     done
+    # The connector service at scale (issue #16): 4 instances on PostgreSQL, 100 stores, 10,000 orders, instances
+    # killed and restarted. In release: the debug build needs several times the CPU for the same run.
+    step "Service simulation: 4 instances, 100 stores, 10,000 orders (tests/service_scale.rs)"
+    cargo test --release --locked --test service_scale -- --ignored --nocapture || return 1
 }
 
 suite_php() {

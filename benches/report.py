@@ -240,6 +240,11 @@ backends = os.path.join(os.path.dirname(os.path.abspath(__file__)), "BACKENDS.md
 if os.path.exists(backends):
     print()
     print(open(backends, encoding="utf-8").read().rstrip())
+# The connector service by instance count (benches/scale.sh writes benches/SCALE.md; it needs PostgreSQL).
+scale = os.path.join(os.path.dirname(os.path.abspath(__file__)), "SCALE.md")
+if os.path.exists(scale):
+    print()
+    print(open(scale, encoding="utf-8").read().rstrip())
 # Fuzzing exec counts (fuzz/run.sh writes benches/FUZZING.md; it needs nightly and cargo-fuzz).
 fuzzing = os.path.join(os.path.dirname(os.path.abspath(__file__)), "FUZZING.md")
 if os.path.exists(fuzzing):

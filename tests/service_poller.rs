@@ -279,7 +279,7 @@ fn plain_http_requests_carry_an_oauth1_signature_woocommerce_accepts() {
 
 #[test]
 fn one_poller_per_store_at_a_time() {
-    use ml_connector::service::run::PollLock;
+    use ml_connector::service::leases::PollLock;
     let dir = tempfile::tempdir().expect("tempdir");
     let text = "public_url = \"http://127.0.0.1:1\"\ndata_dir = \"d\"\n[[stores]]\nid = \"shop\"\nurl = \"http://127.0.0.1:2\"\n";
     let config =

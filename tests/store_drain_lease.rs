@@ -7,6 +7,7 @@ mod backends;
 
 use backends::{Backend, TestDb};
 use chrono::{DateTime, Utc};
+use ml_connector::store::InstanceLease;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
@@ -22,23 +23,39 @@ fn one_holder(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = TestDb::new(backend, dir.path());
     let (a, b) = (db.open(), db.open());
-    assert!(a.hold_drain_lease("a", t0(), TTL).expect("take"));
-    assert!(!b.hold_drain_lease("b", t0(), TTL).expect("a holds it"));
+    assert!(a
+        .hold_lease(InstanceLease::Drain, "a", t0(), TTL)
+        .expect("take"));
+    assert!(!b
+        .hold_lease(InstanceLease::Drain, "b", t0(), TTL)
+        .expect("a holds it"));
     let renewed = t0() + chrono::Duration::seconds(10);
-    assert!(a.hold_drain_lease("a", renewed, TTL).expect("renew"));
+    assert!(a
+        .hold_lease(InstanceLease::Drain, "a", renewed, TTL)
+        .expect("renew"));
     let after_first_ttl = t0() + chrono::Duration::seconds(20);
     assert!(
-        !b.hold_drain_lease("b", after_first_ttl, TTL)
+        !b.hold_lease(InstanceLease::Drain, "b", after_first_ttl, TTL)
             .expect("renewal counts"),
         "the renewal moved the expiry"
     );
     let dead = renewed + chrono::Duration::seconds(16);
     assert!(b
-        .hold_drain_lease("b", dead, TTL)
+        .hold_lease(InstanceLease::Drain, "b", dead, TTL)
         .expect("a died: b takes over"));
-    b.release_drain_lease("b").expect("release");
+    // The poll lease is another lease: b may poll while it sends, and a may poll while b holds the drain.
     assert!(a
-        .hold_drain_lease("a", dead, TTL)
+        .hold_lease(InstanceLease::Poll, "a", dead, TTL)
+        .expect("poll lease"));
+    assert!(!b
+        .hold_lease(InstanceLease::Poll, "b", dead, TTL)
+        .expect("a polls"));
+    b.release_lease(InstanceLease::Drain, "b").expect("release");
+    assert!(!a
+        .hold_lease(InstanceLease::Poll, "b", dead, TTL)
+        .expect("releasing the drain leaves the poll lease"));
+    assert!(a
+        .hold_lease(InstanceLease::Drain, "a", dead, TTL)
         .expect("released: free at once"));
 
     // Eight instances at the same moment on an expired lease: exactly one gets it.
@@ -55,7 +72,7 @@ fn one_holder(backend: Backend) {
                 .expect("open");
                 barrier.wait();
                 loop {
-                    match store.hold_drain_lease(&format!("i{i}"), later, TTL) {
+                    match store.hold_lease(InstanceLease::Drain, &format!("i{i}"), later, TTL) {
                         Ok(got) => return usize::from(got),
                         Err(e) if e.is_retryable() => continue,
                         Err(e) => panic!("lease: {e}"),

@@ -475,3 +475,49 @@ fn a_running_job_whose_lease_ran_out_counts_as_stalled_not_running() {
     );
     assert_eq!(s.counts_by_state().expect("counts").running, 2);
 }
+
+#[test]
+fn a_live_workers_heartbeat_keeps_its_leases_and_a_dead_ones_run_out() {
+    // Issue #16: the service's keeper extends what its engine holds, every few seconds, with short leases.
+    let s = store_support::queue();
+    for id in [1, 2, 3] {
+        s.enqueue(&job(JobKind::Order, id, 1), t0())
+            .expect("enqueue");
+    }
+    let short = Duration::from_secs(30);
+    let alive = s.claim("alive", t0(), short, 2).expect("claim");
+    assert_eq!(alive.len(), 2);
+    let dead = s.claim("dead", t0(), short, 1).expect("claim").remove(0);
+    assert!(s
+        .claim_customer_creation("shop", "c|a@b", "alive", t0(), short)
+        .expect("customer claim"));
+    assert!(s
+        .claim_customer_creation("shop", "c|x@y", "dead", t0(), short)
+        .expect("customer claim"));
+    // Beats at 20 s and 40 s: long past the first lease, the live worker's jobs and claim are still its own.
+    assert_eq!(
+        s.keep_leases_alive("alive", at(20), short).expect("beat"),
+        2
+    );
+    assert_eq!(
+        s.keep_leases_alive("alive", at(40), short).expect("beat"),
+        2
+    );
+    let taken = s.claim("other", at(60), short, 10).expect("claim");
+    assert_eq!(
+        taken.iter().map(|c| c.job.id).collect::<Vec<_>>(),
+        vec![dead.job.id],
+        "only the dead worker's job comes back"
+    );
+    assert!(!s
+        .claim_customer_creation("shop", "c|a@b", "other", at(60), short)
+        .expect("held"));
+    assert!(s
+        .claim_customer_creation("shop", "c|x@y", "other", at(60), short)
+        .expect("the dead worker's claim ran out"));
+    // A heartbeat after a lease ran out does not take it back from its new holder.
+    assert_eq!(s.keep_leases_alive("dead", at(61), short).expect("beat"), 0);
+    let first = alive.first().expect("claimed");
+    s.complete(&first.lease, at(65), &posted(JobKind::Order, 1, "100001"))
+        .expect("the live worker finishes: its lease still holds");
+}

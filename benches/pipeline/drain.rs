@@ -430,6 +430,12 @@ pub fn backfill(orders: u64, threads: u64, batch: u32) {
     db.compact();
     let store = Store::open_location(&db.location, &StoreOptions::default()).expect("store");
     let pruned = u64::try_from(store.bytes_used().expect("size")).unwrap_or(0);
+    // BENCH_KEEP_DB=FILE keeps the settled SQLite queue for a look at what takes the space (sqlite3's dbstat).
+    if let (Ok(keep), Backend::Sqlite) = (std::env::var("BENCH_KEEP_DB"), db.backend) {
+        drop(store);
+        std::fs::copy(&db.location, &keep).expect("keep the queue file");
+        println!("kept the queue in {keep}");
+    }
     let done = tally.done.load(Ordering::Relaxed);
     println!(
         "RESULT backfill backend={} orders={orders} threads={threads} batch={batch} done={done} not_done={} enqueue_s={enqueue_secs:.1} \

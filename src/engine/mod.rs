@@ -215,6 +215,11 @@ impl Engine {
         self
     }
 
+    /// The name this engine's claims and leases are held under.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
     /// The queue.
     pub fn store(&self) -> &Store {
         &self.store

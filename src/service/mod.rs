@@ -6,11 +6,12 @@
 //! The [`health`] monitor lists the shop's webhooks and switches a store to polling when they are disabled,
 //! paused, missing or silent; `webhooks install|repair` ([`health::repair`]) re-creates them with a fresh secret.
 //! Several stores ("cells") share one service, each with its own keys, secrets, queue file and Visma company
-//! ([`config`]); poll pace comes from [`schedule`], and one poller per store runs at a time ([`run::PollLock`]). No mapping and no SQL here: those stay in `mapping` and `store`.
+//! ([`config`]); poll pace comes from [`schedule`], and one poller per store runs at a time ([`leases::PollLock`]). No mapping and no SQL here: those stay in `mapping` and `store`.
 
 pub mod config;
 pub mod health;
 pub mod intake;
+pub mod leases;
 pub mod poller;
 pub mod receiver;
 pub mod run;

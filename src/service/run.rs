@@ -4,6 +4,7 @@
 //! when [`RunningService::stop`] is called; the queue keeps whatever was not posted yet.
 
 use super::config::{ServiceConfig, StoreConfig};
+use super::leases::{instance_name, spawn_keeper, Keep, PollRight, KEPT_LEASE};
 use super::receiver::{self, Cell, Followup};
 use super::{health, poller, secrets, ServiceError};
 use crate::clock::Clock;
@@ -11,11 +12,12 @@ use crate::engine::{self, Engine};
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::store::queue::JobSource;
-use crate::store::{Key, Store, StoreOptions};
+use crate::store::{InstanceLease, Key, Store, StoreOptions};
 use crate::visma::Client;
 use crate::woo::client::{WooClient, WooConfig};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -38,7 +40,7 @@ pub struct RunningService {
 
 /// A stop flag threads can wait on.
 #[derive(Default)]
-struct Stop {
+pub(super) struct Stop {
     stopped: Mutex<bool>,
     cv: Condvar,
 }
@@ -48,7 +50,7 @@ impl Stop {
         *self.stopped.lock().unwrap_or_else(|e| e.into_inner())
     }
     /// Waits up to `d`; true when stopped.
-    fn wait(&self, d: Duration) -> bool {
+    pub(super) fn wait(&self, d: Duration) -> bool {
         let guard = self.stopped.lock().unwrap_or_else(|e| e.into_inner());
         let (guard, _) = self
             .cv
@@ -98,10 +100,12 @@ impl Service {
             })?;
         let stop = Arc::new(Stop::default());
         let mut cells = HashMap::new();
+        let mut owners = Vec::new();
         let mut threads = Vec::new();
         for sc in &config.stores {
             match start_store(config, sc, &key, &env, &clock, &stop) {
-                Ok((cell, mut t)) => {
+                Ok((cell, keep, mut t)) => {
+                    owners.push((cell.clone(), keep));
                     cells.insert(sc.id.clone(), cell);
                     threads.append(&mut t);
                 }
@@ -117,6 +121,7 @@ impl Service {
                 }
             }
         }
+        threads.push(spawn_keeper(owners, stop.clone()));
         let app = receiver::router(cells.clone(), config.max_body_bytes);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         threads.push(std::thread::spawn(move || {
@@ -261,7 +266,8 @@ fn visma_client(
     Client::new(config, clock.clone()).map_err(visma_err)
 }
 
-type Started = (Arc<Cell>, Vec<JoinHandle<()>>);
+/// A store's cell, its engine's keep and its threads.
+type Started = (Arc<Cell>, Keep, Vec<JoinHandle<()>>);
 
 fn start_store(
     config: &ServiceConfig,
@@ -302,9 +308,26 @@ fn start_store(
         )
         .with_source(&sc.url),
     );
-    let drain_engine = Engine::new(engine_store, settings, visma, clock.clone());
+    // Issue #16: short job leases, kept alive by the instance's keeper thread ([`spawn_keeper`]): a killed
+    // instance's jobs come back to the others within a minute instead of the default quarter of an hour.
+    let drain_engine = Engine::new(engine_store, settings, visma, clock.clone()).with_options(
+        engine::EngineOptions {
+            lease: KEPT_LEASE,
+            ..engine::EngineOptions::default()
+        },
+    );
+    let keep = Keep {
+        owner: drain_engine.owner().to_owned(),
+        draining: Arc::default(),
+    };
     let idle = Duration::from_millis(config.poll.drain_idle_ms.max(10));
-    let mut threads = vec![spawn_drain(drain_engine, wake_rx, idle, stop.clone())];
+    let mut threads = vec![spawn_drain(
+        drain_engine,
+        wake_rx,
+        idle,
+        keep.draining.clone(),
+        stop.clone(),
+    )];
     if let Some(woo) = followup_woo {
         threads.push(spawn_followups(cell.clone(), woo, follow_rx, stop.clone()));
     }
@@ -316,7 +339,7 @@ fn start_store(
             stop.clone(),
         ));
     }
-    Ok((cell, threads))
+    Ok((cell, keep, threads))
 }
 
 /// A request's headers must arrive within this (a client that stops half way is cut off).
@@ -366,35 +389,52 @@ const DRAIN_SLICE_SECS: i64 = 2;
 /// another instance waits to take over from one that died.
 const DRAIN_LEASE: Duration = Duration::from_secs(15);
 
-/// This process among the instances sharing a database: pid and a random part (pids repeat across hosts).
-fn instance_name() -> String {
-    format!("{}-{:08x}", std::process::id(), rand::random::<u32>())
-}
-
 fn spawn_drain(
     engine: Engine,
     wake: Receiver<()>,
     idle: Duration,
+    draining: Arc<AtomicBool>,
     stop: Arc<Stop>,
 ) -> JoinHandle<()> {
     let me = instance_name();
     std::thread::spawn(move || {
+        // Until when this instance is known to hold the lease: renewed at half its life, not at every turn (a
+        // hundred stores on a few instances would otherwise write a lease row per store many times a second).
+        let mut held_until: Option<chrono::DateTime<chrono::Utc>> = None;
+        let half =
+            chrono::Duration::from_std(DRAIN_LEASE / 2).unwrap_or(chrono::Duration::seconds(7));
         while !stop.is_set() {
             // One instance at a time sends a store's jobs (its rate limiter is the company's budget); the others
-            // keep queueing webhooks and polls and look again after the idle wait.
-            match engine
-                .store()
-                .hold_drain_lease(&me, engine.now(), DRAIN_LEASE)
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    std::thread::sleep(idle.min(DRAIN_LEASE / 3));
-                    continue;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "drain lease failed");
-                    std::thread::sleep(idle);
-                    continue;
+            // keep queueing webhooks and polls and look again now and then, to take over from one that died.
+            let now = engine.now();
+            if held_until.is_none_or(|until| until - now < half) {
+                match engine
+                    .store()
+                    .hold_lease(InstanceLease::Drain, &me, now, DRAIN_LEASE)
+                {
+                    Ok(true) => {
+                        held_until = chrono::Duration::from_std(DRAIN_LEASE)
+                            .ok()
+                            .map(|d| now + d);
+                        draining.store(true, Ordering::SeqCst);
+                    }
+                    Ok(false) => {
+                        held_until = None;
+                        draining.store(false, Ordering::SeqCst);
+                        if stop.wait(DRAIN_LEASE / 5) {
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        held_until = None;
+                        draining.store(false, Ordering::SeqCst);
+                        tracing::error!(error = %e, "drain lease failed");
+                        if stop.wait(idle) {
+                            break;
+                        }
+                        continue;
+                    }
                 }
             }
             // Issue #15: short slices, so a stop (Ctrl-C, SIGTERM) is seen within seconds: no new job starts
@@ -422,7 +462,7 @@ fn spawn_drain(
             }
         }
         // A stopping instance hands over at once instead of after the lease runs out.
-        if let Err(e) = engine.store().release_drain_lease(&me) {
+        if let Err(e) = engine.store().release_lease(InstanceLease::Drain, &me) {
             tracing::warn!(error = %e, "drain lease not released");
         }
     })
@@ -459,27 +499,6 @@ fn spawn_followups(
     })
 }
 
-/// An exclusive lock on `{data_dir}/{store}.poller.lock`: one poller per store at a time, across processes
-/// (two services on one data directory). The OS releases it when the holder exits, crashed or not.
-pub struct PollLock {
-    /// Held open for the lock's lifetime; closing it releases the lock.
-    _file: std::fs::File,
-}
-
-impl PollLock {
-    /// Takes the lock of store `id`, or `None` while another poller holds it.
-    pub fn try_acquire(config: &ServiceConfig, id: &str) -> Option<Self> {
-        let path = config.data_dir.join(format!("{id}.poller.lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .ok()?;
-        file.try_lock().ok().map(|()| Self { _file: file })
-    }
-}
-
 fn spawn_poller(
     cell: Arc<Cell>,
     woo: WooClient,
@@ -487,7 +506,7 @@ fn spawn_poller(
     stop: Arc<Stop>,
 ) -> JoinHandle<()> {
     std::thread::spawn(move || {
-        let mut lock: Option<PollLock> = None;
+        let mut right = PollRight::new(&config);
         let delivery_url = config.delivery_url(&cell.id);
         let p = &config.poll;
         let own = config.store(&cell.id).and_then(|s| s.poll_schedule.clone());
@@ -497,7 +516,11 @@ fn spawn_poller(
         let (mut polling, mut found_by_poll) = (false, 0);
         loop {
             let now = cell.now();
-            if now >= next_health {
+            // Issue #16: the health check lists the shop's webhooks; on a shared database only the instance that
+            // polls the store does it (the others look again at each health tick, to take over from a dead one).
+            if now >= next_health && !right.take(&cell, &config) {
+                next_health = now + health_every;
+            } else if now >= next_health {
                 let was = polling;
                 polling = health::check(&cell, &woo, &delivery_url, found_by_poll);
                 found_by_poll = 0;
@@ -507,14 +530,8 @@ fn spawn_poller(
                     next_poll = now;
                 }
             }
-            if now >= next_poll && lock.is_none() {
-                lock = PollLock::try_acquire(&config, &cell.id);
-                if lock.is_none() {
-                    tracing::warn!(store = %cell.id, "another process polls this store; skipping this poll");
-                }
-            }
             if now >= next_poll {
-                let found = if lock.is_some() {
+                let found = if right.take(&cell, &config) {
                     poll_once(&cell, &woo, p)
                 } else {
                     0
@@ -533,6 +550,7 @@ fn spawn_poller(
                 .unwrap_or(Duration::ZERO)
                 .max(Duration::from_millis(10));
             if stop.wait(wait) {
+                right.release(&cell);
                 return;
             }
         }

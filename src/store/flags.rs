@@ -9,8 +9,31 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 const PAUSE: &str = "pause";
-/// Issue #16: which service instance sends this store's jobs (see [`Store::hold_drain_lease`]).
-const DRAINER: &str = "drainer";
+/// Issue #16: a store's work that one service instance at a time does, among instances sharing a database
+/// (see [`Store::hold_lease`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceLease {
+    /// Sending the store's jobs: the holder's rate limiter is then the company's whole budget.
+    Drain,
+    /// Polling the shop: one reader of WooCommerce's REST API per store, not one per instance.
+    Poll,
+}
+
+impl InstanceLease {
+    fn flag(self) -> &'static str {
+        match self {
+            Self::Drain => "drainer",
+            Self::Poll => "poller",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Drain => "drain lease",
+            Self::Poll => "poll lease",
+        }
+    }
+}
 
 /// Why and since when the queue is paused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,26 +121,28 @@ impl Store {
 }
 
 impl Store {
-    /// Issue #16: takes or renews the right to send this store's jobs for `ttl`: true when `owner` holds it now.
-    /// Several service instances share one database; Visma's rate limits are per company, so one instance at a
-    /// time sends a store's jobs and its own rate limiter is then the company's whole budget. The others still
-    /// take webhooks and polls (those only queue) and take over within `ttl` when the holder stops or dies.
+    /// Issue #16: takes or renews `lease` for `ttl`: true when `owner` holds it now. Several service instances
+    /// share one database; Visma's rate limits are per company, so one instance at a time sends a store's jobs
+    /// and its own rate limiter is then the company's whole budget ([`InstanceLease::Drain`]), and one polls the shop
+    /// ([`InstanceLease::Poll`]). The others still take webhooks (those only queue) and take over within `ttl` when the
+    /// holder stops or dies.
     ///
     /// # Errors
     /// Database failures (a clash with another instance taking it at the same moment is `false`, not an error).
-    pub fn hold_drain_lease(
+    pub fn hold_lease(
         &self,
+        which: InstanceLease,
         owner: &str,
         now: DateTime<Utc>,
         ttl: std::time::Duration,
     ) -> Result<bool, StoreError> {
         let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::minutes(1));
         let tx = self.begin()?;
-        let fail = |e| self.classify("drain lease", e);
+        let fail = |e| self.classify(which.label(), e);
         let held: Option<String> = tx
             .row_opt(
                 "SELECT value FROM queue_flags WHERE name = ?1",
-                args![DRAINER],
+                args![which.flag()],
                 |r| r.get(0),
             )
             .map_err(fail)?;
@@ -135,7 +160,7 @@ impl Store {
             let gone = tx
                 .exec(
                     "DELETE FROM queue_flags WHERE name = ?1 AND value = ?2",
-                    args![DRAINER, old],
+                    args![which.flag(), old],
                 )
                 .map_err(fail)?;
             if gone == 0 {
@@ -145,38 +170,41 @@ impl Store {
         let value = serde_json::json!({ "owner": owner, "until": ts(until) }).to_string();
         match tx.exec(
             "INSERT INTO queue_flags (name, value, updated_at) VALUES (?1, ?2, ?3)",
-            args![DRAINER, value, ts(now)],
+            args![which.flag(), value, ts(now)],
         ) {
             Ok(_) => {}
             // Another instance took it between our read and our write.
             Err(e) if e.failure() == Failure::Unique => return Ok(false),
             Err(e) => return Err(fail(e)),
         }
-        self.commit(tx, "drain lease")?;
+        self.commit(tx, which.label())?;
         Ok(true)
     }
 
-    /// Gives the drain lease up (a stopping instance), so another takes over at once.
+    /// Gives `lease` up (a stopping instance), so another takes over at once.
     ///
     /// # Errors
     /// Database failures.
-    pub fn release_drain_lease(&self, owner: &str) -> Result<(), StoreError> {
+    pub fn release_lease(&self, which: InstanceLease, owner: &str) -> Result<(), StoreError> {
         let tx = self.begin()?;
         let held: Option<String> = tx
             .row_opt(
                 "SELECT value FROM queue_flags WHERE name = ?1",
-                args![DRAINER],
+                args![which.flag()],
                 |r| r.get(0),
             )
-            .map_err(|e| self.classify("drain lease", e))?;
+            .map_err(|e| self.classify(which.label(), e))?;
         let ours = held
             .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
             .is_some_and(|v| v["owner"].as_str() == Some(owner));
         if ours {
-            tx.exec("DELETE FROM queue_flags WHERE name = ?1", args![DRAINER])
-                .map_err(|e| self.classify("drain lease", e))?;
+            tx.exec(
+                "DELETE FROM queue_flags WHERE name = ?1",
+                args![which.flag()],
+            )
+            .map_err(|e| self.classify(which.label(), e))?;
         }
-        self.commit(tx, "drain lease")
+        self.commit(tx, which.label())
     }
 }
 
@@ -208,16 +236,30 @@ mod tests {
         let store = Store::open_in_memory().expect("store");
         let now = Utc::now();
         let ttl = std::time::Duration::from_secs(30);
-        assert!(store.hold_drain_lease("a", now, ttl).expect("take"));
-        assert!(!store.hold_drain_lease("b", now, ttl).expect("held by a"));
-        assert!(store.hold_drain_lease("a", now, ttl).expect("renew"));
+        assert!(store
+            .hold_lease(InstanceLease::Drain, "a", now, ttl)
+            .expect("take"));
+        assert!(!store
+            .hold_lease(InstanceLease::Drain, "b", now, ttl)
+            .expect("held by a"));
+        assert!(store
+            .hold_lease(InstanceLease::Drain, "a", now, ttl)
+            .expect("renew"));
         let later = now + chrono::Duration::seconds(31);
         assert!(store
-            .hold_drain_lease("b", later, ttl)
+            .hold_lease(InstanceLease::Drain, "b", later, ttl)
             .expect("expired: b takes it"));
-        store.release_drain_lease("a").expect("not a's: no-op");
-        assert!(!store.hold_drain_lease("a", later, ttl).expect("still b's"));
-        store.release_drain_lease("b").expect("release");
-        assert!(store.hold_drain_lease("a", later, ttl).expect("free again"));
+        store
+            .release_lease(InstanceLease::Drain, "a")
+            .expect("not a's: no-op");
+        assert!(!store
+            .hold_lease(InstanceLease::Drain, "a", later, ttl)
+            .expect("still b's"));
+        store
+            .release_lease(InstanceLease::Drain, "b")
+            .expect("release");
+        assert!(store
+            .hold_lease(InstanceLease::Drain, "a", later, ttl)
+            .expect("free again"));
     }
 }

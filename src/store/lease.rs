@@ -199,6 +199,43 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Issue #16: a worker's heartbeat. Extends every job lease and customer-creation claim `owner` holds to
+    /// `now + lease_for`, whatever its jobs are doing, and returns how many jobs it holds. A process that
+    /// keeps this going from a thread of its own can take short leases: a slow Visma call keeps its job, and
+    /// a killed process's jobs come back one short lease later instead of after the long default.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub fn keep_leases_alive(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> Result<usize, StoreError> {
+        let expires =
+            ts(now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::minutes(1)));
+        let fail = |e| self.classify("keep leases alive", e);
+        let tx = self.begin()?;
+        // Only leases still ours and still live: one that ran out may already be another worker's.
+        let n = tx
+            .exec(
+                "UPDATE jobs SET lease_expires_at = ?2 WHERE state = 'running' AND lease_owner = ?1 \
+                 AND lease_expires_at > ?3 AND lease_expires_at < ?2",
+                args![owner, expires.clone(), ts(now)],
+            )
+            .map_err(fail)?;
+        tx.exec(
+            "UPDATE customer_claims SET expires_at = ?2 WHERE owner = ?1 AND expires_at > ?3 \
+             AND expires_at < ?2",
+            args![owner, expires, ts(now)],
+        )
+        .map_err(fail)?;
+        self.commit(tx, "keep leases alive")?;
+        Ok(n)
+    }
+}
+
 /// A claimable row: id, state, attempts, store id, kind, woo id, previous lease owner.
 type Candidate = (i64, String, u32, String, String, i64, Option<String>);
 

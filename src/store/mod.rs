@@ -39,7 +39,7 @@ pub use audit::{Attempt, AuditAction, AuditEntry, AuditEvent, AuditQuery};
 pub use crypto::Key;
 pub use cursors::Cursor;
 pub use error::StoreError;
-pub use flags::Pause;
+pub use flags::{InstanceLease, Pause};
 pub use idmap::{Books, Mapping, NewMapping};
 pub use jobs::payload_hash;
 pub use migrate::{migrations, schema_version, Migration};

@@ -294,6 +294,9 @@ pub enum DbError {
     /// A connection setting was refused or a URL is malformed.
     #[error("{0}")]
     Setup(String),
+    /// Every connection of the process's pool stayed in use for the whole wait (retried like a busy lock).
+    #[error("all {0} database connections of this process are in use")]
+    PoolExhausted(usize),
 }
 
 impl From<::postgres::Error> for DbError {
@@ -315,6 +318,7 @@ impl DbError {
             Self::Sqlite(e) => sqlite::failure(e),
             Self::Postgres(e) => postgres::failure(e),
             Self::MySql(e) => mysql::failure(e),
+            Self::PoolExhausted(_) => Failure::Busy,
             Self::Type { .. } | Self::NoRow | Self::Reentered | Self::Setup(_) => Failure::Other,
         }
     }

@@ -3,11 +3,16 @@
 //! prepared once per connection. A broken connection is opened again before the next statement, never inside a
 //! transaction. No store logic here, and nothing that puts a password or a parameter value into an error.
 
-use super::{placeholders, prefix_tables, redact_url, Backend, Db, DbError, Failure, Row, Val};
+use super::{
+    placeholders, prefix_tables, redact_url, strip_param, url_param, Backend, Db, DbError, Failure,
+    Row, Val,
+};
+use pool::{Conn, Pool};
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::{Client, Config, NoTls, Statement};
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Statements kept prepared per connection (and translations kept); past this a cache starts over (the store's
@@ -21,30 +26,34 @@ const STATEMENT_TIMEOUT_MS: u128 = 60_000;
 /// Without one in the URL, a server that drops packets would hold the store forever.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A PostgreSQL connection with the table prefix its SQL is rewritten for.
+/// The store's handle on PostgreSQL: the table prefix its SQL is rewritten for, and a connection of the
+/// process's [`pool`] while a statement or a transaction runs.
 pub struct PostgresDb {
-    config: Config,
     described: String,
     prefix: String,
     busy_wait: Duration,
-    session: RefCell<Session>,
-    /// Translated SQL by the store's SQL; kept across reconnects.
+    pool: Arc<Pool>,
+    held: RefCell<Held>,
+    /// Translated SQL by the store's SQL.
     sql: RefCell<HashMap<String, String>>,
 }
 
-/// What belongs to one server connection and ends with it.
-struct Session {
-    client: Client,
-    statements: HashMap<String, Statement>,
+/// The connection this handle holds, and why it keeps it between calls.
+#[derive(Default)]
+struct Held {
+    conn: Option<Conn>,
     in_tx: bool,
     /// A statement of the open transaction failed: PostgreSQL then ignores everything up to the end, and would
     /// answer COMMIT with a silent rollback.
     failed: bool,
+    /// The migration lock is a session lock: the connection stays with this handle until it is unlocked.
+    pinned: bool,
 }
 
 impl PostgresDb {
-    /// Connects to `url` (`postgres://user:pass@host:5432/db`, or `postgresql://`, without TLS). Every store table
-    /// is named `{prefix}{table}`; `busy_wait` bounds each wait for a row or advisory lock.
+    /// Connects to `url` (`postgres://user:pass@host:5432/db`, or `postgresql://`, without TLS; `pool_size=N`
+    /// caps the process's connections to that server, default [`pool::DEFAULT_SIZE`]). Every store table is
+    /// named `{prefix}{table}`; `busy_wait` bounds each wait for a row lock, an advisory lock or a connection.
     ///
     /// # Errors
     /// [`DbError::Setup`] for a malformed URL or prefix, else the server's refusal.
@@ -56,6 +65,14 @@ impl PostgresDb {
                 redact_url(url)
             )));
         }
+        let size =
+            match url_param(url, "pool_size") {
+                None => pool::DEFAULT_SIZE,
+                Some(n) => n.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    DbError::Setup(format!("pool_size={n} is not a positive number"))
+                })?,
+            };
+        let url = strip_param(url, "pool_size");
         let mut config: Config = url.parse()?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
@@ -63,43 +80,46 @@ impl PostgresDb {
         if config.get_application_name().is_none() {
             config.application_name("ml-connector");
         }
-        let client = open(&config, busy_wait)?;
+        let key = format!("{url}#{}#{size}", busy_wait.as_millis());
+        let pool = Pool::shared(&key, &config, busy_wait, size);
+        // Connected now, so a wrong URL or password fails at open rather than at the first job.
+        let conn = pool.take(busy_wait)?;
+        pool.give(conn);
         Ok(Self {
-            config,
-            described: redact_url(url),
+            described: redact_url(&url),
             // PostgreSQL folds unquoted names to lower case; the lock keys must fold the same way.
             prefix: prefix.to_ascii_lowercase(),
             busy_wait,
-            session: RefCell::new(Session {
-                client,
-                statements: HashMap::new(),
-                in_tx: false,
-                failed: false,
-            }),
+            pool,
+            held: RefCell::default(),
             sql: RefCell::new(HashMap::new()),
         })
     }
 
-    /// The session, connected again first when the server dropped it outside a transaction (inside one the
-    /// transaction is lost, and the caller must hear so).
-    fn session(&self) -> Result<RefMut<'_, Session>, DbError> {
-        let mut s = self
-            .session
-            .try_borrow_mut()
-            .map_err(|_| DbError::Reentered)?;
-        if s.client.is_closed() && !s.in_tx {
-            s.client = open(&self.config, self.busy_wait)?;
-            s.statements.clear();
-            s.failed = false;
+    /// Runs `f` on this handle's connection (taken from the pool first when it holds none) and gives the
+    /// connection back unless a transaction or the migration lock keeps it.
+    fn with<T>(&self, f: impl FnOnce(&mut Held) -> Result<T, DbError>) -> Result<T, DbError> {
+        let mut held = self.held.try_borrow_mut().map_err(|_| DbError::Reentered)?;
+        if held.conn.is_none() {
+            if held.in_tx {
+                // The connection broke inside the transaction and was dropped: the transaction is gone.
+                return Err(DbError::Setup(
+                    "the transaction's connection was lost".into(),
+                ));
+            }
+            held.conn = Some(self.pool.take(self.busy_wait)?);
         }
-        Ok(s)
+        let result = f(&mut held);
+        if !held.in_tx && !held.pinned {
+            if let Some(conn) = held.conn.take() {
+                self.pool.give(conn);
+            }
+        }
+        result
     }
 
-    /// The prepared statement for the store's `sql` on this connection.
-    fn statement(&self, s: &mut Session, sql: &str) -> Result<Statement, DbError> {
-        if let Some(st) = s.statements.get(sql) {
-            return Ok(st.clone());
-        }
+    /// The prepared statement for the store's `sql` on the held connection.
+    fn statement(&self, held: &mut Held, sql: &str) -> Result<Statement, DbError> {
         let translated = {
             let mut cache = self.sql.try_borrow_mut().map_err(|_| DbError::Reentered)?;
             if cache.len() >= STATEMENT_CACHE {
@@ -110,23 +130,29 @@ impl PostgresDb {
                 .or_insert_with(|| translate(sql, &self.prefix))
                 .clone()
         };
-        let st = s.run(|c| c.prepare(&translated))?;
-        if s.statements.len() >= STATEMENT_CACHE {
-            s.statements.clear();
+        let conn = held.conn()?;
+        if let Some(st) = conn.statements.get(&translated) {
+            return Ok(st.clone());
         }
-        s.statements.insert(sql.to_string(), st.clone());
+        let st = held.run(|c| c.prepare(&translated))?;
+        let conn = held.conn()?;
+        if conn.statements.len() >= STATEMENT_CACHE {
+            conn.statements.clear();
+        }
+        conn.statements.insert(translated, st.clone());
         Ok(st)
     }
 
     /// Every row of a query, read into [`Row`]s before any caller code runs (so that code may use this room).
     fn fetch(&self, sql: &str, args: &[Val]) -> Result<Vec<Row>, DbError> {
-        let mut s = self.session()?;
-        let st = self.statement(&mut s, sql)?;
-        let params: Vec<Param<'_>> = args.iter().map(Param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let rows = s.run(|c| c.query(&st, &refs))?;
-        rows.iter().map(read).collect()
+        self.with(|held| {
+            let st = self.statement(held, sql)?;
+            let params: Vec<Param<'_>> = args.iter().map(Param).collect();
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            let rows = held.run(|c| c.query(&st, &refs))?;
+            rows.iter().map(read).collect()
+        })
     }
 
     /// The first row.
@@ -140,15 +166,24 @@ impl PostgresDb {
     fn migration_lock_key(&self) -> String {
         format!("{}mlc_migrations", self.prefix)
     }
+
+    /// Connections this process has open to the server (idle or in use), for tests.
+    pub fn pool_open_count(&self) -> usize {
+        self.pool.open_count()
+    }
 }
 
-impl Session {
+impl Held {
+    fn conn(&mut self) -> Result<&mut Conn, DbError> {
+        self.conn.as_mut().ok_or(DbError::Reentered)
+    }
+
     /// Runs `f` on the client, noting a failure inside a transaction.
     fn run<T>(
         &mut self,
         f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, DbError> {
-        let result = f(&mut self.client);
+        let result = f(&mut self.conn()?.client);
         if result.is_err() && self.in_tx {
             self.failed = true;
         }
@@ -156,8 +191,23 @@ impl Session {
     }
 }
 
+impl Drop for PostgresDb {
+    fn drop(&mut self) {
+        let held = self.held.get_mut();
+        if let Some(mut conn) = held.conn.take() {
+            // A transaction left open (an early return) is undone; a pinned session's lock ends with it.
+            if held.pinned || (held.in_tx && conn.client.batch_execute("ROLLBACK").is_err()) {
+                drop(conn);
+                self.pool.forget();
+            } else {
+                self.pool.give(conn);
+            }
+        }
+    }
+}
+
 /// Connects and sets the session's limits.
-fn open(config: &Config, busy_wait: Duration) -> Result<Client, DbError> {
+pub(super) fn open(config: &Config, busy_wait: Duration) -> Result<Client, DbError> {
     let mut client = config.connect(NoTls)?;
     // lock_timeout = 0 would mean "wait forever", unlike SQLite's busy_timeout 0: wait at least 1 ms.
     let max = u128::from(i32::MAX.unsigned_abs());
@@ -294,13 +344,14 @@ impl Db for PostgresDb {
     }
 
     fn exec(&self, sql: &str, args: &[Val]) -> Result<usize, DbError> {
-        let mut s = self.session()?;
-        let st = self.statement(&mut s, sql)?;
-        let params: Vec<Param<'_>> = args.iter().map(Param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let n = s.run(|c| c.execute(&st, &refs))?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        self.with(|held| {
+            let st = self.statement(held, sql)?;
+            let params: Vec<Param<'_>> = args.iter().map(Param).collect();
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            let n = held.run(|c| c.execute(&st, &refs))?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
     }
 
     fn insert(&self, sql: &str, args: &[Val]) -> Result<i64, DbError> {
@@ -321,53 +372,61 @@ impl Db for PostgresDb {
     }
 
     fn batch(&self, sql: &str) -> Result<(), DbError> {
-        let mut s = self.session()?;
         let sql = sql.replace("{prefix}", &self.prefix);
-        let result = s.run(|c| c.batch_execute(&sql));
-        // The batch may have changed tables a prepared statement was planned for.
-        s.statements.clear();
-        result
+        self.with(|held| {
+            let result = held.run(|c| c.batch_execute(&sql));
+            // The batch may have changed tables a prepared statement was planned for.
+            self.pool.schema_changed(held.conn()?);
+            result
+        })
     }
 
     fn begin(&self) -> Result<(), DbError> {
-        let mut s = self.session()?;
-        s.run(|c| c.batch_execute("BEGIN"))?;
-        s.in_tx = true;
-        s.failed = false;
-        Ok(())
+        self.with(|held| {
+            held.run(|c| c.batch_execute("BEGIN"))?;
+            held.in_tx = true;
+            held.failed = false;
+            Ok(())
+        })
     }
 
     fn commit(&self) -> Result<(), DbError> {
-        let mut s = self.session()?;
-        if s.failed {
-            // The server would roll back and report success; a statement in the aborted transaction gets its
-            // error (25P02) instead. Only a client-side failure (a parameter of the wrong type) lets it pass.
-            if let Err(e) = s.client.batch_execute("SELECT 1") {
-                let _ = s.client.batch_execute("ROLLBACK");
-                s.in_tx = false;
-                s.failed = false;
-                return Err(e.into());
+        self.with(|held| {
+            // Whatever happens below, the transaction ends (a COMMIT that fails ends it too: the server rolls
+            // it back), and `with` gives the connection back.
+            let failed = std::mem::take(&mut held.failed);
+            held.in_tx = false;
+            let client = &mut held.conn()?.client;
+            if failed {
+                // The server would roll back and report success; a statement in the aborted transaction gets
+                // its error (25P02) instead. Only a client-side failure (a parameter of the wrong type) lets
+                // it pass.
+                if let Err(e) = client.batch_execute("SELECT 1") {
+                    let _ = client.batch_execute("ROLLBACK");
+                    return Err(e.into());
+                }
             }
-        }
-        let result = s.client.batch_execute("COMMIT");
-        // A COMMIT that fails ends the transaction too (the server rolls it back).
-        s.in_tx = false;
-        s.failed = false;
-        Ok(result?)
+            Ok(client.batch_execute("COMMIT")?)
+        })
     }
 
     fn rollback(&self) -> Result<(), DbError> {
-        let mut s = self.session()?;
-        if !s.in_tx {
-            return Ok(());
+        {
+            let held = self.held.try_borrow().map_err(|_| DbError::Reentered)?;
+            if !held.in_tx {
+                return Ok(());
+            }
         }
-        s.in_tx = false;
-        s.failed = false;
-        if s.client.is_closed() {
-            // The server discarded the transaction with the connection.
-            return Ok(());
-        }
-        Ok(s.client.batch_execute("ROLLBACK")?)
+        self.with(|held| {
+            held.in_tx = false;
+            held.failed = false;
+            let client = &mut held.conn()?.client;
+            if client.is_closed() {
+                // The server discarded the transaction with the connection.
+                return Ok(());
+            }
+            Ok(client.batch_execute("ROLLBACK")?)
+        })
     }
 
     fn try_lock(&self, key: &str) -> Result<bool, DbError> {
@@ -402,7 +461,6 @@ impl Db for PostgresDb {
     }
 
     fn lock_migrations(&self) -> Result<(), DbError> {
-        let mut s = self.session()?;
         // Waits up to the statement timeout rather than the lock wait: another instance may be migrating. One
         // simple query is one transaction, so a failed wait undoes the first SET too.
         let lock_ms = self
@@ -414,16 +472,30 @@ impl Db for PostgresDb {
              SET lock_timeout = '{lock_ms}ms'",
             self.migration_lock_key()
         );
-        s.run(|c| c.batch_execute(&sql))
+        self.with(|held| {
+            held.run(|c| c.batch_execute(&sql))?;
+            held.pinned = true;
+            Ok(())
+        })
     }
 
     fn unlock_migrations(&self) -> Result<(), DbError> {
-        let mut s = self.session()?;
         let sql = format!(
             "SELECT pg_advisory_unlock(hashtextextended('{}', 0))",
             self.migration_lock_key()
         );
-        s.run(|c| c.batch_execute(&sql))
+        self.with(|held| {
+            // Unpinned even when the unlock fails: the connection is then dropped, which ends the lock.
+            held.pinned = false;
+            let result = held.run(|c| c.batch_execute(&sql));
+            if result.is_err() {
+                if let Some(conn) = held.conn.take() {
+                    drop(conn);
+                    self.pool.forget();
+                }
+            }
+            result
+        })
     }
 
     fn bytes_used(&self) -> Result<i64, DbError> {
@@ -434,9 +506,10 @@ impl Db for PostgresDb {
              WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.relname LIKE '{}%'",
             self.prefix
         );
-        let mut s = self.session()?;
-        let row = s.run(|c| c.query_one(&sql, &[]))?;
-        Ok(row.try_get::<_, i64>(0)?)
+        self.with(|held| {
+            let row = held.run(|c| c.query_one(&sql, &[]))?;
+            Ok(row.try_get::<_, i64>(0)?)
+        })
     }
 
     fn drop_tables(&self) -> Result<(), DbError> {
@@ -449,10 +522,11 @@ impl Db for PostgresDb {
             list.join(", "),
             self.prefix
         );
-        let mut s = self.session()?;
-        // Statements prepared against the dropped tables would fail on the new ones.
-        s.statements.clear();
-        s.run(|c| c.batch_execute(&sql))
+        self.with(|held| {
+            // Statements prepared against the dropped tables would fail on the new ones.
+            self.pool.schema_changed(held.conn()?);
+            held.run(|c| c.batch_execute(&sql))
+        })
     }
 
     fn lock_for_copy(&self, tables: &[&str]) -> Result<(), DbError> {
@@ -463,8 +537,7 @@ impl Db for PostgresDb {
             .map(|t| format!("{}{t}", self.prefix))
             .collect();
         let sql = format!("LOCK TABLE {} IN SHARE MODE", list.join(", "));
-        let mut s = self.session()?;
-        s.run(|c| c.batch_execute(&sql))
+        self.with(|held| held.run(|c| c.batch_execute(&sql)))
     }
 
     fn unlock_after_copy(&self) -> Result<(), DbError> {
@@ -477,8 +550,7 @@ impl Db for PostgresDb {
         let sql = format!(
             "SELECT setval(pg_get_serial_sequence('{name}', 'id'), coalesce((SELECT max(id) FROM {name}), 0) + 1, false)"
         );
-        let mut s = self.session()?;
-        s.run(|c| c.batch_execute(&sql))
+        self.with(|held| held.run(|c| c.batch_execute(&sql)))
     }
 }
 
@@ -515,5 +587,7 @@ pub(super) fn failure(e: &postgres::Error) -> Failure {
 }
 
 // The tests need a PostgreSQL server; they live in postgres/tests.rs to keep this file short.
+pub mod pool;
+
 #[cfg(test)]
 mod tests;

@@ -397,7 +397,8 @@ fn describe_hides_the_password() {
 fn a_dropped_connection_is_opened_again_outside_a_transaction() {
     let Some(pg) = Scratch::new() else { return };
     let db = pg.migrated();
-    let killer = pg.room("t_");
+    // Another lock wait is another pool: the killer never borrows the connection it kills.
+    let killer = PostgresDb::connect(&pg.url, "t_", Duration::from_millis(201)).expect("connect");
     let kill = |db: &PostgresDb| {
         let pid: i64 = db
             .first("SELECT pg_backend_pid()", &[])
@@ -448,4 +449,77 @@ fn a_refused_connection_is_a_connection_failure() {
     assert!(!format!("{e} {e:?}").contains("pw@"));
     let e = PostgresDb::connect("mysql://root@127.0.0.1/x", "t_", Duration::from_secs(1)).err();
     assert!(matches!(e, Some(DbError::Setup(_))));
+}
+
+#[test]
+fn stores_share_the_process_pool_and_wait_for_a_connection() {
+    let Some(pg) = Scratch::new() else { return };
+    pg.migrated();
+    let url = format!(
+        "{}{}pool_size=2",
+        pg.url,
+        if pg.url.contains('?') { '&' } else { '?' }
+    );
+    // Thirty stores (prefixes) on one server hold at most two connections between them.
+    let rooms: Vec<PostgresDb> = (0..30)
+        .map(|i| {
+            let db = PostgresDb::connect(&url, &format!("p{i}_"), Duration::from_millis(300))
+                .expect("connect");
+            db.batch(MIGRATION).expect("migrate");
+            db
+        })
+        .collect();
+    let first = rooms.first().expect("rooms");
+    assert!(first.pool_open_count() <= 2, "{}", first.pool_open_count());
+    // A transaction keeps its connection; a second one takes the other; a third waits and is told it is busy.
+    let (a, b, c) = (&rooms[0], &rooms[1], &rooms[2]);
+    a.begin().expect("a");
+    b.begin().expect("b");
+    let e = c.first("SELECT 1", &[]).expect_err("no connection is free");
+    assert!(matches!(e, DbError::PoolExhausted(2)), "{e:?}");
+    assert_eq!(e.failure(), Failure::Busy);
+    a.commit().expect("commit");
+    assert_eq!(
+        c.first("SELECT 1", &[])
+            .and_then(|r| r.get::<i64>(0))
+            .expect("free again"),
+        1
+    );
+    b.rollback().expect("rollback");
+    assert_eq!(first.pool_open_count(), 2);
+    // A bad size is refused.
+    let bad = format!(
+        "{}{}pool_size=0",
+        pg.url,
+        if pg.url.contains('?') { '&' } else { '?' }
+    );
+    assert!(matches!(
+        PostgresDb::connect(&bad, "t_", Duration::from_millis(300)),
+        Err(DbError::Setup(_))
+    ));
+}
+
+#[test]
+fn a_store_dropped_inside_a_transaction_leaves_nothing_behind() {
+    let Some(pg) = Scratch::new() else { return };
+    let keeper = pg.migrated();
+    {
+        let db = pg.room("t_");
+        db.begin().expect("begin");
+        db.exec(
+            "INSERT INTO queue_flags (name, value, updated_at) VALUES (?1, ?2, ?3)",
+            &[text("left"), text("open"), text(TS)],
+        )
+        .expect("insert");
+    }
+    // The pooled connection came back rolled back: the next store sees no open transaction's row.
+    assert_eq!(
+        count(
+            &keeper,
+            "SELECT count(*) FROM queue_flags WHERE name = 'left'"
+        ),
+        0
+    );
+    keeper.begin().expect("a fresh transaction");
+    keeper.rollback().expect("rollback");
 }
