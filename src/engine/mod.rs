@@ -362,7 +362,7 @@ impl Engine {
         // tests/engine_processes.rs). Renewing also gives the job a full lease from the moment it starts.
         match self.keep_lease(&held) {
             Ok(()) => {}
-            Err(e) if is_lease_lost(&e) => {
+            Err(StoreError::LeaseLost { .. }) => {
                 report.lost_lease += 1;
                 return Ok(None);
             }
@@ -472,7 +472,7 @@ impl Engine {
                 Ok(Recorded::Scheduled(_)) => report.retry += 1,
                 Ok(Recorded::Dead) => report.dead += 1,
                 Ok(Recorded::Failed) => report.failed += 1,
-                Err(err) if is_lease_lost(&err) => report.lost_lease += 1,
+                Err(StoreError::LeaseLost { .. }) => report.lost_lease += 1,
                 Err(err) => {
                     first_error.get_or_insert(err);
                 }
@@ -590,10 +590,6 @@ impl<'a> Held<'a> {
     pub fn map(&self, mapping: NewMapping) {
         self.mappings.borrow_mut().push(mapping);
     }
-}
-
-fn is_lease_lost(e: &StoreError) -> bool {
-    matches!(e, StoreError::LeaseLost { .. })
 }
 
 fn hostname() -> String {
