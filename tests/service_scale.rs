@@ -3,8 +3,8 @@
 //! whichever instance it picks), half are found by polling only. Each store books into its own simulated Visma
 //! company with faults, lost responses and a per-company rate limit. While the orders are placed, instances are
 //! killed with SIGKILL and started again. At the end every order is in its company exactly once, every store's
-//! invoice totals equal its shop's order totals, no company answered 429, and every queue is empty with
-//! nothing failed.
+//! invoice totals equal its shop's order totals, each paid order's invoice has one payment (an unpaid one
+//! none), no company answered 429, and every queue is empty with nothing failed.
 //!
 //! `./build.sh test` runs it in release (`cargo test --release --test service_scale -- --ignored`); plain
 //! `cargo test` skips it. Size and shape from the environment (benches/scale.sh uses them): `ML_SCALE_INSTANCES` (4), `ML_SCALE_STORES`
@@ -108,7 +108,8 @@ fn instances_killed_and_restarted_lose_and_duplicate_nothing() {
                         let tpl = &templates[(k + i) % templates.len()];
                         let o = order(tpl, id);
                         let total = minor(o["total"].as_str().expect("total"));
-                        shop.orders.lock().expect("orders").push((id, total));
+                        let paid = o["date_paid"].as_str().is_some_and(|d| !d.is_empty());
+                        shop.orders.lock().expect("orders").push((id, total, paid));
                         shop.woo.save_order(o);
                     }
                 }
@@ -152,7 +153,7 @@ fn instances_killed_and_restarted_lose_and_duplicate_nothing() {
             let want = s.orders.lock().expect("orders");
             let absent = want
                 .iter()
-                .filter(|(id, _)| !docs.contains_key(&format!("woo:{}:{id}", s.id)))
+                .filter(|(id, _, _)| !docs.contains_key(&format!("woo:{}:{id}", s.id)))
                 .count();
             if absent > 0 {
                 missing.push(format!("{}: {absent}", s.id));
@@ -189,10 +190,13 @@ fn instances_killed_and_restarted_lose_and_duplicate_nothing() {
         let docs = s.invoices();
         let want = s.orders.lock().expect("orders");
         let (mut woo_total, mut visma_total) = (0i64, 0i64);
-        for (id, total) in want.iter() {
+        for (id, total, paid) in want.iter() {
             woo_total += total;
             match docs.get(&format!("woo:{}:{id}", s.id)).map(Vec::as_slice) {
-                Some([amount]) => visma_total += amount,
+                // A paid order's invoice has its one payment; an unpaid one none.
+                Some([(amount, payments)]) if *payments == usize::from(*paid) => {
+                    visma_total += amount
+                }
                 other => problems.push(format!("{} order {id}: {other:?}", s.id)),
             }
         }

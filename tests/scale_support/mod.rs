@@ -106,8 +106,8 @@ pub struct Shop {
     pub visma: RunningSimulator,
     /// Subscribed to webhooks (else found by polling only).
     pub webhooks: bool,
-    /// Orders saved in the shop, by id, with their total in minor units.
-    pub orders: Mutex<Vec<(u64, i64)>>,
+    /// Orders saved in the shop: id, total in minor units, paid.
+    pub orders: Mutex<Vec<(u64, i64, bool)>>,
 }
 
 /// The rate limit each simulated company enforces per hour: room for its orders with retries, so a 429 means
@@ -133,17 +133,36 @@ impl Shop {
         }
     }
 
-    /// Invoices in this company by external reference.
-    pub fn invoices(&self) -> HashMap<String, Vec<i64>> {
-        let mut out: HashMap<String, Vec<i64>> = HashMap::new();
-        for doc in self.visma.inspect().store.invoices {
+    /// Invoices in this company by external reference: amount in minor units and payments applied to it.
+    pub fn invoices(&self) -> HashMap<String, Vec<(i64, usize)>> {
+        let store = self.visma.inspect().store;
+        let text = |v: &Value| {
+            v.as_str()
+                .or_else(|| v["value"].as_str())
+                .map(str::to_owned)
+        };
+        let mut paid: HashMap<String, usize> = HashMap::new();
+        for p in &store.payments {
+            for line in p["paymentLines"].as_array().into_iter().flatten() {
+                if let Some(nbr) = text(&line["refNbr"]) {
+                    *paid.entry(nbr).or_default() += 1;
+                }
+            }
+        }
+        let mut out: HashMap<String, Vec<(i64, usize)>> = HashMap::new();
+        for doc in store.invoices {
             let r = &doc["externalReference"];
             let key = r.as_str().or_else(|| r["value"].as_str()).unwrap_or("?");
             let amount = doc["amountInCurrency"]
                 .as_f64()
                 .or_else(|| doc["amountInCurrency"]["value"].as_f64())
                 .map_or(i64::MIN, |a| (a * 100.0).round() as i64);
-            out.entry(key.to_owned()).or_default().push(amount);
+            let payments = text(&doc["referenceNumber"])
+                .and_then(|n| paid.get(&n).copied())
+                .unwrap_or(0);
+            out.entry(key.to_owned())
+                .or_default()
+                .push((amount, payments));
         }
         out
     }
