@@ -1,6 +1,6 @@
 //! Who does a store's single-holder work: one poller per store at a time, across processes on one data
 //! directory (a file lock) or across instances on one database (a lease in the store, issue #16), and the
-//! name an instance holds leases under; the heartbeat that keeps an instance's job leases alive.
+//! heartbeat that keeps an instance's job leases alive.
 
 use super::config::ServiceConfig;
 use super::receiver::Cell;
@@ -9,11 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-/// This process among the instances sharing a database: pid and a random part (pids repeat across hosts).
-pub(super) fn instance_name() -> String {
-    format!("{}-{:08x}", std::process::id(), rand::random::<u32>())
-}
 
 /// An exclusive lock on `{data_dir}/{store}.poller.lock`: one poller per store at a time, across processes
 /// (two services on one data directory). The OS releases it when the holder exits, crashed or not.
@@ -44,12 +39,13 @@ pub(super) enum PollRight {
 }
 
 impl PollRight {
-    pub(super) fn new(config: &ServiceConfig) -> Self {
+    /// `owner`: the store engine's name (host, pid and a random part), which also holds its drain lease.
+    pub(super) fn new(config: &ServiceConfig, owner: String) -> Self {
         if config.database.is_none() {
             return Self::File(None);
         }
         Self::Lease {
-            me: instance_name(),
+            me: owner,
             // Three polls at the polling pace: a dead holder's stores are polled again soon, a live one keeps
             // them between its polls.
             ttl: Duration::from_secs(config.poll.every_secs.saturating_mul(3).clamp(5, 600)),

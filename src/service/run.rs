@@ -4,7 +4,7 @@
 //! when [`RunningService::stop`] is called; the queue keeps whatever was not posted yet.
 
 use super::config::{ServiceConfig, StoreConfig};
-use super::leases::{instance_name, spawn_keeper, Keep, PollRight, KEPT_LEASE};
+use super::leases::{spawn_keeper, Keep, PollRight, KEPT_LEASE};
 use super::receiver::{self, Cell, Followup};
 use super::{health, poller, secrets, ServiceError};
 use crate::clock::Clock;
@@ -336,6 +336,7 @@ fn start_store(
             cell.clone(),
             woo,
             config.clone(),
+            keep.owner.clone(),
             stop.clone(),
         ));
     }
@@ -396,7 +397,8 @@ fn spawn_drain(
     draining: Arc<AtomicBool>,
     stop: Arc<Stop>,
 ) -> JoinHandle<()> {
-    let me = instance_name();
+    // Leases are held under the engine's own name, the one its job leases carry.
+    let me = engine.owner().to_owned();
     std::thread::spawn(move || {
         // Until when this instance is known to hold the lease: renewed at half its life, not at every turn (a
         // hundred stores on a few instances would otherwise write a lease row per store many times a second).
@@ -503,10 +505,11 @@ fn spawn_poller(
     cell: Arc<Cell>,
     woo: WooClient,
     config: ServiceConfig,
+    owner: String,
     stop: Arc<Stop>,
 ) -> JoinHandle<()> {
     std::thread::spawn(move || {
-        let mut right = PollRight::new(&config);
+        let mut right = PollRight::new(&config, owner);
         let delivery_url = config.delivery_url(&cell.id);
         let p = &config.poll;
         let own = config.store(&cell.id).and_then(|s| s.poll_schedule.clone());
