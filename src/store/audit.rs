@@ -3,9 +3,10 @@
 //! the same transaction as that change; [`Store::audit`] records events without one (a rejected webhook, an HTTP
 //! call inside an attempt). No field can carry a body: endpoints are `&'static str` names, errors are bounded.
 
-use super::db::{args, Db, DbError};
+use super::db::{args, Db, DbError, Val};
+use super::encoding::{from_micros, micros};
 use super::queue::{JobId, JobKind};
-use super::{bounded, parse_ts, ts, Store, StoreError};
+use super::{bounded, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::fmt;
 
@@ -177,7 +178,7 @@ pub(crate) fn insert(conn: &dyn Db, e: &AuditEvent) -> Result<(), DbError> {
         "INSERT INTO audit (at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
          visma_number, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         args![
-        ts(e.at),
+        micros(e.at),
         e.job_id.map(JobId::get),
         e.store_id,
         e.woo_kind.map(JobKind::as_str),
@@ -219,41 +220,24 @@ impl Store {
             0 => 200,
             n => n.min(10_000),
         };
-        let sql = format!(
-            "SELECT id, at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
-             visma_number, error FROM audit \
-             WHERE (job_id = ?1 OR ?1 IS NULL) AND (store_id = ?2 OR ?2 IS NULL) AND (woo_kind = ?3 OR ?3 IS NULL) \
-             AND (woo_id = ?4 OR ?4 IS NULL) AND (at >= ?5 OR ?5 IS NULL) ORDER BY id {} LIMIT ?6",
-            if q.newest_first { "DESC" } else { "ASC" }
-        );
+        let (sql, values) = select(q, woo_id, limit);
         let raw = conn
-            .rows(
-                &sql,
-                args![
-                    q.job_id.map(JobId::get),
-                    q.store_id,
-                    q.woo_kind.map(JobKind::as_str),
-                    woo_id,
-                    q.since.map(ts),
-                    limit
-                ],
-                |r| {
-                    Ok(RawAudit {
-                        id: r.get(0)?,
-                        at: r.get(1)?,
-                        job_id: r.get(2)?,
-                        store_id: r.get(3)?,
-                        woo_kind: r.get(4)?,
-                        woo_id: r.get(5)?,
-                        action: r.get(6)?,
-                        endpoint: r.get(7)?,
-                        http_status: r.get(8)?,
-                        duration_ms: r.get(9)?,
-                        visma_number: r.get(10)?,
-                        error: r.get(11)?,
-                    })
-                },
-            )
+            .rows(&sql, &values, |r| {
+                Ok(RawAudit {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    job_id: r.get(2)?,
+                    store_id: r.get(3)?,
+                    woo_kind: r.get(4)?,
+                    woo_id: r.get(5)?,
+                    action: r.get(6)?,
+                    endpoint: r.get(7)?,
+                    http_status: r.get(8)?,
+                    duration_ms: r.get(9)?,
+                    visma_number: r.get(10)?,
+                    error: r.get(11)?,
+                })
+            })
             .map_err(|e| self.classify("audit query", e))?;
         raw.into_iter().map(RawAudit::into_entry).collect()
     }
@@ -271,6 +255,42 @@ impl Store {
     }
 }
 
+/// The read for `q`: only the conditions given, so the planner sees them (`(x = ?1 OR ?1 IS NULL)` made every
+/// query read the whole trail). A job's rows are found through its WooCommerce id: `audit_woo` is the trail's one
+/// index. Parameters are numbered in order (PostgreSQL cannot type one no condition uses).
+fn select(q: &AuditQuery, woo_id: Option<i64>, limit: u32) -> (String, Vec<Val>) {
+    let given: [(Option<Val>, &str); 5] = [
+        (
+            q.job_id.map(|j| Val::Int(j.get())),
+            "job_id = ?N AND woo_id = (SELECT woo_id FROM jobs WHERE id = ?N)",
+        ),
+        (q.store_id.clone().map(Val::Text), "store_id = ?N"),
+        (
+            q.woo_kind.map(|k| Val::Text(k.as_str().into())),
+            "woo_kind = ?N",
+        ),
+        (woo_id.map(Val::Int), "woo_id = ?N"),
+        (q.since.map(|t| Val::Int(micros(t))), "at >= ?N"),
+    ];
+    let mut conditions = vec!["1 = 1".to_string()];
+    let mut values = Vec::new();
+    for (value, condition) in given {
+        if let Some(v) = value {
+            values.push(v);
+            conditions.push(condition.replace("?N", &format!("?{}", values.len())));
+        }
+    }
+    values.push(Val::Int(i64::from(limit)));
+    let sql = format!(
+        "SELECT id, at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
+         visma_number, error FROM audit WHERE {} ORDER BY id {} LIMIT ?{}",
+        conditions.join(" AND "),
+        if q.newest_first { "DESC" } else { "ASC" },
+        values.len()
+    );
+    (sql, values)
+}
+
 fn invalid_id() -> StoreError {
     StoreError::Invalid {
         field: "woo_id",
@@ -280,7 +300,7 @@ fn invalid_id() -> StoreError {
 
 struct RawAudit {
     id: i64,
-    at: String,
+    at: i64,
     job_id: Option<i64>,
     store_id: Option<String>,
     woo_kind: Option<String>,
@@ -302,7 +322,7 @@ impl RawAudit {
         };
         Ok(AuditEntry {
             id: self.id,
-            at: parse_ts("audit", "at", &self.at)?,
+            at: from_micros("audit", "at", self.at)?,
             job_id: self.job_id.map(JobId),
             store_id: self.store_id,
             woo_kind: self.woo_kind.as_deref().map(JobKind::parse).transpose()?,
@@ -323,5 +343,49 @@ impl RawAudit {
             visma_number: self.visma_number,
             error: self.error,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(store: &Store, q: &AuditQuery) -> String {
+        let woo_id = q.woo_id.and_then(|w| i64::try_from(w).ok());
+        let (sql, values) = select(q, woo_id, 200);
+        let conn = store.conn().expect("conn");
+        let rows: Vec<String> = conn
+            .rows(&format!("EXPLAIN QUERY PLAN {sql}"), &values, |r| r.get(3))
+            .expect("plan");
+        rows.join("; ")
+    }
+
+    /// Issue #16: an order's or a job's rows are searched in `audit_woo`, not found by reading every row.
+    #[test]
+    fn an_entity_or_job_read_searches_the_index() {
+        let store = Store::open_in_memory().expect("open");
+        let order = AuditQuery {
+            woo_kind: Some(JobKind::Order),
+            woo_id: Some(7),
+            newest_first: true,
+            ..AuditQuery::default()
+        };
+        let job = AuditQuery {
+            job_id: Some(JobId::new(3)),
+            ..AuditQuery::default()
+        };
+        for q in [order, job] {
+            let p = plan(&store, &q);
+            assert!(p.contains("USING INDEX audit_woo"), "{q:?}: {p}");
+        }
+        // The newest rows, unfiltered, walk the rowid backwards (no sort).
+        let newest = plan(
+            &store,
+            &AuditQuery {
+                newest_first: true,
+                ..AuditQuery::default()
+            },
+        );
+        assert!(!newest.contains("TEMP B-TREE"), "{newest}");
     }
 }

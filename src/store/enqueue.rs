@@ -3,9 +3,10 @@
 
 use super::audit::{self, AuditAction};
 use super::db::{args, Db, Failure};
+use super::encoding::{hash_bytes, micros};
 use super::jobs::{expect_one, job_event, payload_hash, select_job, to_i64};
 use super::queue::{Dependency, EnqueueOutcome, JobId, JobState, NewJob};
-use super::{ts, Store, StoreError};
+use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
 
 impl Store {
@@ -71,7 +72,7 @@ impl Store {
             });
         }
         let woo_id = to_i64("woo_id", job.woo_id)?;
-        let hash = payload_hash(&job.payload);
+        let hash = hash_bytes(&payload_hash(&job.payload))?;
         let (dep_job, dep_kind, dep_woo) = match &job.depends_on {
             None => (None, None, None),
             Some(Dependency::Job(id)) => (Some(id.0), None, None),
@@ -81,7 +82,7 @@ impl Store {
                 Some(to_i64("depends_on", *woo_id)?),
             ),
         };
-        let now_s = ts(now);
+        let now_s = micros(now);
         let tx = self.begin()?;
         let fail = |e| self.classify("enqueue", e);
         super::notes::clear_in(self, &*tx, &job.store_id, job.kind, woo_id, note_seq)?;
@@ -206,7 +207,7 @@ impl Store {
     ) -> Result<Vec<JobId>, StoreError> {
         let tx = self.begin()?;
         let ids: Vec<i64> = tx
-            .rows("SELECT id FROM jobs WHERE state IN ('failed', 'dead') AND (updated_at >= ?1 OR ?1 IS NULL) ORDER BY id", args![since.map(ts)], |r| r.get(0))
+            .rows("SELECT id FROM jobs WHERE state IN ('failed', 'dead') AND (updated_at >= ?1 OR ?1 IS NULL) ORDER BY id", args![since.map(micros)], |r| r.get(0))
             .map_err(|e| self.classify("replay_failed", e))?;
         for id in &ids {
             self.replay_in(&*tx, JobId(*id), now)?;
@@ -227,7 +228,7 @@ impl Store {
         }
         let n = tx
             .exec("UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?3, updated_at = ?3 \
-                 WHERE id = ?1 AND state = ?2", args![id.0, job.state.as_str(), ts(now)])
+                 WHERE id = ?1 AND state = ?2", args![id.0, job.state.as_str(), micros(now)])
             .map_err(|e| self.classify("replay", e))?;
         expect_one(n, id, "replay", "failed or dead", tx, self)?;
         audit::insert(

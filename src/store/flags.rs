@@ -112,7 +112,7 @@ impl Store {
             .exec("DELETE FROM queue_flags WHERE name = ?1", args![PAUSE])
             .map_err(|e| self.classify("resume", e))?;
         if n > 0 {
-            tx.exec("UPDATE jobs SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at > ?1", args![super::ts(now)])
+            tx.exec("UPDATE jobs SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at > ?1", args![super::encoding::micros(now)])
             .map_err(|e| self.classify("resume", e))?;
         }
         self.commit(tx, "resume")?;

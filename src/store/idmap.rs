@@ -4,8 +4,9 @@
 //! afresh there. Written by `complete` in the job's transaction, or on its own here.
 
 use super::db::{args, Backend, Db, Failure, Val};
+use super::encoding::{from_micros, hash_bytes, hash_text, micros};
 use super::queue::{DocKind, JobId};
-use super::{parse_ts, ts, Store, StoreError};
+use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
 
 /// Whose books a document is in: the WooCommerce store (settings `store_id`) and the Visma company it posts to
@@ -87,9 +88,9 @@ pub(crate) fn insert(
             woo_id,
             m.visma_number,
             m.external_ref,
-            m.payload_hash,
+            hash_bytes(&m.payload_hash)?,
             job.map(JobId::get),
-            ts(m.posted_at),
+            micros(m.posted_at),
             m.company
         ],
     );
@@ -232,8 +233,8 @@ impl Store {
                     r.get::<i64>(2)?,
                     r.get::<String>(3)?,
                     r.get::<String>(4)?,
-                    r.get::<String>(5)?,
-                    r.get::<String>(6)?,
+                    r.get::<Vec<u8>>(5)?,
+                    r.get::<i64>(6)?,
                     r.get::<Option<i64>>(7)?,
                     r.get::<String>(8)?,
                 ))
@@ -261,8 +262,8 @@ impl Store {
                 woo_id: super::stored_woo_id("id_map", woo_id)?,
                 visma_number,
                 external_ref,
-                payload_hash,
-                posted_at: parse_ts("id_map", "posted_at", &posted_at)?,
+                payload_hash: hash_text("id_map", &payload_hash)?,
+                posted_at: from_micros("id_map", "posted_at", posted_at)?,
             },
             job_id: job_id.map(JobId),
         }))

@@ -4,8 +4,9 @@
 
 use super::audit::{Attempt, AuditAction, AuditEvent};
 use super::db::{args, Db, DbError, Row};
+use super::encoding::{from_micros, hash_text, micros};
 use super::queue::{Dependency, Job, JobFilter, JobId, JobKind, JobSource, JobState, StateCounts};
-use super::{parse_ts, Store, StoreError};
+use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -109,7 +110,7 @@ impl Store {
             .conn()?
             .row(
                 "SELECT count(*) FROM jobs WHERE state = 'running' AND lease_expires_at <= ?1",
-                args![super::ts(now)],
+                args![micros(now)],
                 |r| r.get(0),
             )
             .map_err(|e| self.classify("stalled_count", e))?;
@@ -230,18 +231,18 @@ struct RawJob {
     revision: i64,
     /// As stored (see `payload.rs`).
     payload: super::db::Val,
-    payload_hash: String,
+    payload_hash: Vec<u8>,
     state: String,
     attempts: i64,
-    next_attempt_at: String,
+    next_attempt_at: i64,
     lease_owner: Option<String>,
-    lease_expires_at: Option<String>,
+    lease_expires_at: Option<i64>,
     last_error: Option<String>,
     depends_on_job: Option<i64>,
     depends_on_kind: Option<String>,
     depends_on_woo_id: Option<i64>,
-    created_at: String,
-    updated_at: String,
+    created_at: i64,
+    updated_at: i64,
 }
 
 impl RawJob {
@@ -295,20 +296,19 @@ impl RawJob {
             woo_id: u64::try_from(self.woo_id).map_err(|_| bad("woo_id", self.woo_id))?,
             revision: self.revision,
             payload: super::payload::unpack(self.payload, self.id)?,
-            payload_hash: self.payload_hash,
+            payload_hash: hash_text("jobs", &self.payload_hash)?,
             state: JobState::parse(&self.state)?,
             attempts: u32::try_from(self.attempts).map_err(|_| bad("attempts", self.attempts))?,
-            next_attempt_at: parse_ts("jobs", "next_attempt_at", &self.next_attempt_at)?,
+            next_attempt_at: from_micros("jobs", "next_attempt_at", self.next_attempt_at)?,
             lease_owner: self.lease_owner,
             lease_expires_at: self
                 .lease_expires_at
-                .as_deref()
-                .map(|t| parse_ts("jobs", "lease_expires_at", t))
+                .map(|t| from_micros("jobs", "lease_expires_at", t))
                 .transpose()?,
             last_error: self.last_error,
             depends_on,
-            created_at: parse_ts("jobs", "created_at", &self.created_at)?,
-            updated_at: parse_ts("jobs", "updated_at", &self.updated_at)?,
+            created_at: from_micros("jobs", "created_at", self.created_at)?,
+            updated_at: from_micros("jobs", "updated_at", self.updated_at)?,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use super::audit::{self, AuditAction};
 use super::db::{args, Backend, Db};
+use super::encoding::micros;
 use super::jobs::{expect_one, job_event, select_job};
 use super::queue::{ClaimedJob, JobId, JobKind, JobState, Lease};
 use super::{ts, Store, StoreError};
@@ -47,7 +48,7 @@ impl Store {
             });
         }
         let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::days(1));
-        let (now_s, expires_s) = (ts(now), ts(expires));
+        let (now_s, expires_s) = (micros(now), micros(expires));
         let fail = |e| self.classify("claim", e);
         // Two searches instead of one `pending OR expired-running` query: that OR made SQLite sort every due
         // job on each claim (60 ms per claim at 100,000 pending). Pending jobs walk `jobs_claim` (migration 0003)
@@ -90,7 +91,7 @@ impl Store {
             let state = JobState::parse(&state)?;
             let kind = JobKind::parse(&kind)?;
             let woo = super::stored_woo_id("jobs", woo_id)?;
-            if server && !self.entity_free(tx, id, &store_id, kind.as_str(), woo_id, &now_s)? {
+            if server && !self.entity_free(tx, id, &store_id, kind.as_str(), woo_id, now_s)? {
                 continue;
             }
             let reclaim = state == JobState::Running;
@@ -144,7 +145,7 @@ impl Store {
         store_id: &str,
         kind: &str,
         woo_id: i64,
-        now_s: &str,
+        now_s: i64,
     ) -> Result<bool, StoreError> {
         let fail = |e| self.classify("claim", e);
         if !tx
@@ -185,8 +186,8 @@ impl Store {
                     lease.job_id.0,
                     lease.owner,
                     lease.attempt,
-                    ts(expires),
-                    ts(now)
+                    micros(expires),
+                    micros(now)
                 ],
             )
             .map_err(|e| self.classify("renew lease", e))?;
@@ -214,7 +215,7 @@ impl Store {
         lease_for: Duration,
     ) -> Result<usize, StoreError> {
         let expires =
-            ts(now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::minutes(1)));
+            now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::minutes(1));
         let fail = |e| self.classify("keep leases alive", e);
         let tx = self.begin()?;
         // Only leases still ours and still live: one that ran out may already be another worker's.
@@ -222,13 +223,13 @@ impl Store {
             .exec(
                 "UPDATE jobs SET lease_expires_at = ?2 WHERE state = 'running' AND lease_owner = ?1 \
                  AND lease_expires_at > ?3 AND lease_expires_at < ?2",
-                args![owner, expires.clone(), ts(now)],
+                args![owner, micros(expires), micros(now)],
             )
             .map_err(fail)?;
         tx.exec(
             "UPDATE customer_claims SET expires_at = ?2 WHERE owner = ?1 AND expires_at > ?3 \
              AND expires_at < ?2",
-            args![owner, expires, ts(now)],
+            args![owner, ts(expires), ts(now)],
         )
         .map_err(fail)?;
         self.commit(tx, "keep leases alive")?;

@@ -49,7 +49,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "0008_compressed_payloads",
         sql: include_str!("migrations/0008_compressed_payloads.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_compact_history",
+        sql: include_str!("migrations/0009_compact_history.sql"),
+    },
 ];
+
+/// A SQLite migration that rebuilds a table others reference says so with this line; it runs with foreign keys
+/// off (they cannot change inside a transaction) and is checked before it commits.
+const FOREIGN_KEYS_OFF: &str = "\n-- foreign keys off\n";
 
 /// MariaDB/MySQL: statements separated by `-- ;;` lines, object names after a `{prefix}` token.
 const MYSQL_MIGRATIONS: &[Migration] = &[
@@ -62,6 +71,11 @@ const MYSQL_MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "0002_compressed_payloads",
         sql: include_str!("migrations/mysql/0002_compressed_payloads.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_compact_history",
+        sql: include_str!("migrations/mysql/0003_compact_history.sql"),
     },
 ];
 
@@ -76,6 +90,11 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "0002_compressed_payloads",
         sql: include_str!("migrations/postgres/0002_compressed_payloads.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_compact_history",
+        sql: include_str!("migrations/postgres/0003_compact_history.sql"),
     },
 ];
 
@@ -136,28 +155,78 @@ impl Store {
                 name: m.name,
                 source,
             };
-            let tx = self.begin_unfenced()?;
+            let rebuild =
+                self.conn()?.backend() == Backend::Sqlite && m.sql.contains(FOREIGN_KEYS_OFF);
+            if rebuild {
+                // A no-op inside a transaction, so before it; on again below, whatever happens.
+                self.conn()?
+                    .batch("PRAGMA foreign_keys = OFF")
+                    .map_err(failed)?;
+            }
+            let tx = match self.begin_unfenced() {
+                Ok(tx) => tx,
+                Err(e) => {
+                    self.foreign_keys_back_on(rebuild)?;
+                    return Err(e);
+                }
+            };
             // Another process may have migrated between our read and our lock.
             let now = tx
                 .schema_version()
-                .map_err(|e| self.classify("user_version", e))?;
-            if now > supported {
-                return Err(StoreError::TooNew {
-                    found: now,
-                    supported,
-                });
+                .map_err(|e| self.classify("user_version", e));
+            match now {
+                Ok(now) if now < m.version && now <= supported => {}
+                other => {
+                    drop(tx);
+                    self.foreign_keys_back_on(rebuild)?;
+                    let now = other?;
+                    if now > supported {
+                        return Err(StoreError::TooNew {
+                            found: now,
+                            supported,
+                        });
+                    }
+                    continue;
+                }
             }
-            if now >= m.version {
-                continue;
-            }
-            tx.batch(m.sql).map_err(failed)?;
-            tx.exec(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-                super::db::args![m.version, m.name, ts(Utc::now())],
-            )
-            .map_err(failed)?;
-            tx.set_schema_version(m.version).map_err(failed)?;
-            self.commit(tx, "migrate")?;
+            let ran = tx.batch(m.sql).and_then(|()| {
+                if rebuild {
+                    let broken: Vec<String> =
+                        tx.rows("PRAGMA foreign_key_check", super::db::args![], |r| r.get(0))?;
+                    if let Some(table) = broken.first() {
+                        return Err(super::db::DbError::Setup(format!(
+                            "a row of {table} lost the row it refers to"
+                        )));
+                    }
+                }
+                Ok(())
+            });
+            let ran = ran.and_then(|()| {
+                tx.exec(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                    super::db::args![m.version, m.name, ts(Utc::now())],
+                )
+            });
+            let ran = ran.and_then(|_| tx.set_schema_version(m.version));
+            let done = match ran {
+                Ok(()) => self.commit(tx, "migrate"),
+                Err(e) => {
+                    // Rolls the transaction back (before foreign keys can be switched on again).
+                    drop(tx);
+                    Err(failed(e))
+                }
+            };
+            self.foreign_keys_back_on(rebuild)?;
+            done?;
+        }
+        Ok(())
+    }
+
+    fn foreign_keys_back_on(&self, rebuild: bool) -> Result<(), StoreError> {
+        if rebuild {
+            self.conn()?
+                .batch("PRAGMA foreign_keys = ON")
+                .map_err(|e| self.classify("pragma foreign_keys", e))?;
         }
         Ok(())
     }

@@ -21,6 +21,7 @@ pub mod crypto;
 pub mod cursors;
 pub mod customer_index;
 pub mod db;
+mod encoding;
 mod enqueue;
 mod error;
 pub mod flags;

@@ -5,11 +5,12 @@
 
 use super::audit::{self, Attempt, AuditAction, AuditEvent};
 use super::db::{args, Db};
+use super::encoding::micros;
 use super::idmap::{self, NewMapping};
 use super::jobs::{job_event, select_head, to_i64, JobHead};
 use super::lease::check_lease;
 use super::queue::{ClaimedJob, Completion, JobState, Lease, RetryOutcome};
-use super::{bounded, ts, Store, StoreError};
+use super::{bounded, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
@@ -359,8 +360,8 @@ impl Store {
                     lease.attempt,
                     to.as_str(),
                     error.map(bounded),
-                    next_attempt_at.map(ts),
-                    ts(now)
+                    next_attempt_at.map(micros),
+                    micros(now)
                 ])
             .map_err(|e| self.classify(op, e))?;
         check_lease(n, lease, op)?;

@@ -3,7 +3,7 @@
 //! stored value is compressed exactly when it starts with zstd's magic number, which JSON never starts with.
 
 use super::db::{args, Val};
-use super::{ts, Store, StoreError};
+use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
 
 /// zstd's frame magic number (little-endian 0xFD2FB528); a JSON text starts with `{`, `[` or whitespace.
@@ -87,7 +87,7 @@ impl Store {
             .exec(
                 "UPDATE job_payloads SET payload = NULL WHERE payload IS NOT NULL AND job_id IN \
                  (SELECT id FROM jobs WHERE state = 'done' AND updated_at < ?1)",
-                args![ts(done_before)],
+                args![super::encoding::micros(done_before)],
             )
             .map_err(|e| self.classify("prune payloads", e))?;
         self.commit(tx, "prune payloads")?;

@@ -352,6 +352,12 @@ impl Db for MySqlDb {
                          without SUPER); the store never updates or deletes audit rows"
                     );
                 }
+                // A migration run again after a crash (MySQL commits DDL as it goes) finds an index it drops
+                // already gone (1091) or one it creates already there (1061).
+                Err(DbError::MySql(mysql::Error::MySqlError(e)))
+                    if (e.code == 1091 && statement.contains(" DROP INDEX "))
+                        || (e.code == 1061
+                            && statement.trim_start().starts_with("CREATE INDEX")) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -587,3 +593,5 @@ pub(super) fn failure(e: &mysql::Error) -> Failure {
 // The tests need a MariaDB/MySQL server; they live in mysql/tests.rs to keep this file short.
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod upgrade_tests;

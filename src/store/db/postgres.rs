@@ -591,3 +591,5 @@ pub mod pool;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod upgrade_tests;

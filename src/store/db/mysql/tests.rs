@@ -12,13 +12,13 @@ const TS: &str = "2026-05-01T10:00:00.000000Z";
 const HASH: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// Fresh tables for one test, dropped when the test ends.
-struct Scratch {
+pub(super) struct Scratch {
     config: MySqlConfig,
-    db: MySqlDb,
+    pub(super) db: MySqlDb,
 }
 
 impl Scratch {
-    fn new() -> Option<Self> {
+    pub(super) fn new() -> Option<Self> {
         let (url, required) = match std::env::var("ML_TEST_MYSQL_URL") {
             Ok(url) => (url, true),
             Err(_) => ("mysql://root@127.0.0.1:3306/test".to_string(), false),

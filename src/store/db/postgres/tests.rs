@@ -10,14 +10,14 @@ const MIGRATION: &str = include_str!("../../migrations/postgres/0001_init.sql");
 const TS: &str = "2026-05-01T10:00:00.000000Z";
 
 /// A database for one test, dropped when the test ends.
-struct Scratch {
+pub(super) struct Scratch {
     admin: Client,
     name: String,
     url: String,
 }
 
 impl Scratch {
-    fn new() -> Option<Self> {
+    pub(super) fn new() -> Option<Self> {
         let (base, required) = match std::env::var("ML_TEST_POSTGRES_URL") {
             Ok(url) => (url, true),
             Err(_) => (
@@ -49,7 +49,7 @@ impl Scratch {
         Some(Self { admin, name, url })
     }
 
-    fn room(&self, prefix: &str) -> PostgresDb {
+    pub(super) fn room(&self, prefix: &str) -> PostgresDb {
         PostgresDb::connect(&self.url, prefix, Duration::from_millis(200)).expect("connect")
     }
 
