@@ -28,6 +28,7 @@ fn each_migration_applies_in_order_on_memory() {
             "id_map",
             "job_payloads",
             "jobs",
+            "names",
             "notes",
             "queue_flags",
             "schema_migrations"

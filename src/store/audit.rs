@@ -99,9 +99,9 @@ pub struct AuditEvent {
     pub at: DateTime<Utc>,
     /// The job, if any.
     pub job_id: Option<JobId>,
-    /// The shop, if known.
+    /// The shop, if known (with a job: the job's, which its rows are read back with).
     pub store_id: Option<String>,
-    /// The WooCommerce entity kind, if known.
+    /// The WooCommerce entity kind, if known (with a job: the job's).
     pub woo_kind: Option<JobKind>,
     /// The WooCommerce id, if known.
     pub woo_id: Option<u64>,
@@ -174,14 +174,19 @@ pub(crate) fn insert(conn: &dyn Db, e: &AuditEvent) -> Result<(), DbError> {
         .attempt
         .duration_ms
         .map(|d| i64::try_from(d).unwrap_or(i64::MAX));
+    // Issue #16: a job's rows leave its store and kind to the job (read back through it): 14 bytes of every row.
+    let (store_id, woo_kind) = match e.job_id {
+        Some(_) => (None, None),
+        None => (e.store_id.as_deref(), e.woo_kind.map(JobKind::as_str)),
+    };
     conn.exec(
         "INSERT INTO audit (at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
          visma_number, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         args![
         micros(e.at),
         e.job_id.map(JobId::get),
-        e.store_id,
-        e.woo_kind.map(JobKind::as_str),
+        store_id,
+        woo_kind,
         woo_id,
         e.action.as_str(),
         e.attempt.endpoint,
@@ -255,22 +260,25 @@ impl Store {
     }
 }
 
-/// The read for `q`: only the conditions given, so the planner sees them (`(x = ?1 OR ?1 IS NULL)` made every
+/// The read for `q` (a job's rows take its store and kind from the job): only the conditions given, so the planner sees them (`(x = ?1 OR ?1 IS NULL)` made every
 /// query read the whole trail). A job's rows are found through its WooCommerce id: `audit_woo` is the trail's one
 /// index. Parameters are numbered in order (PostgreSQL cannot type one no condition uses).
 fn select(q: &AuditQuery, woo_id: Option<i64>, limit: u32) -> (String, Vec<Val>) {
     let given: [(Option<Val>, &str); 5] = [
         (
             q.job_id.map(|j| Val::Int(j.get())),
-            "job_id = ?N AND woo_id = (SELECT woo_id FROM jobs WHERE id = ?N)",
+            "a.job_id = ?N AND a.woo_id = (SELECT woo_id FROM jobs WHERE id = ?N)",
         ),
-        (q.store_id.clone().map(Val::Text), "store_id = ?N"),
+        (
+            q.store_id.clone().map(Val::Text),
+            "coalesce(a.store_id, j.store_id) = ?N",
+        ),
         (
             q.woo_kind.map(|k| Val::Text(k.as_str().into())),
-            "woo_kind = ?N",
+            "coalesce(a.woo_kind, j.kind) = ?N",
         ),
-        (woo_id.map(Val::Int), "woo_id = ?N"),
-        (q.since.map(|t| Val::Int(micros(t))), "at >= ?N"),
+        (woo_id.map(Val::Int), "a.woo_id = ?N"),
+        (q.since.map(|t| Val::Int(micros(t))), "a.at >= ?N"),
     ];
     let mut conditions = vec!["1 = 1".to_string()];
     let mut values = Vec::new();
@@ -282,8 +290,9 @@ fn select(q: &AuditQuery, woo_id: Option<i64>, limit: u32) -> (String, Vec<Val>)
     }
     values.push(Val::Int(i64::from(limit)));
     let sql = format!(
-        "SELECT id, at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, \
-         visma_number, error FROM audit WHERE {} ORDER BY id {} LIMIT ?{}",
+        "SELECT a.id, a.at, a.job_id, coalesce(a.store_id, j.store_id), coalesce(a.woo_kind, j.kind), a.woo_id, \
+         a.action, a.endpoint, a.http_status, a.duration_ms, a.visma_number, a.error \
+         FROM audit a LEFT JOIN jobs j ON j.id = a.job_id WHERE {} ORDER BY a.id {} LIMIT ?{}",
         conditions.join(" AND "),
         if q.newest_first { "DESC" } else { "ASC" },
         values.len()
@@ -387,5 +396,49 @@ mod tests {
             },
         );
         assert!(!newest.contains("TEMP B-TREE"), "{newest}");
+    }
+
+    /// Issue #16: a job's rows store no store or kind of their own, and read back with the job's.
+    #[test]
+    fn a_jobs_rows_read_back_with_its_store_and_kind() {
+        use super::super::queue::{JobSource, NewJob};
+        let store = Store::open_in_memory().expect("open");
+        let now = DateTime::from_timestamp(1_777_629_600, 0).expect("a time");
+        let job = NewJob {
+            source: JobSource::Hook,
+            store_id: "shop-a".into(),
+            kind: JobKind::Refund,
+            woo_id: 42,
+            revision: 1,
+            payload: "{}".into(),
+            depends_on: None,
+        };
+        store.enqueue(&job, now).expect("enqueue");
+        let stored: (Option<String>, Option<String>, Option<i64>) = store
+            .conn()
+            .expect("conn")
+            .row(
+                "SELECT store_id, woo_kind, woo_id FROM audit",
+                args![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("row");
+        assert_eq!(stored, (None, None, Some(42)));
+        let read = store
+            .audit_entries(&AuditQuery {
+                store_id: Some("shop-a".into()),
+                woo_kind: Some(JobKind::Refund),
+                ..AuditQuery::default()
+            })
+            .expect("read");
+        assert_eq!(read.len(), 1);
+        assert_eq!(
+            (
+                read[0].store_id.as_deref(),
+                read[0].woo_kind,
+                read[0].woo_id
+            ),
+            (Some("shop-a"), Some(JobKind::Refund), Some(42))
+        );
     }
 }

@@ -71,14 +71,17 @@ pub(crate) fn insert(
         field: "woo_id",
         reason: "larger than SQLite's integer range".into(),
     })?;
+    ensure_names(store, conn, &[&m.store_id, &m.company])?;
     // PostgreSQL aborts the whole transaction on a failed statement, and the caller goes on after a clash
     // (`insert_step`), so there a clash inserts nothing instead of failing. SQLite and MySQL undo only the statement.
     let sql = if conn.backend() == Backend::Postgres {
-        "INSERT INTO id_map (store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, \
-             posted_at, company) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING"
+        "INSERT INTO id_map (store_ref, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, \
+             posted_at, company_ref) VALUES ((SELECT id FROM names WHERE name = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
+             (SELECT id FROM names WHERE name = ?9)) ON CONFLICT DO NOTHING"
     } else {
-        "INSERT INTO id_map (store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, \
-             posted_at, company) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        "INSERT INTO id_map (store_ref, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, \
+             posted_at, company_ref) VALUES ((SELECT id FROM names WHERE name = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
+             (SELECT id FROM names WHERE name = ?9))"
     };
     let result = conn.exec(
         sql,
@@ -112,6 +115,29 @@ pub(crate) fn insert(
     }
 }
 
+/// Issue #16: the id map names its store and company by a number from `names` (each text once, not twice per
+/// order in the rows and again in two indexes). A name is added the first time it is needed: looked up first, so
+/// the common case writes nothing and takes no lock.
+fn ensure_names(store: &Store, conn: &dyn Db, names: &[&str]) -> Result<(), StoreError> {
+    for name in names {
+        let known: bool = conn
+            .row(
+                "SELECT EXISTS (SELECT 1 FROM names WHERE name = ?1)",
+                args![name],
+                |r| r.get(0),
+            )
+            .map_err(|e| store.classify("names", e))?;
+        if !known {
+            conn.exec(
+                "INSERT INTO names (name) VALUES (?1) ON CONFLICT (name) DO UPDATE SET name = excluded.name",
+                args![name],
+            )
+            .map_err(|e| store.classify("names", e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Records a step's document inside the job's transaction. The same row again (an attempt that adopted the step)
 /// is fine; another number for the same step is [`StoreError::AlreadyMapped`].
 pub(crate) fn insert_step(
@@ -124,8 +150,9 @@ pub(crate) fn insert_step(
         Err(StoreError::AlreadyMapped { .. }) => {
             let woo_id = i64::try_from(m.woo_id).unwrap_or(-1);
             let same: bool = conn
-                .row("SELECT EXISTS (SELECT 1 FROM id_map WHERE store_id = ?1 AND company = ?2 AND woo_kind = ?3 \
-                     AND woo_id = ?4 AND visma_number = ?5)", args![m.store_id, m.company, m.kind.as_str(), woo_id, m.visma_number], |r| r.get(0))
+                .row("SELECT EXISTS (SELECT 1 FROM id_map WHERE store_ref = (SELECT id FROM names WHERE name = ?1) \
+                     AND company_ref = (SELECT id FROM names WHERE name = ?2) AND woo_kind = ?3 AND woo_id = ?4 \
+                     AND visma_number = ?5)", args![m.store_id, m.company, m.kind.as_str(), woo_id, m.visma_number], |r| r.get(0))
                 .map_err(|e| store.classify("record step", e))?;
             if same {
                 Ok(())
@@ -167,7 +194,8 @@ impl Store {
             return Ok(None);
         };
         self.select_mapping(
-            "WHERE store_id = ?1 AND company = ?2 AND woo_kind = ?3 AND woo_id = ?4",
+            "WHERE store_ref = (SELECT id FROM names WHERE name = ?1) \
+             AND company_ref = (SELECT id FROM names WHERE name = ?2) AND woo_kind = ?3 AND woo_id = ?4",
             args![books.store_id, books.company, kind.into().as_str(), woo],
         )
     }
@@ -184,7 +212,8 @@ impl Store {
         visma_number: &str,
     ) -> Result<Option<Mapping>, StoreError> {
         self.select_mapping(
-            "WHERE company = ?1 AND woo_kind = ?2 AND visma_number = ?3 ORDER BY id LIMIT 1",
+            "WHERE company_ref = (SELECT id FROM names WHERE name = ?1) AND woo_kind = ?2 AND visma_number = ?3 \
+             ORDER BY id LIMIT 1",
             args![company, kind.into().as_str(), visma_number],
         )
     }
@@ -205,9 +234,12 @@ impl Store {
         }
         let tx = self.begin()?;
         let fail = |e| self.classify("adopt legacy books", e);
+        ensure_names(self, &*tx, &[&books.company])?;
         let mut moved = tx
             .exec(
-                "UPDATE OR IGNORE id_map SET company = ?2 WHERE store_id = ?1 AND company = ''",
+                "UPDATE OR IGNORE id_map SET company_ref = (SELECT id FROM names WHERE name = ?2) \
+                 WHERE store_ref = (SELECT id FROM names WHERE name = ?1) \
+                 AND company_ref = (SELECT id FROM names WHERE name = '')",
                 args![books.store_id, books.company],
             )
             .map_err(fail)?;
@@ -221,8 +253,8 @@ impl Store {
 
     fn select_mapping(&self, clause: &str, args: &[Val]) -> Result<Option<Mapping>, StoreError> {
         let sql = format!(
-            "SELECT store_id, woo_kind, woo_id, visma_number, external_ref, payload_hash, posted_at, job_id, company \
-             FROM id_map {clause}"
+            "SELECT (SELECT name FROM names WHERE id = store_ref), woo_kind, woo_id, visma_number, external_ref, \
+             payload_hash, posted_at, job_id, (SELECT name FROM names WHERE id = company_ref) FROM id_map {clause}"
         );
         let raw = self
             .conn()?

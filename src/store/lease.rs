@@ -247,7 +247,7 @@ macro_rules! claimable {
         " AND (j.depends_on_job IS NULL \
                 OR EXISTS (SELECT 1 FROM jobs d WHERE d.id = j.depends_on_job AND d.state = 'done')) \
            AND (j.depends_on_kind IS NULL \
-                OR EXISTS (SELECT 1 FROM id_map m WHERE m.store_id = j.store_id \
+                OR EXISTS (SELECT 1 FROM id_map m JOIN names n ON n.id = m.store_ref WHERE n.name = j.store_id \
                            AND m.woo_kind = j.depends_on_kind AND m.woo_id = j.depends_on_woo_id)) \
            AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.store_id = j.store_id AND r.kind = j.kind \
                            AND r.woo_id = j.woo_id AND r.id <> j.id AND r.state = 'running' \

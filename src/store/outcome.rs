@@ -198,8 +198,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let recorded: Option<String> = tx
             // Any company's row: the engine found it in the books it posts to (issue #13: the id map is per company).
-            .row_opt("SELECT visma_number FROM id_map WHERE store_id = ?1 AND woo_kind = ?2 AND woo_id = ?3 \
-                 ORDER BY visma_number = ?4 DESC LIMIT 1", args![
+            .row_opt("SELECT visma_number FROM id_map WHERE store_ref = (SELECT id FROM names WHERE name = ?1) \
+                 AND woo_kind = ?2 AND woo_id = ?3 ORDER BY visma_number = ?4 DESC LIMIT 1", args![
                         job.store_id,
                         job.kind.as_str(),
                         to_i64("woo_id", job.woo_id).unwrap_or(-1),

@@ -33,9 +33,10 @@ const TABLES: &[(&str, &str)] = &[
         "audit",
         "id, at, job_id, store_id, woo_kind, woo_id, action, endpoint, http_status, duration_ms, visma_number, error",
     ),
+    ("names", "id, name"),
     (
         "id_map",
-        "id, store_id, company, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, posted_at",
+        "id, store_ref, company_ref, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id, posted_at",
     ),
     ("cursors", "store_id, name, value, updated_at"),
     (
@@ -242,7 +243,7 @@ fn copy_tables(src: &dyn Db, to: &dyn Db, dest: &Store) -> Result<Moved, StoreEr
         }
         moved.rows.push((table, count));
     }
-    for table in ["jobs", "audit", "id_map"] {
+    for table in ["jobs", "audit", "names", "id_map"] {
         if let Err(e) = to.ids_copied(table) {
             let _ = to.rollback();
             return Err(fail("move")(e));

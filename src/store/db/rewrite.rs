@@ -44,6 +44,7 @@ pub(crate) const TABLES: &[&str] = &[
     "job_payloads",
     "audit",
     "id_map",
+    "names",
     "cursors",
     "credentials",
     "customer_index",

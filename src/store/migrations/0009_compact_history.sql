@@ -1,9 +1,10 @@
 -- 0009_compact_history (issue #16): the tables that grow with every order (jobs, audit, id_map) hold 1 M orders in
 -- under 1 GB. Their times become integers (microseconds since 1970 UTC: 6 bytes against 27 of text, and they
--- still order as times), payload hashes their 32 bytes (against 64 hex digits). The audit keeps one index,
--- `audit_woo`: its three indexes were 472 bytes per order and no query used them (the reads bound every filter as
--- `(x = ?1 OR ?1 IS NULL)`, which no index serves; they now name only the filters given). `jobs_entity` goes: the
--- UNIQUE index on (store_id, kind, woo_id, payload_hash) leads with the same columns.
+-- still order as times), payload hashes their 32 bytes (against 64 hex digits), and the id map's store and
+-- company are numbers from a table of names. The audit keeps one index, `audit_woo`: its three indexes were 472
+-- bytes per order and no query used them (the reads bound every filter as `(x = ?1 OR ?1 IS NULL)`, which no
+-- index serves; they now name only the filters given). `jobs_entity` goes: the UNIQUE index on (store_id, kind,
+-- woo_id, payload_hash) leads with the same columns.
 -- The tables are rebuilt (SQLite cannot change a column's type); the store runs this one with foreign keys off
 -- (SQLite's documented way to rebuild a table others reference) and checks them before it commits.
 -- foreign keys off
@@ -81,10 +82,19 @@ CREATE INDEX audit_woo ON audit (woo_id) WHERE woo_id IS NOT NULL;
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
 
+-- The id map names its store and company by a number from `names`: the company key (`{tenant GUID}/{company}`,
+-- 40-odd bytes) and the store id were stored in each of an order's two rows and again in two indexes. The entity
+-- index puts the company last, so the searches by store, kind and id (a refund waiting for its order, a completion
+-- checking its number in any company) use it too.
+CREATE TABLE names (
+    id    INTEGER PRIMARY KEY,
+    name  TEXT    NOT NULL UNIQUE
+);
+INSERT INTO names (name) SELECT store_id FROM id_map UNION SELECT company FROM id_map;
 CREATE TABLE id_map_v9 (
     id            INTEGER PRIMARY KEY,
-    store_id      TEXT    NOT NULL,
-    company       TEXT    NOT NULL DEFAULT '',
+    store_ref     INTEGER NOT NULL REFERENCES names (id),
+    company_ref   INTEGER NOT NULL REFERENCES names (id),
     woo_kind      TEXT    NOT NULL
                   CHECK (woo_kind IN ('customer', 'order', 'refund', 'payment', 'cancellation', 'settlement')),
     woo_id        INTEGER NOT NULL,
@@ -93,15 +103,16 @@ CREATE TABLE id_map_v9 (
     payload_hash  BLOB    NOT NULL CHECK (length(payload_hash) = 32),
     job_id        INTEGER REFERENCES jobs (id),
     posted_at     INTEGER NOT NULL,
-    UNIQUE (store_id, company, woo_kind, woo_id)
+    UNIQUE (store_ref, woo_kind, woo_id, company_ref)
 );
-INSERT INTO id_map_v9 (id, store_id, company, woo_kind, woo_id, visma_number, external_ref, payload_hash, job_id,
-                       posted_at)
-    SELECT id, store_id, company, woo_kind, woo_id, visma_number, external_ref, unhex(payload_hash), job_id,
+INSERT INTO id_map_v9 (id, store_ref, company_ref, woo_kind, woo_id, visma_number, external_ref, payload_hash,
+                       job_id, posted_at)
+    SELECT id, (SELECT n.id FROM names n WHERE n.name = store_id), (SELECT n.id FROM names n WHERE n.name = company),
+           woo_kind, woo_id, visma_number, external_ref, unhex(payload_hash), job_id,
            CAST(strftime('%s', substr(posted_at, 1, 19)) AS INTEGER) * 1000000
                + CAST(substr(posted_at, 21, 6) AS INTEGER)
     FROM id_map;
 DROP TABLE id_map;
 ALTER TABLE id_map_v9 RENAME TO id_map;
-CREATE UNIQUE INDEX id_map_document ON id_map (company, woo_kind, visma_number)
+CREATE UNIQUE INDEX id_map_document ON id_map (company_ref, woo_kind, visma_number)
     WHERE woo_kind NOT IN ('customer', 'settlement');

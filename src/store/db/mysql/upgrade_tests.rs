@@ -82,21 +82,25 @@ fn a_schema_2_queue_keeps_its_times_and_hashes_and_the_migration_runs_again() {
         );
         let hashes = row(
             &s.db,
-            "SELECT jobs.payload_hash, id_map.payload_hash, id_map.posted_at, audit.at FROM jobs \
-             JOIN id_map ON id_map.job_id = jobs.id JOIN audit ON audit.job_id = jobs.id",
+            "SELECT jobs.payload_hash, id_map.payload_hash, id_map.posted_at, audit.at, s.name, c.name FROM jobs \
+             JOIN id_map ON id_map.job_id = jobs.id JOIN audit ON audit.job_id = jobs.id \
+             JOIN names s ON s.id = id_map.store_ref JOIN names c ON c.id = id_map.company_ref",
             |r| {
                 Ok((
-                    r.get::<Vec<u8>>(0)?,
-                    r.get::<Vec<u8>>(1)?,
-                    r.get::<i64>(2)?,
-                    r.get::<i64>(3)?,
+                    (r.get::<Vec<u8>>(0)?, r.get::<Vec<u8>>(1)?),
+                    (r.get::<i64>(2)?, r.get::<i64>(3)?),
+                    (r.get::<String>(4)?, r.get::<String>(5)?),
                 ))
             },
         );
         let bytes = hex::decode(HASH).expect("hex");
         assert_eq!(
             hashes,
-            (bytes.clone(), bytes, TEN_AM + 2_123_456, TEN_AM + 2_123_456),
+            (
+                (bytes.clone(), bytes),
+                (TEN_AM + 2_123_456, TEN_AM + 2_123_456),
+                ("s1".to_string(), "c1".to_string())
+            ),
             "{run} run"
         );
     }

@@ -68,8 +68,9 @@ fn a_schema_2_queue_keeps_its_times_and_hashes() {
     );
     let r = db
         .first(
-            "SELECT jobs.payload_hash, id_map.payload_hash, id_map.posted_at, audit.at FROM jobs \
-             JOIN id_map ON id_map.job_id = jobs.id JOIN audit ON audit.job_id = jobs.id",
+            "SELECT jobs.payload_hash, id_map.payload_hash, id_map.posted_at, audit.at, s.name, c.name FROM jobs \
+             JOIN id_map ON id_map.job_id = jobs.id JOIN audit ON audit.job_id = jobs.id \
+             JOIN names s ON s.id = id_map.store_ref JOIN names c ON c.id = id_map.company_ref",
             &[],
         )
         .expect("rows");

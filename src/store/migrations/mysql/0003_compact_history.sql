@@ -1,10 +1,11 @@
 -- 0003_compact_history (issue #16, SQLite's 0009): times in jobs, audit and id_map become integers (microseconds
--- since 1970 UTC), payload hashes their 32 bytes. Each time is rewritten in place as the decimal text of its
--- number, then the column becomes BIGINT (an exact conversion); a hash column becomes bytes, its hex is decoded,
--- and it is narrowed to BINARY(32). The CHECKs on the hash's length go before the hex is decoded: MariaDB's (a
--- column's own) with the column's new type, MySQL's (the table's, named jobs_chk_N) are looked up and dropped.
--- Every statement may run again after a crash (the store skips "already dropped" and "already there"): the
--- rewrites only touch values still in the old form.
+-- since 1970 UTC), payload hashes their 32 bytes, the id map's store and company numbers from a table of names
+-- (its entity index puts the company last, so searches by store, kind and id use it). Each time is rewritten in
+-- place as the decimal text of its number, then the column becomes BIGINT (an exact conversion); a hash column
+-- becomes bytes, its hex is decoded, and it is narrowed to BINARY(32). The CHECKs on the hash's length go before
+-- the hex is decoded: MariaDB's (a column's own) with the column's new type, MySQL's (the table's, named
+-- jobs_chk_N) are looked up and dropped. Every statement may run again after a crash (the store skips "already
+-- dropped" and "already there"); the rewrites only touch values still in the old form.
 UPDATE {prefix}jobs SET
     next_attempt_at = TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00',
                                     STR_TO_DATE(next_attempt_at, '%Y-%m-%dT%H:%i:%s.%fZ')),
@@ -76,3 +77,45 @@ CREATE INDEX audit_woo ON {prefix}audit (woo_id)
 -- ;;
 CREATE TRIGGER {prefix}audit_no_update BEFORE UPDATE ON {prefix}audit FOR EACH ROW
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit rows are append-only'
+-- ;;
+CREATE TABLE IF NOT EXISTS {prefix}names (
+    id   BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    UNIQUE KEY names_name (name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+-- ;;
+ALTER TABLE {prefix}id_map ADD COLUMN store_ref BIGINT NULL, ADD COLUMN company_ref BIGINT NULL
+-- ;;
+SET @mlc_old = (SELECT count(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()
+    AND TABLE_NAME = '{prefix}id_map' AND COLUMN_NAME = 'company')
+-- ;;
+SET @mlc_sql = IF(@mlc_old = 0, 'DO 0', 'INSERT IGNORE INTO {prefix}names (name)
+    SELECT store_id FROM {prefix}id_map UNION SELECT company FROM {prefix}id_map')
+-- ;;
+PREPARE mlc_stmt FROM @mlc_sql
+-- ;;
+EXECUTE mlc_stmt
+-- ;;
+DEALLOCATE PREPARE mlc_stmt
+-- ;;
+SET @mlc_sql = IF(@mlc_old = 0, 'DO 0', 'UPDATE {prefix}id_map
+    SET store_ref = (SELECT n.id FROM {prefix}names n WHERE n.name = store_id),
+        company_ref = (SELECT n.id FROM {prefix}names n WHERE n.name = company)')
+-- ;;
+PREPARE mlc_stmt FROM @mlc_sql
+-- ;;
+EXECUTE mlc_stmt
+-- ;;
+DEALLOCATE PREPARE mlc_stmt
+-- ;;
+ALTER TABLE {prefix}id_map DROP INDEX id_map_entity
+-- ;;
+ALTER TABLE {prefix}id_map DROP INDEX id_map_document
+-- ;;
+ALTER TABLE {prefix}id_map DROP COLUMN store_id, DROP COLUMN company
+-- ;;
+ALTER TABLE {prefix}id_map MODIFY store_ref BIGINT NOT NULL, MODIFY company_ref BIGINT NOT NULL
+-- ;;
+CREATE UNIQUE INDEX id_map_entity ON {prefix}id_map (store_ref, woo_kind, woo_id, company_ref)
+-- ;;
+CREATE UNIQUE INDEX id_map_document ON {prefix}id_map (company_ref, woo_kind, document_key)
