@@ -109,7 +109,9 @@ fn migration_runs_twice_and_schema_version_follows_its_rows() {
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ?1",
         &[Val::Text(format!("{}%", s.config.prefix))],
     );
-    assert_eq!(tables, i64::try_from(TABLES.len()).expect("few tables"));
+    // `names` arrives with migration 0003.
+    let first = TABLES.iter().filter(|t| **t != "names").count();
+    assert_eq!(tables, i64::try_from(first).expect("few tables"));
     assert_eq!(s.db.schema_version().expect("version"), 0);
     s.db.lock_migrations().expect("migration lock");
     s.db.exec(
