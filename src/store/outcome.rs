@@ -175,13 +175,20 @@ impl Store {
                 tx.batch("SAVEPOINT claim")
                     .map_err(|e| self.classify("claim", e))?;
                 let claimed = self.claim_in(&*tx, n.owner, n.now, n.lease, n.limit);
-                if claimed.is_ok() {
+                let ended = if claimed.is_ok() {
                     tx.batch("RELEASE SAVEPOINT claim")
                 } else {
                     tx.batch("ROLLBACK TO claim")
                         .and_then(|()| tx.batch("RELEASE SAVEPOINT claim"))
+                };
+                if let Err(e) = ended {
+                    // As above: a full disk can end the whole transaction (the records with it); the claim's
+                    // own error says why.
+                    return Err(match claimed {
+                        Err(cause) => cause,
+                        Ok(_) => self.classify("claim", e),
+                    });
                 }
-                .map_err(|e| self.classify("claim", e))?;
                 claimed
             }
         };
