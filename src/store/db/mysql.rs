@@ -353,7 +353,7 @@ impl Db for MySqlDb {
                     );
                 }
                 Err(DbError::MySql(mysql::Error::MySqlError(e)))
-                    if already_done(e.code, &statement) => {}
+                    if sql::already_done(e.code, &statement) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -583,20 +583,6 @@ pub(super) fn failure(e: &mysql::Error) -> Failure {
             | DriverError::UnexpectedPacket,
         ) => Failure::Connection,
         _ => Failure::Other,
-    }
-}
-
-/// A migration run again after a crash (MySQL commits DDL as it goes) finds an index or column it drops already
-/// gone (1091), or one it adds already there (1061, 1060): that statement is done.
-fn already_done(code: u16, statement: &str) -> bool {
-    match code {
-        1091 => statement.contains(" DROP INDEX ") || statement.contains(" DROP COLUMN "),
-        1060 => statement.contains(" ADD COLUMN "),
-        1061 => {
-            let s = statement.trim_start();
-            s.starts_with("CREATE INDEX") || s.starts_with("CREATE UNIQUE INDEX")
-        }
-        _ => false,
     }
 }
 

@@ -195,3 +195,17 @@ pub(super) fn statements(sql: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// A migration run again after a crash (MySQL commits DDL as it goes) finds an index or column it drops already
+/// gone (1091), or one it adds already there (1061, 1060): that statement is done.
+pub(super) fn already_done(code: u16, statement: &str) -> bool {
+    match code {
+        1091 => statement.contains(" DROP INDEX ") || statement.contains(" DROP COLUMN "),
+        1060 => statement.contains(" ADD COLUMN "),
+        1061 => {
+            let s = statement.trim_start();
+            s.starts_with("CREATE INDEX") || s.starts_with("CREATE UNIQUE INDEX")
+        }
+        _ => false,
+    }
+}
