@@ -260,9 +260,10 @@ impl Store {
     }
 }
 
-/// The read for `q` (a job's rows take its store and kind from the job): only the conditions given, so the planner sees them (`(x = ?1 OR ?1 IS NULL)` made every
-/// query read the whole trail). A job's rows are found through its WooCommerce id: `audit_woo` is the trail's one
-/// index. Parameters are numbered in order (PostgreSQL cannot type one no condition uses).
+/// The read for `q` (a job's rows take its store and kind from the job): only the conditions given, so the
+/// planner sees them (`(x = ?1 OR ?1 IS NULL)` made every query read the whole trail). A job's rows are found
+/// through its WooCommerce id: `audit_woo` is the trail's one index. Parameters are numbered in order (PostgreSQL
+/// cannot type one no condition uses).
 fn select(q: &AuditQuery, woo_id: Option<i64>, limit: u32) -> (String, Vec<Val>) {
     let given: [(Option<Val>, &str); 5] = [
         (

@@ -117,22 +117,32 @@ pub(crate) fn insert(
 
 /// Issue #16: the id map names its store and company by a number from `names` (each text once, not twice per
 /// order in the rows and again in two indexes). A name is added the first time it is needed: looked up first, so
-/// the common case writes nothing and takes no lock.
+/// the common case is one read, writes nothing and takes no lock.
 fn ensure_names(store: &Store, conn: &dyn Db, names: &[&str]) -> Result<(), StoreError> {
-    for name in names {
-        let known: bool = conn
-            .row(
-                "SELECT EXISTS (SELECT 1 FROM names WHERE name = ?1)",
-                args![name],
-                |r| r.get(0),
-            )
-            .map_err(|e| store.classify("names", e))?;
-        if !known {
+    let fail = |e| store.classify("names", e);
+    let mut wanted: Vec<&str> = names.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let marks: Vec<String> = (1..=wanted.len()).map(|i| format!("?{i}")).collect();
+    let values: Vec<Val> = wanted.iter().map(|n| Val::Text((*n).to_string())).collect();
+    let known: i64 = conn
+        .row(
+            &format!(
+                "SELECT count(*) FROM names WHERE name IN ({})",
+                marks.join(", ")
+            ),
+            &values,
+            |r| r.get(0),
+        )
+        .map_err(fail)?;
+    if usize::try_from(known).ok() != Some(wanted.len()) {
+        // Rare (a new store or company): the upsert leaves a name already there as it is.
+        for name in wanted {
             conn.exec(
                 "INSERT INTO names (name) VALUES (?1) ON CONFLICT (name) DO UPDATE SET name = excluded.name",
                 args![name],
             )
-            .map_err(|e| store.classify("names", e))?;
+            .map_err(fail)?;
         }
     }
     Ok(())

@@ -151,22 +151,7 @@ impl Store {
                         .map(|()| Recorded::Failed),
                 },
             };
-            // One statement per call: the MySQL room runs one at a time, and all three engines know
-            // `ROLLBACK TO` and `RELEASE SAVEPOINT`.
-            let ended = if result.is_ok() {
-                tx.batch("RELEASE SAVEPOINT job")
-            } else {
-                tx.batch("ROLLBACK TO job")
-                    .and_then(|()| tx.batch("RELEASE SAVEPOINT job"))
-            };
-            if let Err(e) = ended {
-                // SQLite rolls back the whole transaction on some errors (a full disk): the savepoint is gone,
-                // and the job's own error is the cause worth reporting.
-                return Err(match result {
-                    Err(cause) => cause,
-                    Ok(_) => self.classify("record", e),
-                });
-            }
+            let result = self.end_savepoint(&*tx, "job", "record", result)?;
             results.push(result);
         }
         let claimed = match next {
@@ -175,25 +160,35 @@ impl Store {
                 tx.batch("SAVEPOINT claim")
                     .map_err(|e| self.classify("claim", e))?;
                 let claimed = self.claim_in(&*tx, n.owner, n.now, n.lease, n.limit);
-                let ended = if claimed.is_ok() {
-                    tx.batch("RELEASE SAVEPOINT claim")
-                } else {
-                    tx.batch("ROLLBACK TO claim")
-                        .and_then(|()| tx.batch("RELEASE SAVEPOINT claim"))
-                };
-                if let Err(e) = ended {
-                    // As above: a full disk can end the whole transaction (the records with it); the claim's
-                    // own error says why.
-                    return Err(match claimed {
-                        Err(cause) => cause,
-                        Ok(_) => self.classify("claim", e),
-                    });
-                }
-                claimed
+                self.end_savepoint(&*tx, "claim", "claim", claimed)?
             }
         };
         self.commit(tx, "record")?;
         Ok((results, claimed))
+    }
+
+    /// Releases savepoint `name` after `result` (rolling back to it first when `result` failed) and hands `result`
+    /// back. The outer error is the transaction's end: SQLite rolls the whole transaction back on some errors (a
+    /// full disk), the savepoint is then gone, and `result`'s own error is the cause worth reporting. One statement
+    /// per call: the MySQL room runs one at a time, and all three engines know `ROLLBACK TO` and `RELEASE SAVEPOINT`.
+    fn end_savepoint<T>(
+        &self,
+        tx: &dyn Db,
+        name: &str,
+        op: &'static str,
+        result: Result<T, StoreError>,
+    ) -> Result<Result<T, StoreError>, StoreError> {
+        let ended = if result.is_ok() {
+            tx.batch(&format!("RELEASE SAVEPOINT {name}"))
+        } else {
+            tx.batch(&format!("ROLLBACK TO {name}"))
+                .and_then(|()| tx.batch(&format!("RELEASE SAVEPOINT {name}")))
+        };
+        match (ended, result) {
+            (Ok(()), result) => Ok(result),
+            (Err(_), Err(cause)) => Err(cause),
+            (Err(e), Ok(_)) => Err(self.classify(op, e)),
+        }
     }
 
     /// "Already posted" must be backed by the id map, or the job would be done with no document on record.
