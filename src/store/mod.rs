@@ -180,10 +180,13 @@ impl Store {
         path: Option<PathBuf>,
         options: &StoreOptions,
     ) -> Result<Self, StoreError> {
-        conn.set_prepared_statement_cache_capacity(64);
         let text = path
             .as_ref()
             .map_or_else(|| ":memory:".to_string(), |p| p.display().to_string());
+        db::sqlite::configure(&conn).map_err(|source| StoreError::Open {
+            path: text.clone(),
+            source: source.into(),
+        })?;
         let mut store = Self {
             conn: Some(Box::new(db::sqlite::SqliteDb::new(conn, text.clone()))),
             pid: std::process::id(),
