@@ -25,6 +25,7 @@ mod encoding;
 mod enqueue;
 mod error;
 pub mod flags;
+mod gate;
 pub mod idmap;
 mod jobs;
 mod lease;
@@ -102,6 +103,8 @@ pub struct Store {
     busy_wait: Duration,
     /// When this connection last pruned payloads (`Store::housekeep`).
     last_prune: std::cell::Cell<Option<DateTime<Utc>>>,
+    /// The in-process turn of a SQLite file's writers (`gate`); none in memory or on a database server.
+    gate: Option<&'static gate::Gate>,
 }
 
 impl std::fmt::Debug for Store {
@@ -187,6 +190,7 @@ impl Store {
             path: text.clone(),
             source: source.into(),
         })?;
+        let gate = path.as_deref().map(gate::for_file);
         let mut store = Self {
             conn: Some(Box::new(db::sqlite::SqliteDb::new(conn, text.clone()))),
             pid: std::process::id(),
@@ -194,6 +198,7 @@ impl Store {
             max_attempts: options.max_attempts.max(1),
             busy_wait: options.busy_timeout,
             last_prune: std::cell::Cell::new(None),
+            gate,
         };
         store.apply_pragmas(options)?;
         // After the pragmas (setting `busy_timeout` replaces any handler): the same limit with finer pauses (see
@@ -455,8 +460,13 @@ impl Store {
     /// [`Store::begin`] without the moved check (migrations run before `queue_flags` exists).
     fn begin_unfenced(&self) -> Result<Tx<'_>, StoreError> {
         let db = self.conn()?;
+        let turn = self.gate.and_then(|g| g.enter(self.busy_wait));
         db.begin().map_err(|e| self.classify("begin", e))?;
-        Ok(Tx { db, open: true })
+        Ok(Tx {
+            db,
+            open: true,
+            _turn: turn,
+        })
     }
 
     fn commit(&self, mut tx: Tx<'_>, op: &'static str) -> Result<(), StoreError> {
@@ -486,6 +496,8 @@ impl Store {
 pub(crate) struct Tx<'a> {
     db: &'a dyn Db,
     open: bool,
+    /// Given back after the transaction ended (fields drop after `Drop::drop`).
+    _turn: Option<gate::Turn>,
 }
 
 impl<'a> std::ops::Deref for Tx<'a> {

@@ -19,6 +19,7 @@ impl Store {
             max_attempts: options.max_attempts.max(1),
             busy_wait: options.busy_timeout,
             last_prune: std::cell::Cell::new(None),
+            gate: None,
         };
         store.migrate()?;
         Ok(store)
