@@ -322,6 +322,19 @@ impl DbError {
             Self::Type { .. } | Self::NoRow | Self::Reentered | Self::Setup(_) => Failure::Other,
         }
     }
+
+    /// Whether the server ended the whole transaction to break a lock conflict and asks for it to be run
+    /// again: a deadlock (MariaDB/MySQL 1213 "try restarting transaction", PostgreSQL 40P01) or a serialization
+    /// failure (PostgreSQL 40001). Nothing of the transaction was written.
+    pub fn asks_to_run_again(&self) -> bool {
+        match self {
+            Self::MySql(::mysql::Error::MySqlError(e)) => e.code == 1213,
+            Self::Postgres(e) => e
+                .code()
+                .is_some_and(|c| matches!(c.code(), "40P01" | "40001")),
+            _ => false,
+        }
+    }
 }
 
 /// One connection to one engine. The store's SQL uses `?N` placeholders; every room accepts them.
