@@ -35,10 +35,17 @@ run() {
     local shown="$1"
     shift
     echo "==> $shown"
-    local start=$SECONDS
+    local start=$SECONDS from
     echo "CMD $shown" >>"$RESULTS"
+    from=$(wc -l <"$RESULTS")
     "$@" 2>&1 | tee -a "$RESULTS" | grep -E '^(RESULT|INFO)' || true
     echo "TIME $((SECONDS - start))" >>"$RESULTS"
+    # A bench whose requests failed measured the failure, not the connector: stop with its first answers.
+    if tail -n +"$((from + 1))" "$RESULTS" | grep -q '^RESULT .* errors=[1-9]'; then
+        echo "benches/run.sh: '$shown' had failed requests:" >&2
+        tail -n +"$((from + 1))" "$RESULTS" | grep -m 2 -A 5 '^bad answer' >&2 || true
+        exit 1
+    fi
 }
 
 if [ "$MODE" = quick ]; then

@@ -52,7 +52,11 @@ wait_for_port() {
 
 cp "$HERE/checkout.php" "$WORK/checkout.php"
 cp "$ROOT/tests/fixtures/woo/real/orders/228.json" "$WORK/order.json"
-printf '%s' '{"mode":"simulator","visma_api_base_url":"http://127.0.0.1:9"}' >"$WORK/settings.json"
+# The plugin's settings document: the complete settings (the example, as JSON) and the simulator's URL (as
+# tests/php/connector.phpt builds it); the checkout never reaches the simulator.
+php -n -r '$e = json_decode(file_get_contents($argv[1]), true);
+    echo json_encode(["mode" => "simulator", "simulator_url" => "http://127.0.0.1:9", "settings" => $e]);' \
+    "$ROOT/tests/fixtures/settings/example.json" >"$WORK/settings.json"
 chmod 0644 "$WORK/checkout.php" "$WORK/order.json" "$WORK/settings.json"
 
 start_fpm() { # name, with_ext (1/0), sim token url → echoes port
