@@ -146,7 +146,7 @@ impl Store {
     /// As [`Store::open`].
     pub fn open_with(path: impl AsRef<Path>, options: &StoreOptions) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        create_private(path);
+        db::sqlite::create_private(path);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -528,27 +528,6 @@ fn expect_pragma(pragma: &'static str, expected: &str, actual: &str) -> Result<(
 }
 
 /// UTC time in the one fixed-width text form the schema stores, so text order is time order.
-/// Issue #15: a new database file is readable by its owner only (it holds customers' names, addresses and
-/// e-mails); SQLite gives its `-wal` and `-shm` files the same mode. An existing file, or a path SQLite will
-/// refuse anyway, is left to `open` to report.
-fn create_private(path: &Path) {
-    let text = path.to_string_lossy();
-    if text.starts_with("file:") || text == ":memory:" || text.is_empty() {
-        return;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let _ = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path);
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-}
-
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }

@@ -97,18 +97,11 @@ impl Store {
     ///
     /// # Errors
     /// As [`Store::record`].
-    #[allow(clippy::type_complexity)]
     pub fn record_and_claim(
         &self,
         jobs: &[Finished<'_>],
         next: Option<NextClaim<'_>>,
-    ) -> Result<
-        (
-            Vec<Result<Recorded, StoreError>>,
-            Result<Vec<ClaimedJob>, StoreError>,
-        ),
-        StoreError,
-    > {
+    ) -> Result<RecordedAndClaimed, StoreError> {
         // A server that breaks a deadlock rolls one transaction back and asks for it again (MariaDB under
         // 4 workers did, in the backfill bench). Nothing was written, so it runs again at once, a few times:
         // given up, the posted invoices it records would wait for their leases to expire and be found again.
@@ -126,18 +119,11 @@ impl Store {
         }
     }
 
-    #[allow(clippy::type_complexity)]
     fn record_and_claim_once(
         &self,
         jobs: &[Finished<'_>],
         next: Option<NextClaim<'_>>,
-    ) -> Result<
-        (
-            Vec<Result<Recorded, StoreError>>,
-            Result<Vec<ClaimedJob>, StoreError>,
-        ),
-        StoreError,
-    > {
+    ) -> Result<RecordedAndClaimed, StoreError> {
         let tx = self.begin()?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -449,6 +435,12 @@ pub struct Finished<'a> {
     /// whatever the outcome: they exist in Visma even when a later step failed.
     pub mappings: &'a [NewMapping],
 }
+
+/// What [`Store::record_and_claim`] did: each job's record in order, and the next claim (which can fail alone).
+pub type RecordedAndClaimed = (
+    Vec<Result<Recorded, StoreError>>,
+    Result<Vec<ClaimedJob>, StoreError>,
+);
 
 /// How many times a record the server rolled back to break a deadlock is run in all.
 const RUN_AGAIN: u64 = 5;

@@ -5,6 +5,7 @@ use super::{Backend, Db, DbError, Failure, Row, Val};
 use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql};
+use std::path::Path;
 
 /// Settings every store connection gets before its first statement.
 ///
@@ -153,6 +154,27 @@ impl Db for SqliteDb {
     fn sqlite_mut(&mut self) -> Option<&mut Connection> {
         Some(&mut self.conn)
     }
+}
+
+/// Issue #15: a new database file is readable by its owner only (it holds customers' names, addresses and
+/// e-mails); SQLite gives its `-wal` and `-shm` files the same mode. An existing file, or a path SQLite will
+/// refuse anyway, is left to `open` to report.
+pub(crate) fn create_private(path: &Path) {
+    let text = path.to_string_lossy();
+    if text.starts_with("file:") || text == ":memory:" || text.is_empty() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// What kind of failure a SQLite error is.
