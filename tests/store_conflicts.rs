@@ -201,3 +201,19 @@ fn a_deadlock_that_keeps_coming_back_is_reported_and_nothing_is_written() {
         "the first job still running, as before the record: {jobs:?}"
     );
 }
+
+#[test]
+fn a_checkout_enqueue_the_server_rolled_back_for_a_deadlock_runs_again() {
+    let h = harness();
+    h.fail.store(2, Ordering::SeqCst);
+    let outcome = h
+        .store
+        .enqueue(&job(JobKind::Order, 7, 1), t0())
+        .expect("queued on the third try");
+    assert!(
+        matches!(outcome, ml_connector::store::EnqueueOutcome::Inserted(_)),
+        "{outcome:?}"
+    );
+    let jobs = h.store.counts_by_state().expect("counts");
+    assert_eq!(jobs.pending, 1, "one job, not three: {jobs:?}");
+}

@@ -39,18 +39,9 @@ impl Store {
     ) -> Result<EnqueueOutcome, StoreError> {
         // Issue #16: on a database server two processes can queue the same payload at the same moment; both find
         // nothing and the second insert meets the unique key. Run again, it finds the first one's job: Duplicate.
-        // (SQLite's write lock makes the two one after the other.)
-        let mut tries = 0;
-        loop {
-            match self.enqueue_attempt(job, now, note_seq) {
-                Err(StoreError::Database { source, .. })
-                    if source.failure() == Failure::Unique && tries < 3 =>
-                {
-                    tries += 1;
-                }
-                other => return other,
-            }
-        }
+        // (SQLite's write lock makes the two one after the other.) A deadlock the server broke runs again too.
+        let unique = |e: &StoreError| matches!(e, StoreError::Database { source, .. } if source.failure() == Failure::Unique);
+        self.run_again(unique, || self.enqueue_attempt(job, now, note_seq))
     }
 
     fn enqueue_attempt(

@@ -36,6 +36,8 @@ mod payload;
 pub mod queue;
 mod servers;
 mod transfer;
+mod tx;
+use tx::Tx;
 
 pub use audit::{Attempt, AuditAction, AuditEntry, AuditEvent, AuditQuery};
 pub use crypto::Key;
@@ -489,29 +491,6 @@ impl Store {
     /// Maps a database failure to the variant that says what happened and whether to retry.
     fn classify(&self, op: &'static str, e: impl Into<DbError>) -> StoreError {
         error::classify(op, &self.path_text(), e.into())
-    }
-}
-
-/// An open write transaction; rolls back when dropped uncommitted.
-pub(crate) struct Tx<'a> {
-    db: &'a dyn Db,
-    open: bool,
-    /// Given back after the transaction ended (fields drop after `Drop::drop`).
-    _turn: Option<gate::Turn>,
-}
-
-impl<'a> std::ops::Deref for Tx<'a> {
-    type Target = dyn Db + 'a;
-    fn deref(&self) -> &Self::Target {
-        self.db
-    }
-}
-
-impl Drop for Tx<'_> {
-    fn drop(&mut self) {
-        if self.open {
-            let _ = self.db.rollback();
-        }
     }
 }
 

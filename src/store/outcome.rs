@@ -102,21 +102,9 @@ impl Store {
         jobs: &[Finished<'_>],
         next: Option<NextClaim<'_>>,
     ) -> Result<RecordedAndClaimed, StoreError> {
-        // A server that breaks a deadlock rolls one transaction back and asks for it again (MariaDB under
-        // 4 workers did, in the backfill bench). Nothing was written, so it runs again at once, a few times:
-        // given up, the posted invoices it records would wait for their leases to expire and be found again.
-        let mut tries = 0u64;
-        loop {
-            tries += 1;
-            match self.record_and_claim_once(jobs, next) {
-                Err(StoreError::Busy { source, .. })
-                    if source.asks_to_run_again() && tries < RUN_AGAIN =>
-                {
-                    std::thread::sleep(Duration::from_millis(2 * tries));
-                }
-                other => return other,
-            }
-        }
+        // MariaDB under 4 workers broke deadlocks between two workers' records (the backfill bench): given up,
+        // the posted invoices a record carries would wait for their leases to expire and be found again.
+        self.run_again(|_| false, || self.record_and_claim_once(jobs, next))
     }
 
     fn record_and_claim_once(
@@ -441,9 +429,6 @@ pub type RecordedAndClaimed = (
     Vec<Result<Recorded, StoreError>>,
     Result<Vec<ClaimedJob>, StoreError>,
 );
-
-/// How many times a record the server rolled back to break a deadlock is run in all.
-const RUN_AGAIN: u64 = 5;
 
 /// The claim [`Store::record_and_claim`] makes after recording: as [`Store::claim`]'s arguments.
 #[derive(Debug, Clone, Copy)]
