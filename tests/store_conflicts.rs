@@ -217,3 +217,98 @@ fn a_checkout_enqueue_the_server_rolled_back_for_a_deadlock_runs_again() {
     let jobs = h.store.counts_by_state().expect("counts");
     assert_eq!(jobs.pending, 1, "one job, not three: {jobs:?}");
 }
+
+/// Runs `op` with the next commit failing like MariaDB's deadlock; returns its result and how many commits it
+/// tried.
+fn deadlocked_once<T>(h: &Harness, op: impl FnOnce(&Store) -> T) -> (T, u32) {
+    h.fail.store(1, Ordering::SeqCst);
+    let before = h.commits.load(Ordering::SeqCst);
+    let out = op(&h.store);
+    assert_eq!(
+        h.fail.load(Ordering::SeqCst),
+        0,
+        "the operation committed nothing"
+    );
+    (out, h.commits.load(Ordering::SeqCst) - before)
+}
+
+#[test]
+fn every_write_the_server_rolled_back_for_a_deadlock_runs_again_once() {
+    let h = harness();
+    for id in 1..=3 {
+        h.store
+            .enqueue(&job(JobKind::Order, id, 1), t0())
+            .expect("enqueue");
+    }
+    // The claim, the lease's renewal and each way a job ends.
+    let (claimed, commits) = deadlocked_once(&h, |s| s.claim("w1", t0(), LEASE, 3));
+    let claimed = claimed.expect("claimed on the second try");
+    assert_eq!((claimed.len(), commits), (3, 2));
+    let (renewed, commits) =
+        deadlocked_once(&h, |s| s.renew_lease(&claimed[0].lease, at(1), LEASE));
+    assert_eq!((renewed.is_ok(), commits), (true, 2), "{renewed:?}");
+    let lease = renewed.expect("renewed");
+    let done = posted(JobKind::Order, claimed[0].job.woo_id, "100001");
+    let (r, commits) = deadlocked_once(&h, |s| s.complete(&lease, at(2), &done));
+    assert_eq!((r.is_ok(), commits), (true, 2), "{r:?}");
+    let attempt = ml_connector::store::Attempt::default();
+    let (r, commits) = deadlocked_once(&h, |s| {
+        s.retry_later(&claimed[1].lease, at(2), at(60), "503", &attempt)
+    });
+    assert_eq!((r.is_ok(), commits), (true, 2), "{r:?}");
+    let (r, commits) = deadlocked_once(&h, |s| {
+        s.fail(&claimed[2].lease, at(2), "refused", &attempt)
+    });
+    assert_eq!((r.is_ok(), commits), (true, 2), "{r:?}");
+    let jobs = h.store.counts_by_state().expect("counts");
+    assert_eq!(
+        (jobs.done, jobs.pending, jobs.failed, jobs.running),
+        (1, 1, 1, 0),
+        "{jobs:?}"
+    );
+    let (r, commits) = deadlocked_once(&h, |s| s.replay(claimed[2].job.id, at(3)));
+    assert_eq!((r.is_ok(), commits), (true, 2), "{r:?}");
+    // The checkout's note, the customer-creation claim, the poll cursor, the pause and an instance lease.
+    let (r, commits) = deadlocked_once(&h, |s| s.note_changed("s1", JobKind::Order, 9, 0, at(3)));
+    assert_eq!((r.ok(), commits), (Some(true), 2));
+    assert_eq!(h.store.notes(10).expect("notes").len(), 1, "one note");
+    let (r, commits) = deadlocked_once(&h, |s| {
+        s.claim_customer_creation("s1", "a@example.com", "w1", at(3), LEASE)
+    });
+    assert_eq!((r.ok(), commits), (Some(true), 2));
+    let (r, commits) = deadlocked_once(&h, |s| s.set_cursor("s1", "orders", "42", at(3)));
+    assert_eq!((r.is_ok(), commits), (true, 2), "{r:?}");
+    assert_eq!(
+        h.store
+            .cursor("s1", "orders")
+            .expect("cursor")
+            .map(|c| c.value),
+        Some("42".to_owned())
+    );
+    let pause = ml_connector::store::Pause {
+        reason: "Visma refused the client secret".into(),
+        setting: None,
+        since: at(3),
+        tested_at: at(3),
+    };
+    let (r, commits) = deadlocked_once(&h, |s| s.set_pause(&pause));
+    assert_eq!((r.ok(), commits), (Some(true), 2));
+    let (r, commits) = deadlocked_once(&h, |s| {
+        s.hold_lease(
+            ml_connector::store::InstanceLease::Drain,
+            "i1",
+            at(3),
+            LEASE,
+        )
+    });
+    assert_eq!((r.ok(), commits), (Some(true), 2));
+    // The audit: one row for each write above that audits, none twice.
+    let posted_rows = h
+        .store
+        .audit_entries(&ml_connector::store::AuditQuery::default())
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == ml_connector::store::AuditAction::Posted.as_str())
+        .count();
+    assert_eq!(posted_rows, 1);
+}

@@ -205,9 +205,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::Busy`] (retryable), [`StoreError::Full`], or another SQLite failure.
     pub fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        let tx = self.begin()?;
-        insert(&*tx, event).map_err(|e| self.classify("audit", e))?;
-        self.commit(tx, "audit")
+        self.write("audit", |tx| {
+            insert(tx, event).map_err(|e| self.classify("audit", e))
+        })
     }
 
     /// Reads audit rows, oldest first (newest first with [`AuditQuery::newest_first`]).

@@ -27,12 +27,13 @@ impl Store {
             });
         }
         let (nonce, ct) = key.seal(name, secret.expose().as_bytes())?;
-        let tx = self.begin()?;
-        tx.exec("INSERT INTO credentials (name, nonce, ciphertext, key_fingerprint, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (name) DO UPDATE SET nonce = excluded.nonce, ciphertext = excluded.ciphertext, \
-             key_fingerprint = excluded.key_fingerprint, updated_at = excluded.updated_at", args![name, &nonce[..], ct, key.fingerprint(), ts(now)])
-        .map_err(|e| self.classify("put credential", e))?;
-        self.commit(tx, "put credential")
+        self.write("put credential", |tx| {
+            tx.exec("INSERT INTO credentials (name, nonce, ciphertext, key_fingerprint, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (name) DO UPDATE SET nonce = excluded.nonce, ciphertext = excluded.ciphertext, \
+                 key_fingerprint = excluded.key_fingerprint, updated_at = excluded.updated_at", args![name, &nonce[..], &ct, key.fingerprint(), ts(now)])
+            .map(|_| ())
+            .map_err(|e| self.classify("put credential", e))
+        })
     }
 
     /// Reads and decrypts the credential `name`; `None` when it was never stored.
@@ -60,11 +61,10 @@ impl Store {
     /// # Errors
     /// SQLite failures.
     pub fn delete_credential(&self, name: &str) -> Result<bool, StoreError> {
-        let tx = self.begin()?;
-        let n = tx
-            .exec("DELETE FROM credentials WHERE name = ?1", args![name])
-            .map_err(|e| self.classify("delete credential", e))?;
-        self.commit(tx, "delete credential")?;
+        let n = self.write("delete credential", |tx| {
+            tx.exec("DELETE FROM credentials WHERE name = ?1", args![name])
+                .map_err(|e| self.classify("delete credential", e))
+        })?;
         Ok(n == 1)
     }
 
@@ -92,28 +92,28 @@ impl Store {
         new: &Key,
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let tx = self.begin()?;
         let fail = |e| self.classify("rotate credentials", e);
-        let rows: Vec<(String, Vec<u8>, Vec<u8>, String)> = tx
-            .rows(
-                "SELECT name, nonce, ciphertext, key_fingerprint FROM credentials ORDER BY name",
-                args![],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .map_err(fail)?;
-        for (name, nonce, ct, fingerprint) in &rows {
-            let plain = decrypt(name, old, nonce, ct, fingerprint)?;
-            let (nonce, ct) = new.seal(name, plain.expose().as_bytes())?;
-            let n = tx
-                .exec("UPDATE credentials SET nonce = ?2, ciphertext = ?3, key_fingerprint = ?4, updated_at = ?5 \
-                     WHERE name = ?1 AND key_fingerprint = ?6", args![name, &nonce[..], ct, new.fingerprint(), ts(now), fingerprint])
+        self.write("rotate credentials", |tx| {
+            let rows: Vec<(String, Vec<u8>, Vec<u8>, String)> = tx
+                .rows(
+                    "SELECT name, nonce, ciphertext, key_fingerprint FROM credentials ORDER BY name",
+                    args![],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
                 .map_err(fail)?;
-            if n != 1 {
-                return Err(StoreError::CredentialTampered { name: name.clone() });
+            for (name, nonce, ct, fingerprint) in &rows {
+                let plain = decrypt(name, old, nonce, ct, fingerprint)?;
+                let (nonce, ct) = new.seal(name, plain.expose().as_bytes())?;
+                let n = tx
+                    .exec("UPDATE credentials SET nonce = ?2, ciphertext = ?3, key_fingerprint = ?4, updated_at = ?5 \
+                         WHERE name = ?1 AND key_fingerprint = ?6", args![name, &nonce[..], ct, new.fingerprint(), ts(now), fingerprint])
+                    .map_err(fail)?;
+                if n != 1 {
+                    return Err(StoreError::CredentialTampered { name: name.clone() });
+                }
             }
-        }
-        self.commit(tx, "rotate credentials")?;
-        Ok(rows.len())
+            Ok(rows.len())
+        })
     }
 }
 

@@ -48,10 +48,11 @@ impl Store {
         value: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let tx = self.begin()?;
-        tx.exec("INSERT INTO cursors (store_id, name, value, updated_at) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (store_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", args![store_id, name, value, ts(now)])
-        .map_err(|e| self.classify("set cursor", e))?;
-        self.commit(tx, "set cursor")
+        self.write("set cursor", |tx| {
+            tx.exec("INSERT INTO cursors (store_id, name, value, updated_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (store_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", args![store_id, name, value, ts(now)])
+            .map(|_| ())
+            .map_err(|e| self.classify("set cursor", e))
+        })
     }
 }

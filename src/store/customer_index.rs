@@ -44,8 +44,7 @@ impl Store {
                 reason: "e-mail key and customer number must not be empty".to_owned(),
             });
         }
-        let tx = self.begin()?;
-        {
+        self.write("index customers", |tx| {
             for (email, number) in rows {
                 tx.exec(
                     "INSERT INTO customer_index (store_id, company, email_key, visma_number, updated_at) \
@@ -61,8 +60,8 @@ impl Store {
                 )
                 .map_err(|e| self.classify("index customers", e))?;
             }
-        }
-        self.commit(tx, "index customers")
+            Ok(())
+        })
     }
 }
 
@@ -87,27 +86,27 @@ impl Store {
             });
         }
         let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::days(1));
-        let tx = self.begin()?;
-        if tx.backend() == Backend::MySql {
-            let taken = self.claim_customer_mysql(
-                &*tx,
-                store_id,
-                claim_key,
-                owner,
-                &ts(expires),
-                &ts(now),
-            )?;
-            self.commit(tx, "claim customer creation")?;
-            return Ok(taken);
-        }
-        let changed = tx
-            .exec("INSERT INTO customer_claims (store_id, claim_key, owner, expires_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (store_id, claim_key) DO UPDATE SET owner = excluded.owner, \
-                 expires_at = excluded.expires_at \
-                 WHERE customer_claims.owner = excluded.owner OR customer_claims.expires_at <= ?5", args![store_id, claim_key, owner, ts(expires), ts(now)])
-            .map_err(|e| self.classify("claim customer creation", e))?;
-        self.commit(tx, "claim customer creation")?;
-        Ok(changed == 1)
+        // Two MariaDB workers claiming one new key can deadlock (both hold the gap lock of the missing row and
+        // insert): the server rolls one back, and it runs again.
+        self.write("claim customer creation", |tx| {
+            if tx.backend() == Backend::MySql {
+                return self.claim_customer_mysql(
+                    tx,
+                    store_id,
+                    claim_key,
+                    owner,
+                    &ts(expires),
+                    &ts(now),
+                );
+            }
+            let changed = tx
+                .exec("INSERT INTO customer_claims (store_id, claim_key, owner, expires_at) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (store_id, claim_key) DO UPDATE SET owner = excluded.owner, \
+                     expires_at = excluded.expires_at \
+                     WHERE customer_claims.owner = excluded.owner OR customer_claims.expires_at <= ?5", args![store_id, claim_key, owner, ts(expires), ts(now)])
+                .map_err(|e| self.classify("claim customer creation", e))?;
+            Ok(changed == 1)
+        })
     }
 
     /// MySQL's upsert has no WHERE, so the claim reads the row under its lock and decides; a second claimer
@@ -161,13 +160,14 @@ impl Store {
         claim_key: &str,
         owner: &str,
     ) -> Result<(), StoreError> {
-        let tx = self.begin()?;
-        tx.exec(
-            "DELETE FROM customer_claims WHERE store_id = ?1 AND claim_key = ?2 AND owner = ?3",
-            args![store_id, claim_key, owner],
-        )
-        .map_err(|e| self.classify("release customer creation", e))?;
-        self.commit(tx, "release customer creation")
+        self.write("release customer creation", |tx| {
+            tx.exec(
+                "DELETE FROM customer_claims WHERE store_id = ?1 AND claim_key = ?2 AND owner = ?3",
+                args![store_id, claim_key, owner],
+            )
+            .map(|_| ())
+            .map_err(|e| self.classify("release customer creation", e))
+        })
     }
 }
 

@@ -181,9 +181,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; [`StoreError::StateConflict`] for a job that is not failed or dead; SQLite failures.
     pub fn replay(&self, job: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let tx = self.begin()?;
-        self.replay_in(&*tx, job, now)?;
-        self.commit(tx, "replay")
+        self.write("replay", |tx| self.replay_in(tx, job, now))
     }
 
     /// Replays every `failed` and `dead` job last changed at or after `since` (all when `None`), in one
@@ -196,14 +194,15 @@ impl Store {
         since: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Vec<JobId>, StoreError> {
-        let tx = self.begin()?;
-        let ids: Vec<i64> = tx
-            .rows("SELECT id FROM jobs WHERE state IN ('failed', 'dead') AND (updated_at >= ?1 OR ?1 IS NULL) ORDER BY id", args![since.map(micros)], |r| r.get(0))
-            .map_err(|e| self.classify("replay_failed", e))?;
-        for id in &ids {
-            self.replay_in(&*tx, JobId(*id), now)?;
-        }
-        self.commit(tx, "replay_failed")?;
+        let ids = self.write("replay_failed", |tx| {
+            let ids: Vec<i64> = tx
+                .rows("SELECT id FROM jobs WHERE state IN ('failed', 'dead') AND (updated_at >= ?1 OR ?1 IS NULL) ORDER BY id", args![since.map(micros)], |r| r.get(0))
+                .map_err(|e| self.classify("replay_failed", e))?;
+            for id in &ids {
+                self.replay_in(tx, JobId(*id), now)?;
+            }
+            Ok(ids)
+        })?;
         Ok(ids.into_iter().map(JobId).collect())
     }
 

@@ -84,20 +84,20 @@ impl Store {
             field: "pause",
             reason: e.to_string(),
         })?;
-        let tx = self.begin()?;
         let fail = |e| self.classify("pause", e);
-        let existed: bool = tx
-            .row(
-                "SELECT EXISTS (SELECT 1 FROM queue_flags WHERE name = ?1)",
-                args![PAUSE],
-                |r| r.get(0),
-            )
+        self.write("pause", |tx| {
+            let existed: bool = tx
+                .row(
+                    "SELECT EXISTS (SELECT 1 FROM queue_flags WHERE name = ?1)",
+                    args![PAUSE],
+                    |r| r.get(0),
+                )
+                .map_err(fail)?;
+            tx.exec("INSERT INTO queue_flags (name, value, updated_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", args![PAUSE, value, ts(pause.tested_at)])
             .map_err(fail)?;
-        tx.exec("INSERT INTO queue_flags (name, value, updated_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", args![PAUSE, value, ts(pause.tested_at)])
-        .map_err(fail)?;
-        self.commit(tx, "pause")?;
-        Ok(!existed)
+            Ok(!existed)
+        })
     }
 
     /// Resumes the queue. True when it was paused; then the pending jobs are due at `now`: the connection was
@@ -107,16 +107,16 @@ impl Store {
     /// # Errors
     /// SQLite failures.
     pub fn clear_pause(&self, now: chrono::DateTime<chrono::Utc>) -> Result<bool, StoreError> {
-        let tx = self.begin()?;
-        let n = tx
-            .exec("DELETE FROM queue_flags WHERE name = ?1", args![PAUSE])
-            .map_err(|e| self.classify("resume", e))?;
-        if n > 0 {
-            tx.exec("UPDATE jobs SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at > ?1", args![super::encoding::micros(now)])
-            .map_err(|e| self.classify("resume", e))?;
-        }
-        self.commit(tx, "resume")?;
-        Ok(n > 0)
+        self.write("resume", |tx| {
+            let n = tx
+                .exec("DELETE FROM queue_flags WHERE name = ?1", args![PAUSE])
+                .map_err(|e| self.classify("resume", e))?;
+            if n > 0 {
+                tx.exec("UPDATE jobs SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at > ?1", args![super::encoding::micros(now)])
+                .map_err(|e| self.classify("resume", e))?;
+            }
+            Ok(n > 0)
+        })
     }
 }
 
@@ -137,48 +137,55 @@ impl Store {
         ttl: std::time::Duration,
     ) -> Result<bool, StoreError> {
         let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::minutes(1));
-        let tx = self.begin()?;
         let fail = |e| self.classify(which.label(), e);
-        let held: Option<String> = tx
-            .row_opt(
-                "SELECT value FROM queue_flags WHERE name = ?1",
-                args![which.flag()],
-                |r| r.get(0),
-            )
-            .map_err(fail)?;
-        if let Some(old) = &held {
-            let lease: serde_json::Value = serde_json::from_str(old).unwrap_or_default();
-            let other = lease["owner"].as_str().unwrap_or_default() != owner;
-            let live = lease["until"]
-                .as_str()
-                .is_some_and(|t| t > ts(now).as_str());
-            if other && live {
-                return Ok(false);
-            }
-            // Only the lease we read: an instance that took it over in the meantime wrote another value, and
-            // the servers' row locks make this delete wait for it and then find nothing (tests/store_drain_lease.rs).
-            let gone = tx
-                .exec(
-                    "DELETE FROM queue_flags WHERE name = ?1 AND value = ?2",
-                    args![which.flag(), old],
-                )
-                .map_err(fail)?;
-            if gone == 0 {
-                return Ok(false);
-            }
-        }
-        let value = serde_json::json!({ "owner": owner, "until": ts(until) }).to_string();
-        match tx.exec(
-            "INSERT INTO queue_flags (name, value, updated_at) VALUES (?1, ?2, ?3)",
-            args![which.flag(), value, ts(now)],
-        ) {
-            Ok(_) => {}
-            // Another instance took it between our read and our write.
-            Err(e) if e.failure() == Failure::Unique => return Ok(false),
-            Err(e) => return Err(fail(e)),
-        }
-        self.commit(tx, which.label())?;
-        Ok(true)
+        // Run again whole on a deadlock; a `false` rolls back (on PostgreSQL the refused insert has aborted it).
+        self.run_again(
+            |_| false,
+            || {
+                let tx = self.begin()?;
+                let held: Option<String> = tx
+                    .row_opt(
+                        "SELECT value FROM queue_flags WHERE name = ?1",
+                        args![which.flag()],
+                        |r| r.get(0),
+                    )
+                    .map_err(fail)?;
+                if let Some(old) = &held {
+                    let lease: serde_json::Value = serde_json::from_str(old).unwrap_or_default();
+                    let other = lease["owner"].as_str().unwrap_or_default() != owner;
+                    let live = lease["until"]
+                        .as_str()
+                        .is_some_and(|t| t > ts(now).as_str());
+                    if other && live {
+                        return Ok(false);
+                    }
+                    // Only the lease we read: an instance that took it over in the meantime wrote another value, and
+                    // the servers' row locks make this delete wait for it and then find nothing
+                    // (tests/store_drain_lease.rs).
+                    let gone = tx
+                        .exec(
+                            "DELETE FROM queue_flags WHERE name = ?1 AND value = ?2",
+                            args![which.flag(), old],
+                        )
+                        .map_err(fail)?;
+                    if gone == 0 {
+                        return Ok(false);
+                    }
+                }
+                let value = serde_json::json!({ "owner": owner, "until": ts(until) }).to_string();
+                match tx.exec(
+                    "INSERT INTO queue_flags (name, value, updated_at) VALUES (?1, ?2, ?3)",
+                    args![which.flag(), value, ts(now)],
+                ) {
+                    Ok(_) => {}
+                    // Another instance took it between our read and our write.
+                    Err(e) if e.failure() == Failure::Unique => return Ok(false),
+                    Err(e) => return Err(fail(e)),
+                }
+                self.commit(tx, which.label())?;
+                Ok(true)
+            },
+        )
     }
 
     /// Gives `lease` up (a stopping instance), so another takes over at once.
@@ -186,25 +193,26 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub fn release_lease(&self, which: InstanceLease, owner: &str) -> Result<(), StoreError> {
-        let tx = self.begin()?;
-        let held: Option<String> = tx
-            .row_opt(
-                "SELECT value FROM queue_flags WHERE name = ?1",
-                args![which.flag()],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.classify(which.label(), e))?;
-        let ours = held
-            .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
-            .is_some_and(|v| v["owner"].as_str() == Some(owner));
-        if ours {
-            tx.exec(
-                "DELETE FROM queue_flags WHERE name = ?1",
-                args![which.flag()],
-            )
-            .map_err(|e| self.classify(which.label(), e))?;
-        }
-        self.commit(tx, which.label())
+        self.write(which.label(), |tx| {
+            let held: Option<String> = tx
+                .row_opt(
+                    "SELECT value FROM queue_flags WHERE name = ?1",
+                    args![which.flag()],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.classify(which.label(), e))?;
+            let ours = held
+                .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
+                .is_some_and(|v| v["owner"].as_str() == Some(owner));
+            if ours {
+                tx.exec(
+                    "DELETE FROM queue_flags WHERE name = ?1",
+                    args![which.flag()],
+                )
+                .map_err(|e| self.classify(which.label(), e))?;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -185,9 +185,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::AlreadyMapped`] when the entity or the document is already recorded; SQLite failures.
     pub fn record_mapping(&self, m: &NewMapping) -> Result<(), StoreError> {
-        let tx = self.begin()?;
-        insert(self, &*tx, m, None)?;
-        self.commit(tx, "record mapping")
+        self.write("record mapping", |tx| insert(self, tx, m, None))
     }
 
     /// The Visma document a WooCommerce entity became, if any.

@@ -27,10 +27,7 @@ impl Store {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
-        let tx = self.begin()?;
-        let claimed = self.claim_in(&*tx, owner, now, lease, limit)?;
-        self.commit(tx, "claim")?;
-        Ok(claimed)
+        self.write("claim", |tx| self.claim_in(tx, owner, now, lease, limit))
     }
 
     pub(super) fn claim_in(
@@ -177,22 +174,22 @@ impl Store {
     ) -> Result<Lease, StoreError> {
         let expires =
             now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::days(1));
-        let tx = self.begin()?;
-        let n = tx
-            .exec(
-                "UPDATE jobs SET lease_expires_at = ?4, updated_at = ?5 \
-                 WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND attempts = ?3",
-                args![
-                    lease.job_id.0,
-                    lease.owner,
-                    lease.attempt,
-                    micros(expires),
-                    micros(now)
-                ],
-            )
-            .map_err(|e| self.classify("renew lease", e))?;
-        check_lease(n, lease, "renew lease")?;
-        self.commit(tx, "renew lease")?;
+        self.write("renew lease", |tx| {
+            let n = tx
+                .exec(
+                    "UPDATE jobs SET lease_expires_at = ?4, updated_at = ?5 \
+                     WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND attempts = ?3",
+                    args![
+                        lease.job_id.0,
+                        lease.owner,
+                        lease.attempt,
+                        micros(expires),
+                        micros(now)
+                    ],
+                )
+                .map_err(|e| self.classify("renew lease", e))?;
+            check_lease(n, lease, "renew lease")
+        })?;
         Ok(Lease {
             expires_at: expires,
             ..lease.clone()
@@ -217,23 +214,23 @@ impl Store {
         let expires =
             now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::minutes(1));
         let fail = |e| self.classify("keep leases alive", e);
-        let tx = self.begin()?;
-        // Only leases still ours and still live: one that ran out may already be another worker's.
-        let n = tx
-            .exec(
-                "UPDATE jobs SET lease_expires_at = ?2 WHERE state = 'running' AND lease_owner = ?1 \
-                 AND lease_expires_at > ?3 AND lease_expires_at < ?2",
-                args![owner, micros(expires), micros(now)],
+        self.write("keep leases alive", |tx| {
+            // Only leases still ours and still live: one that ran out may already be another worker's.
+            let n = tx
+                .exec(
+                    "UPDATE jobs SET lease_expires_at = ?2 WHERE state = 'running' AND lease_owner = ?1 \
+                     AND lease_expires_at > ?3 AND lease_expires_at < ?2",
+                    args![owner, micros(expires), micros(now)],
+                )
+                .map_err(fail)?;
+            tx.exec(
+                "UPDATE customer_claims SET expires_at = ?2 WHERE owner = ?1 AND expires_at > ?3 \
+                 AND expires_at < ?2",
+                args![owner, ts(expires), ts(now)],
             )
             .map_err(fail)?;
-        tx.exec(
-            "UPDATE customer_claims SET expires_at = ?2 WHERE owner = ?1 AND expires_at > ?3 \
-             AND expires_at < ?2",
-            args![owner, ts(expires), ts(now)],
-        )
-        .map_err(fail)?;
-        self.commit(tx, "keep leases alive")?;
-        Ok(n)
+            Ok(n)
+        })
     }
 }
 

@@ -60,21 +60,21 @@ impl Store {
             });
         }
         let (woo, parent) = (id_of("woo_id", woo_id)?, id_of("parent_id", parent_id)?);
-        let tx = self.begin()?;
         let fail = |e| self.classify("note", e);
-        let existed: bool = tx
-            .row("SELECT EXISTS (SELECT 1 FROM notes WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3)", args![store_id, kind.as_str(), woo], |r| r.get(0))
+        self.write("note", |tx| {
+            let existed: bool = tx
+                .row("SELECT EXISTS (SELECT 1 FROM notes WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3)", args![store_id, kind.as_str(), woo], |r| r.get(0))
+                .map_err(fail)?;
+            tx.exec(
+                "INSERT INTO notes (store_id, kind, woo_id, parent_id, seq, noted_at) \
+                 VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(seq), 0) + 1 FROM notes), ?5) \
+                 ON CONFLICT (store_id, kind, woo_id) DO UPDATE SET parent_id = excluded.parent_id, \
+                 seq = excluded.seq, noted_at = excluded.noted_at",
+                args![store_id, kind.as_str(), woo, parent, ts(now)],
+            )
             .map_err(fail)?;
-        tx.exec(
-            "INSERT INTO notes (store_id, kind, woo_id, parent_id, seq, noted_at) \
-             VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(seq), 0) + 1 FROM notes), ?5) \
-             ON CONFLICT (store_id, kind, woo_id) DO UPDATE SET parent_id = excluded.parent_id, \
-             seq = excluded.seq, noted_at = excluded.noted_at",
-            args![store_id, kind.as_str(), woo, parent, ts(now)],
-        )
-        .map_err(fail)?;
-        self.commit(tx, "note")?;
-        Ok(!existed)
+            Ok(!existed)
+        })
     }
 
     /// The oldest `limit` notes (customers, orders, refunds of any store), oldest first.
@@ -140,33 +140,30 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let woo = id_of("woo_id", woo_id)?;
-        let tx = self.begin()?;
         let fail = |e| self.classify("note failed", e);
-        let dropped = tx
-            .exec(
-                "DELETE FROM notes WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3",
-                args![store_id, kind.as_str(), woo],
-            )
-            .map_err(fail)?;
-        audit::insert(
-            &*tx,
-            &AuditEvent {
-                at: now,
-                job_id: None,
-                store_id: Some(store_id.to_owned()),
-                woo_kind: Some(kind),
-                woo_id: Some(woo_id),
-                action: AuditAction::Rejected,
-                attempt: audit::Attempt::default(),
-                visma_number: None,
-                error: Some(bounded(&format!(
-                    "{kind} {woo_id} could not be read from WooCommerce: {reason}"
-                ))),
-            },
-        )
-        .map_err(fail)?;
-        self.commit(tx, "note failed")?;
-        Ok(dropped > 0)
+        let event = AuditEvent {
+            at: now,
+            job_id: None,
+            store_id: Some(store_id.to_owned()),
+            woo_kind: Some(kind),
+            woo_id: Some(woo_id),
+            action: AuditAction::Rejected,
+            attempt: audit::Attempt::default(),
+            visma_number: None,
+            error: Some(bounded(&format!(
+                "{kind} {woo_id} could not be read from WooCommerce: {reason}"
+            ))),
+        };
+        self.write("note failed", |tx| {
+            let dropped = tx
+                .exec(
+                    "DELETE FROM notes WHERE store_id = ?1 AND kind = ?2 AND woo_id = ?3",
+                    args![store_id, kind.as_str(), woo],
+                )
+                .map_err(fail)?;
+            audit::insert(tx, &event).map_err(fail)?;
+            Ok(dropped > 0)
+        })
     }
 }
 

@@ -29,9 +29,9 @@ impl Store {
         now: DateTime<Utc>,
         completion: &Completion,
     ) -> Result<(), StoreError> {
-        let tx = self.begin()?;
-        self.complete_in(&*tx, lease, now, completion, &[])?;
-        self.commit(tx, "complete")
+        self.write("complete", |tx| {
+            self.complete_in(tx, lease, now, completion, &[])
+        })
     }
 
     fn complete_in(
@@ -237,16 +237,15 @@ impl Store {
         error: &str,
         attempt: &Attempt,
     ) -> Result<RetryOutcome, StoreError> {
-        let tx = self.begin()?;
-        let retry = Retry {
-            next_attempt_at,
-            error,
-            attempt,
-            counts: true,
-        };
-        let outcome = self.retry_in(&*tx, lease, now, retry, &[])?;
-        self.commit(tx, "retry_later")?;
-        Ok(outcome)
+        self.write("retry_later", |tx| {
+            let retry = Retry {
+                next_attempt_at,
+                error,
+                attempt,
+                counts: true,
+            };
+            self.retry_in(tx, lease, now, retry, &[])
+        })
     }
 
     fn retry_in(
@@ -307,9 +306,9 @@ impl Store {
         error: &str,
         attempt: &Attempt,
     ) -> Result<(), StoreError> {
-        let tx = self.begin()?;
-        self.fail_in(&*tx, lease, now, error, attempt, &[])?;
-        self.commit(tx, "fail")
+        self.write("fail", |tx| {
+            self.fail_in(tx, lease, now, error, attempt, &[])
+        })
     }
 
     fn fail_in(

@@ -82,15 +82,14 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub fn prune_payloads(&self, done_before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let tx = self.begin()?;
-        let n = tx
-            .exec(
+        let n = self.write("prune payloads", |tx| {
+            tx.exec(
                 "UPDATE job_payloads SET payload = NULL WHERE payload IS NOT NULL AND job_id IN \
                  (SELECT id FROM jobs WHERE state = 'done' AND updated_at < ?1)",
                 args![super::encoding::micros(done_before)],
             )
-            .map_err(|e| self.classify("prune payloads", e))?;
-        self.commit(tx, "prune payloads")?;
+            .map_err(|e| self.classify("prune payloads", e))
+        })?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

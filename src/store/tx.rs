@@ -59,4 +59,23 @@ impl Store {
             runs += 1;
         }
     }
+
+    /// One write transaction: `body` runs inside it, then it commits (as `op` in errors); run again whole when
+    /// the server rolled it back to break a deadlock ([`Store::run_again`]). `body` writes only through the
+    /// transaction it is given, so a run that was rolled back leaves nothing behind.
+    pub(super) fn write<T>(
+        &self,
+        op: &'static str,
+        mut body: impl FnMut(&dyn Db) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.run_again(
+            |_| false,
+            || {
+                let tx = self.begin()?;
+                let value = body(&*tx)?;
+                self.commit(tx, op)?;
+                Ok(value)
+            },
+        )
+    }
 }
