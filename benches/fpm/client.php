@@ -53,6 +53,15 @@ function rss_kib(int $pid): int {
 	$status = @file_get_contents("/proc/$pid/status");
 	return false !== $status && preg_match('/^VmRSS:\s+(\d+)/m', $status, $m) ? (int) $m[1] : -1;
 }
+// The memory of this worker alone (anonymous pages: heap, stacks, relocated data): the extension's code pages that
+// every worker maps count in each worker's RSS but once on the machine.
+function anon_kib(int $pid): int {
+	$rollup = @file_get_contents("/proc/$pid/smaps_rollup");
+	if (false === $rollup || ! preg_match_all('/^Anonymous:\s+(\d+)/m', $rollup, $m)) {
+		return -1;
+	}
+	return (int) array_sum($m[1]);
+}
 function pct(array $sorted, float $p): float {
 	$n = count($sorted);
 	return 0 === $n ? 0.0 : $sorted[max(1, (int) ceil($p / 100 * $n)) - 1];
@@ -103,5 +112,5 @@ foreach ($want as $mode => $_) {
 		pct($e2e[$mode], 50), pct($e2e[$mode], 99), pct($call[$mode], 50), pct($call[$mode], 99), $errors);
 }
 if ($rss_every > 0) {
-	echo "RESULT fpm_rss_final requests=$sent pid=$pid rss_kib=", rss_kib($pid), "\n";
+	echo "RESULT fpm_rss_final requests=$sent pid=$pid rss_kib=", rss_kib($pid), ' anon_kib=', anon_kib($pid), "\n";
 }

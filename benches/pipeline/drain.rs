@@ -317,6 +317,7 @@ pub fn ceiling(orders: u64, threads: u64, batch: u32) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let sim_pid = sim.id().to_string();
     let (cpu0, sim_cpu0) = (cpu_secs("self"), cpu_secs(&sim_pid));
+    perf_control("enable");
     let start = Instant::now();
     let handles = workers(&Pool {
         threads,
@@ -333,6 +334,7 @@ pub fn ceiling(orders: u64, threads: u64, batch: u32) {
         h.join().expect("worker");
     }
     let secs = start.elapsed().as_secs_f64();
+    perf_control("disable");
     let (cpu, sim_cpu) = (cpu_secs("self") - cpu0, cpu_secs(&sim_pid) - sim_cpu0);
     let done = tally.done.load(Ordering::Relaxed);
     // What the connector alone could sustain with both cores to itself (the simulator stands in for Visma,
@@ -358,6 +360,17 @@ pub fn ceiling(orders: u64, threads: u64, batch: u32) {
     );
     let _ = sim.kill();
     let _ = sim.wait();
+}
+
+/// Profiles only the drain: with `BENCH_PERF_CTL=FIFO`, writes `enable`/`disable` to perf's control FIFO
+/// (`perf record -D -1 --control fifo:FIFO -a -- …`), so the HTTP floor and the backlog stay out of the profile.
+fn perf_control(command: &str) {
+    if let Some(fifo) = std::env::var_os("BENCH_PERF_CTL") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(fifo) {
+            let _ = writeln!(f, "{command}");
+        }
+    }
 }
 
 fn file_len(p: &Path) -> u64 {
