@@ -227,7 +227,7 @@ fn deadlocked_once<T>(h: &Harness, op: impl FnOnce(&Store) -> T) -> (T, u32) {
     assert_eq!(
         h.fail.load(Ordering::SeqCst),
         0,
-        "the operation committed nothing"
+        "the operation never tried to commit, so the deadlock was not met"
     );
     (out, h.commits.load(Ordering::SeqCst) - before)
 }
@@ -302,13 +302,14 @@ fn every_write_the_server_rolled_back_for_a_deadlock_runs_again_once() {
         )
     });
     assert_eq!((r.ok(), commits), (Some(true), 2));
-    // The audit: one row for each write above that audits, none twice.
-    let posted_rows = h
+    // The audit: the rolled-back runs left no rows, so each write that audits did so once.
+    let audit = h
         .store
         .audit_entries(&ml_connector::store::AuditQuery::default())
-        .expect("audit")
-        .into_iter()
-        .filter(|e| e.action == ml_connector::store::AuditAction::Posted.as_str())
-        .count();
-    assert_eq!(posted_rows, 1);
+        .expect("audit");
+    let rows = |action: ml_connector::store::AuditAction| {
+        audit.iter().filter(|e| e.action == action.as_str()).count()
+    };
+    use ml_connector::store::AuditAction::{Claimed, Posted};
+    assert_eq!((rows(Claimed), rows(Posted)), (3, 1), "{audit:?}");
 }

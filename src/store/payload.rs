@@ -40,12 +40,18 @@ pub(crate) fn unpack(stored: Val, job: i64) -> Result<String, StoreError> {
                 .filter(|n| *n <= MAX_PAYLOAD as u64)
                 .ok_or_else(bad)?;
             let capacity = usize::try_from(size).map_err(|_| bad())?;
-            let bytes = DECOMPRESSOR
-                .with(|d| match &mut *d.borrow_mut() {
-                    Some(d) => d.decompress(&b, capacity),
-                    None => zstd::bulk::decompress(&b, capacity),
-                })
-                .map_err(|_| bad())?;
+            // `try_`: no panic if the thread is ending (its locals gone) or the context is somehow in use; a
+            // context of its own then.
+            let kept = DECOMPRESSOR.try_with(|d| {
+                d.try_borrow_mut()
+                    .ok()
+                    .and_then(|mut d| d.as_mut().map(|d| d.decompress(&b, capacity)))
+            });
+            let bytes = match kept {
+                Ok(Some(result)) => result,
+                _ => zstd::bulk::decompress(&b, capacity),
+            }
+            .map_err(|_| bad())?;
             String::from_utf8(bytes).map_err(|_| bad())
         }
         Val::Blob(b) => String::from_utf8(b).map_err(|_| bad()),
@@ -56,7 +62,7 @@ pub(crate) fn unpack(stored: Val, job: i64) -> Result<String, StoreError> {
 thread_local! {
     /// One decompression context per thread, kept: making one allocates and clears ~100 kB, which was a sixth of
     /// a claim's time, spent inside the write transaction that every worker of the file waits for. `None` only
-    /// if zstd could not make one (then each call makes its own).
+    /// if zstd could not make one (then each call makes its own, as when the context cannot be reached).
     static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         std::cell::RefCell::new(zstd::bulk::Decompressor::new().ok());
 }
