@@ -63,6 +63,16 @@ final class Notifier {
 					'woo_id' => (int) ( $row['woo_id'] ?? 0 ),
 					'error'  => (string) ( $row['error'] ?? '' ),
 				);
+			} elseif ( 'merge_conflict' === $action ) {
+				// Issue #16: two web servers' queues both posted this order before they were merged; Visma holds two
+				// documents for it. Said on the order, in the notice and in the mail: the accountant credits one.
+				self::note( $row, false, __( 'ml-connector: this order reached Visma.net twice, from two web servers\' queues before they were merged:', 'ml-connector' ) . ' ' . (string) ( $row['error'] ?? '' ) );
+				$digest[ 'conflict-' . (string) ( $row['kind'] ?? '' ) . '-' . (int) ( $row['woo_id'] ?? 0 ) ] = array(
+					'job_id' => 0,
+					'kind'   => (string) ( $row['kind'] ?? '' ),
+					'woo_id' => (int) ( $row['woo_id'] ?? 0 ),
+					'error'  => (string) ( $row['error'] ?? '' ),
+				);
 			}
 		}
 		if ( array() === $digest ) {
@@ -214,10 +224,11 @@ final class Notifier {
 	/**
 	 * An order note on the order (refunds: on the parent order).
 	 *
-	 * @param array $row     Audit row.
-	 * @param bool  $success Whether the document reached Visma.
+	 * @param array       $row     Audit row.
+	 * @param bool        $success Whether the document reached Visma.
+	 * @param string|null $text    The note, in place of the sent / not sent one.
 	 */
-	private static function note( array $row, bool $success ): void {
+	private static function note( array $row, bool $success, ?string $text = null ): void {
 		$kind = (string) ( $row['kind'] ?? '' );
 		if ( ! in_array( $kind, array( 'order', 'refund' ), true ) ) {
 			return;
@@ -249,6 +260,6 @@ final class Notifier {
 				'refund' === $kind ? __( 'refund', 'ml-connector' ) : __( 'order', 'ml-connector' ),
 				(string) ( $row['error'] ?? '' )
 			);
-		$order->add_order_note( $note );
+		$order->add_order_note( $text ?? $note );
 	}
 }

@@ -125,8 +125,8 @@ final class QueueStorage {
 		$stored = get_option( Integration::OPTION, array() );
 		$stored = is_array( $stored ) ? $stored : array();
 		// Saved only now that the rows are in the new queue. The new version changes the settings document even
-		// when a queue moves back to where it was, so every worker reopens it (the extension keeps its connection
-		// while the document is unchanged, and the SQLite file it had open was set aside).
+		// when a queue moves back to where it was, so every worker reopens it (the extension keeps its queue open
+		// while the document is unchanged).
 		$stored['storage']         = $to;
 		$stored['storage_version'] = wp_generate_uuid4();
 		update_option( Integration::OPTION, $stored );

@@ -91,6 +91,9 @@ impl Db for DeadlockingCommits {
     fn bytes_used(&self) -> Result<i64, DbError> {
         self.inner.bytes_used()
     }
+    fn drop_tables(&self) -> Result<(), DbError> {
+        self.inner.drop_tables()
+    }
     fn sqlite(&self) -> Option<&rusqlite::Connection> {
         self.inner.sqlite()
     }

@@ -198,6 +198,7 @@ final class QueuePage {
 		echo '<h2 id="ml-connector-storage">' . esc_html__( 'Queue storage', 'ml-connector' ) . '</h2>';
 		/* translators: %s: where the queue is, e.g. "the WordPress database (tables wp_mlc_*)" */
 		echo '<p id="ml-connector-storage-current" data-storage="' . esc_attr( $storage ) . '">' . esc_html( sprintf( __( 'The queue is in %s.', 'ml-connector' ), QueueStorage::describe( $storage ) ) ) . '</p>';
+		self::render_local_queue();
 		echo '<p>' . esc_html(
 			QueueStorage::WORDPRESS === $storage
 				? __( 'Every web server of the shop queues into these tables and sends from them. A shop on one web server may move the queue back to a SQLite file.', 'ml-connector' )
@@ -215,6 +216,32 @@ final class QueuePage {
 			false
 		);
 		echo '</form>';
+	}
+
+	/**
+	 * Issue #16: on a shop whose web servers each kept a SQLite file before the queue moved into the WordPress
+	 * database, this server's file still holds jobs, notes and history the shared queue has not got. The next
+	 * background run on this server merges it; until then (or when the merge failed) the merchant sees it here.
+	 */
+	private static function render_local_queue(): void {
+		$status = Core::status();
+		$local  = is_array( $status ) ? ( $status['local_queue'] ?? null ) : null;
+		if ( ! is_array( $local ) ) {
+			return;
+		}
+		echo '<div class="notice notice-warning inline" id="ml-connector-local-queue"><p>' . esc_html(
+			sprintf(
+				/* translators: 1: path of this server's SQLite file, 2: jobs not sent yet, 3: orders noted but not queued */
+				__( 'This web server still keeps a queue of its own in %1$s: %2$d jobs to send and %3$d noted objects that are not in the shared queue yet. The next background run on this server merges it into the shared queue (nothing is sent twice).', 'ml-connector' ),
+				(string) ( $local['path'] ?? '' ),
+				(int) ( $local['unfinished'] ?? 0 ),
+				(int) ( $local['notes'] ?? 0 )
+			)
+		) . '</p>';
+		if ( is_string( $local['error'] ?? null ) && '' !== $local['error'] ) {
+			echo '<p>' . esc_html( $local['error'] ) . '</p>';
+		}
+		echo '</div>';
 	}
 
 	/**

@@ -15,7 +15,8 @@ pub use plugin_settings::{
     client_config, parse_plugin_settings, Mode, PluginSettings, DEFAULT_SIMULATOR_URL,
 };
 pub use views::{
-    AuditRow, ConnectionReport, JobRow, NoteRow, OrderState, PauseView, Status, VismaTotals,
+    AuditRow, ConnectionReport, JobRow, LocalQueueView, NoteRow, OrderState, PauseView, Status,
+    VismaTotals,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -24,7 +25,7 @@ use crate::mapping::MappingError;
 use crate::secret::Secret;
 use crate::settings::{Settings, SettingsError};
 use crate::store::queue::{EnqueueOutcome, JobKind, JobSource};
-use crate::store::{Books, Key, Store, StoreError};
+use crate::store::{Attempt, AuditAction, AuditEvent, Books, Key, Store, StoreError};
 use crate::visma::{Client, VismaError};
 use crate::woo::WooError;
 use std::path::{Path, PathBuf};
@@ -111,6 +112,10 @@ pub struct Host {
     clock: Arc<dyn Clock>,
     /// The secret the engine's client was built with: another worker may save a new one.
     engine_secret: Option<Secret>,
+    /// Issue #16: this server's own SQLite file, when the queue is in the WordPress database.
+    local_file: Option<PathBuf>,
+    /// The next drain merges `local_file` into the shared queue (once per process, see `merge_local_queue`).
+    merge_pending: bool,
 }
 
 impl Host {
@@ -139,7 +144,9 @@ impl Host {
                 data_dir.display()
             ))
         })?;
-        let store = storage::open(&storage::parse_storage(settings_json)?, data_dir)?;
+        let storage = storage::parse_storage(settings_json)?;
+        let store = storage::open(&storage, data_dir)?;
+        let local_file = storage::local_file(&storage, data_dir);
         let books = Books::new(settings.store_id.clone(), mode.books_key());
         // Rows written before the id map knew companies belong to the connection the store has now.
         store.adopt_legacy_books(&books)?;
@@ -151,6 +158,8 @@ impl Host {
             key: Key::derive(key_material, KEY_CONTEXT),
             clock: Arc::new(SystemClock),
             engine_secret: None,
+            merge_pending: local_file.is_some(),
+            local_file,
         })
     }
 
@@ -293,9 +302,52 @@ impl Host {
         }
         let deadline = self.clock.now()
             + chrono::Duration::milliseconds(i64::try_from(deadline_ms).unwrap_or(0));
+        self.merge_local_queue()?;
         let report = self.engine()?.drain(limit, Some(deadline))?;
         let counts = self.store()?.counts_by_state()?;
         Ok((report, counts.pending + counts.running))
+    }
+
+    /// Issue #16: a server that kept its own SQLite file before another server moved the queue into the WordPress
+    /// database merges the file into the shared queue at its first drain (never on a shopper's request), so its
+    /// jobs, notes and history are sent and kept once. Tried once per process: a failure is audited on the shared
+    /// queue and shown by `status` until a later process merges the file; a drain still sending from the file
+    /// (a live lease) is waited for.
+    fn merge_local_queue(&mut self) -> Result<(), HostError> {
+        if !std::mem::take(&mut self.merge_pending) {
+            return Ok(());
+        }
+        let Some(path) = self.local_file.clone() else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        match storage::merge_local(&path, self.store()?, now) {
+            Ok(_) => Ok(()),
+            Err(HostError::Store(e))
+                if matches!(*e, StoreError::Invalid { field: "queue", .. }) =>
+            {
+                self.merge_pending = true;
+                Ok(())
+            }
+            Err(e) => {
+                let event = AuditEvent {
+                    at: now,
+                    job_id: None,
+                    store_id: Some(self.settings.store_id.clone()),
+                    woo_kind: None,
+                    woo_id: None,
+                    action: AuditAction::MergeFailed,
+                    attempt: Attempt::default(),
+                    visma_number: None,
+                    error: Some(format!(
+                        "the queue this server kept in {} could not be merged into the shared queue: {e}",
+                        path.display()
+                    )),
+                };
+                self.store()?.audit(&event)?;
+                Ok(())
+            }
+        }
     }
 
     /// Saves a secret encrypted (never returned to the caller).

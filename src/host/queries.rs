@@ -1,7 +1,9 @@
 //! The host's read side and queue actions for the plugin's screens: status (with the pause and the notes waiting),
 //! jobs, audit rows, one order's state, replay, and the dry-run preview. No Visma calls here.
 
-use super::views::{self, AuditRow, JobRow, OrderState, PauseView, PaymentView, Status};
+use super::views::{
+    self, AuditRow, JobRow, LocalQueueView, OrderState, PauseView, PaymentView, Status,
+};
 use super::{Host, HostError};
 use crate::engine;
 use crate::mapping;
@@ -15,6 +17,22 @@ use std::collections::BTreeMap;
 const MAX_PAGE: u32 = 200;
 
 impl Host {
+    /// This server's own SQLite file while it holds a queue not merged into the shared one.
+    fn local_queue(&self) -> Option<LocalQueueView> {
+        let path = self.local_file.as_ref().filter(|p| p.is_file())?;
+        let view = |unfinished, notes, error| LocalQueueView {
+            path: path.display().to_string(),
+            unfinished,
+            notes,
+            error,
+        };
+        match super::storage::unmerged(path) {
+            Ok(None) => None,
+            Ok(Some(q)) => Some(view(q.unfinished, q.notes, None)),
+            Err(e) => Some(view(0, 0, Some(e.to_string()))),
+        }
+    }
+
     /// Queue counts, oldest pending job, newest failure, the pause in force and the notes waiting for their JSON.
     ///
     /// # Errors
@@ -40,7 +58,12 @@ impl Host {
                 ..AuditQuery::default()
             })?
             .into_iter()
-            .find(|e| matches!(e.action.as_str(), "failed" | "dead" | "retry" | "rejected"))
+            .find(|e| {
+                matches!(
+                    e.action.as_str(),
+                    "failed" | "dead" | "retry" | "rejected" | "merge_conflict" | "merge_failed"
+                )
+            })
             .and_then(|e| e.error);
         Ok(Status {
             counts,
@@ -52,6 +75,7 @@ impl Host {
                 since: p.since.to_rfc3339(),
             }),
             notes: store.note_count()?,
+            local_queue: self.local_queue(),
         })
     }
 

@@ -4,15 +4,17 @@
 use super::plugin_settings::PluginSettings;
 use super::{db_path, HostError};
 use crate::store::db::mysql::{MySqlConfig, MySqlDb};
-use crate::store::{Moved, Store, StoreOptions};
+use crate::store::db::{Db, Val};
+use crate::store::{Merged, Moved, Store, StoreOptions, MOVED_FLAG};
 use chrono::{DateTime, Utc};
 use std::path::Path;
 
 /// The queue's backend, as the settings document chose it.
 #[derive(Debug)]
 pub enum Storage {
-    /// `{data_dir}/ml-connector.sqlite`.
-    Sqlite,
+    /// `{data_dir}/ml-connector.sqlite`, and the WordPress database when the plugin passed it (where the file's
+    /// queue may have moved: see [`open`]).
+    Sqlite(Option<MySqlConfig>),
     /// Tables `{prefix}mlc_*` in the WordPress database.
     WordPress(MySqlConfig),
 }
@@ -21,7 +23,7 @@ impl Storage {
     /// `sqlite` or `wordpress`.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Sqlite => "sqlite",
+            Self::Sqlite(_) => "sqlite",
             Self::WordPress(_) => "wordpress",
         }
     }
@@ -40,32 +42,35 @@ pub fn parse_storage(json: &str) -> Result<Storage, HostError> {
 /// The storage `doc` names, or `wanted` (`sqlite` / `wordpress`) in its place.
 pub(super) fn storage_of(doc: &PluginSettings, wanted: Option<&str>) -> Result<Storage, HostError> {
     match wanted.unwrap_or(doc.storage.as_str()) {
-        "" | "sqlite" => Ok(Storage::Sqlite),
-        "wordpress" => {
-            let db = doc.wordpress_db.as_ref().ok_or_else(|| {
-                HostError::Config(
-                    "storage is wordpress but the settings document has no wordpress_db (the plugin adds it)"
-                        .to_owned(),
-                )
-            })?;
-            if db.name.trim().is_empty() || db.user.trim().is_empty() {
-                return Err(HostError::Config(
-                    "wordpress_db needs the database name and user (DB_NAME, DB_USER)".to_owned(),
-                ));
-            }
-            Ok(Storage::WordPress(MySqlConfig::from_wordpress(
-                &db.host,
-                &db.name,
-                &db.user,
-                db.password.expose(),
-                &db.prefix,
-            )))
-        }
+        "" | "sqlite" => Ok(Storage::Sqlite(wordpress_db(doc).ok())),
+        "wordpress" => Ok(Storage::WordPress(wordpress_db(doc)?)),
         other => Err(HostError::Config(format!(
             "storage must be sqlite or wordpress, not {:?}",
             other.chars().take(40).collect::<String>()
         ))),
     }
+}
+
+/// The WordPress database the plugin added to the settings document.
+fn wordpress_db(doc: &PluginSettings) -> Result<MySqlConfig, HostError> {
+    let db = doc.wordpress_db.as_ref().ok_or_else(|| {
+        HostError::Config(
+            "storage is wordpress but the settings document has no wordpress_db (the plugin adds it)"
+                .to_owned(),
+        )
+    })?;
+    if db.name.trim().is_empty() || db.user.trim().is_empty() {
+        return Err(HostError::Config(
+            "wordpress_db needs the database name and user (DB_NAME, DB_USER)".to_owned(),
+        ));
+    }
+    Ok(MySqlConfig::from_wordpress(
+        &db.host,
+        &db.name,
+        &db.user,
+        db.password.expose(),
+        &db.prefix,
+    ))
 }
 
 /// Opens (creating and migrating) the queue of `storage`.
@@ -75,17 +80,56 @@ pub(super) fn storage_of(doc: &PluginSettings, wanted: Option<&str>) -> Result<S
 pub fn open(storage: &Storage, data_dir: &Path) -> Result<Store, HostError> {
     let options = StoreOptions::default();
     match storage {
-        Storage::Sqlite => Ok(Store::open_with(db_path(data_dir), &options)?),
-        Storage::WordPress(config) => {
-            let db = MySqlDb::connect(config, options.busy_timeout).map_err(|e| {
-                HostError::Store(Box::new(crate::store::StoreError::Open {
-                    path: format!("the WordPress database {}", config.describe()),
-                    source: e,
-                }))
-            })?;
-            Ok(Store::open_server(Box::new(db), &options)?)
+        Storage::Sqlite(wordpress) => {
+            let store = Store::open_with(db_path(data_dir), &options)?;
+            if store.moved_to()?.is_some() {
+                // One process decides for the file, the others then find it emptied.
+                let _turn = file_turn(data_dir)?;
+                if left_behind(&store, wordpress.as_ref())? {
+                    store.discard_moved_keeping(&free_copy_name(data_dir))?;
+                }
+            }
+            Ok(store)
         }
+        Storage::WordPress(config) => Ok(Store::open_server(Box::new(connect(config)?), &options)?),
     }
+}
+
+fn connect(config: &MySqlConfig) -> Result<MySqlDb, HostError> {
+    MySqlDb::connect(config, StoreOptions::default().busy_timeout).map_err(|e| {
+        HostError::Store(Box::new(crate::store::StoreError::Open {
+            path: format!("the WordPress database {}", config.describe()),
+            source: e,
+        }))
+    })
+}
+
+/// Issue #16: a SQLite file whose queue went into the WordPress database, opened while the settings say SQLite.
+/// Moments after a move out of it, that is a process still on the old settings, which the moved mark sends on to
+/// the new queue. But when the queue then moved on from the WordPress database (back into another server's
+/// SQLite file), or this file was merged there, nothing will come back to it: it is left behind, and this server
+/// starts again in it, emptied (a copy is kept). Otherwise every write here would be refused for good.
+fn left_behind(store: &Store, wordpress: Option<&MySqlConfig>) -> Result<bool, HostError> {
+    if store.moved_to()?.is_none() {
+        return Ok(false);
+    }
+    if store.merged_away()? {
+        return Ok(true);
+    }
+    let Some(config) = wordpress else {
+        return Ok(false);
+    };
+    // Read only: the WordPress tables are not created here if they are missing.
+    let Ok(db) = connect(config) else {
+        return Ok(false);
+    };
+    let db: &dyn Db = &db;
+    let moved_on = db.row_opt(
+        "SELECT value FROM queue_flags WHERE name = ?1",
+        &[Val::Text(MOVED_FLAG.into())],
+        |r| r.get::<String>(0),
+    );
+    Ok(matches!(moved_on, Ok(Some(_))))
 }
 
 /// Moves the queue from the storage `json` names now to `to` (`sqlite` or `wordpress`). The plugin saves the new
@@ -114,7 +158,7 @@ pub fn move_queue(
         ))
     })?;
     let source = open(&from, data_dir)?;
-    if matches!(dest, Storage::Sqlite) {
+    if matches!(dest, Storage::Sqlite(_)) {
         set_aside_moved_file(data_dir)?;
     }
     let target = open(&dest, data_dir)?;
@@ -125,26 +169,90 @@ pub fn move_queue(
     Ok(source.move_into(&target, now)?)
 }
 
-/// Moving back to SQLite finds the file the queue left when it moved out: it is renamed (kept, never deleted)
-/// so the queue moves into a new, empty file.
+/// Moving back to SQLite finds the file the queue left when it moved out: a copy is kept (never deleted) and the
+/// file is emptied, so the queue moves into an empty one.
 fn set_aside_moved_file(data_dir: &Path) -> Result<(), HostError> {
     let path = db_path(data_dir);
     if !path.exists() {
         return Ok(());
     }
-    let moved = Store::open(&path)?.moved_to()?.is_some();
-    if !moved {
-        return Ok(());
-    }
-    let stamp = Utc::now().format("%Y%m%d%H%M%S");
-    for suffix in ["", "-wal", "-shm"] {
-        let from = data_dir.join(format!("ml-connector.sqlite{suffix}"));
-        if from.exists() {
-            let to = data_dir.join(format!("ml-connector.sqlite.moved-{stamp}{suffix}"));
-            std::fs::rename(&from, &to).map_err(|e| {
-                HostError::Input(format!("cannot set {} aside: {e}", from.display()))
-            })?;
-        }
+    let store = Store::open(&path)?;
+    let _turn = file_turn(data_dir)?;
+    if store.moved_to()?.is_some() {
+        store.discard_moved_keeping(&free_copy_name(data_dir))?;
     }
     Ok(())
+}
+
+/// The data directory's lock file, held while a process decides whether to empty a moved SQLite file (every
+/// PHP-FPM worker of the server may find it at once).
+fn file_turn(data_dir: &Path) -> Result<std::fs::File, HostError> {
+    let path = data_dir.join("ml-connector.lock");
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.lock().map(|()| f))
+        .map_err(|e| HostError::Input(format!("cannot lock {}: {e}", path.display())))?;
+    Ok(file)
+}
+
+/// `ml-connector.sqlite.moved-<time>`, with `-2`, `-3`… when two copies are kept within one second.
+fn free_copy_name(data_dir: &Path) -> std::path::PathBuf {
+    let stamp = Utc::now().format("%Y%m%d%H%M%S").to_string();
+    let mut name = data_dir.join(format!("ml-connector.sqlite.moved-{stamp}"));
+    let mut n = 1;
+    while name.exists() {
+        n += 1;
+        name = data_dir.join(format!("ml-connector.sqlite.moved-{stamp}-{n}"));
+    }
+    name
+}
+
+/// Issue #16: the SQLite file a server kept while each server had its own queue, found after another server moved
+/// the queue into the WordPress database: `Some(path)` when `storage` is the WordPress database and the file is
+/// there (merged or not: [`merge_local`] tells).
+pub fn local_file(storage: &Storage, data_dir: &Path) -> Option<std::path::PathBuf> {
+    let path = db_path(data_dir);
+    (matches!(storage, Storage::WordPress(_)) && path.is_file()).then_some(path)
+}
+
+/// What a server's own SQLite file still holds that the shared queue has not got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalQueue {
+    /// Jobs not sent yet (pending, running, failed).
+    pub unfinished: u64,
+    /// Objects noted by shoppers' requests whose jobs were never built.
+    pub notes: u64,
+}
+
+/// What `path` holds that was never merged into the shared queue; `None` once it was moved or merged.
+///
+/// # Errors
+/// Store errors (the file cannot be opened or read).
+pub fn unmerged(path: &Path) -> Result<Option<LocalQueue>, HostError> {
+    let local = Store::open_with(path, &StoreOptions::default())?;
+    if local.moved_to()?.is_some() {
+        return Ok(None);
+    }
+    let c = local.counts_by_state()?;
+    Ok(Some(LocalQueue {
+        unfinished: c.pending + c.running + c.failed,
+        notes: local.note_count()?,
+    }))
+}
+
+/// Merges the SQLite file at `path` into the shared queue `into` ([`Store::merge_into`]); `None` when it was
+/// moved or merged already.
+///
+/// # Errors
+/// Store errors; [`crate::store::StoreError::Invalid`] while a drain still sends from the file.
+pub fn merge_local(
+    path: &Path,
+    into: &Store,
+    now: DateTime<Utc>,
+) -> Result<Option<Merged>, HostError> {
+    let local = Store::open_with(path, &StoreOptions::default())?;
+    Ok(local.merge_into(into, now)?)
 }

@@ -20,6 +20,21 @@ pub struct Status {
     pub paused: Option<PauseView>,
     /// Objects noted by shoppers' requests whose JSON the runner has not built yet.
     pub notes: u64,
+    /// Issue #16: this server's own SQLite file, not merged into the shared queue yet (the next drain merges it).
+    pub local_queue: Option<LocalQueueView>,
+}
+
+/// A server's own SQLite file that still holds a queue the shared one has not got.
+#[derive(Debug, Serialize)]
+pub struct LocalQueueView {
+    /// The file.
+    pub path: String,
+    /// Jobs in it not sent yet.
+    pub unfinished: u64,
+    /// Objects noted in it whose jobs were never built.
+    pub notes: u64,
+    /// Why it could not be read, if so.
+    pub error: Option<String>,
 }
 
 /// Why the queue is paused.

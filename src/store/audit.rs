@@ -47,6 +47,12 @@ pub enum AuditAction {
     Rejected,
     /// An HTTP call inside an attempt (lookups before create, token refresh).
     Call,
+    /// Issue #16: another server's queue was merged into this one; the detail says what arrived.
+    Merged,
+    /// Issue #16: the merged queue had posted an entity this queue had posted as another document.
+    MergeConflict,
+    /// Issue #16: another server's queue could not be merged into this one; the detail says why.
+    MergeFailed,
 }
 
 impl AuditAction {
@@ -70,6 +76,9 @@ impl AuditAction {
             Self::Rounded => "rounded",
             Self::Skipped => "skipped",
             Self::Call => "call",
+            Self::Merged => "merged",
+            Self::MergeConflict => "merge_conflict",
+            Self::MergeFailed => "merge_failed",
         }
     }
 }

@@ -260,52 +260,91 @@ impl Store {
     }
 
     fn select_mapping(&self, clause: &str, args: &[Val]) -> Result<Option<Mapping>, StoreError> {
-        let sql = format!(
-            "SELECT (SELECT name FROM names WHERE id = store_ref), woo_kind, woo_id, visma_number, external_ref, \
-             payload_hash, posted_at, job_id, (SELECT name FROM names WHERE id = company_ref) FROM id_map {clause}"
-        );
-        let raw = self
-            .conn()?
-            .row_opt(&sql, args, |r| {
-                Ok((
-                    r.get::<String>(0)?,
-                    r.get::<String>(1)?,
-                    r.get::<i64>(2)?,
-                    r.get::<String>(3)?,
-                    r.get::<String>(4)?,
-                    r.get::<Vec<u8>>(5)?,
-                    r.get::<i64>(6)?,
-                    r.get::<Option<i64>>(7)?,
-                    r.get::<String>(8)?,
-                ))
-            })
-            .map_err(|e| self.classify("lookup mapping", e))?;
-        let Some((
-            store_id,
-            kind,
-            woo_id,
-            visma_number,
-            external_ref,
-            payload_hash,
-            posted_at,
-            job_id,
-            company,
-        )) = raw
-        else {
-            return Ok(None);
-        };
-        Ok(Some(Mapping {
-            mapping: NewMapping {
+        let mut found = select(self, self.conn()?, clause, args)?;
+        Ok(if found.is_empty() {
+            None
+        } else {
+            Some(found.swap_remove(0))
+        })
+    }
+}
+
+/// The row of one entity on `conn` (inside the caller's transaction).
+pub(crate) fn entity_in(
+    store: &Store,
+    conn: &dyn Db,
+    m: &NewMapping,
+) -> Result<Option<Mapping>, StoreError> {
+    let Ok(woo) = i64::try_from(m.woo_id) else {
+        return Ok(None);
+    };
+    let mut found = select(
+        store,
+        conn,
+        "WHERE store_ref = (SELECT id FROM names WHERE name = ?1) \
+         AND company_ref = (SELECT id FROM names WHERE name = ?2) AND woo_kind = ?3 AND woo_id = ?4",
+        args![m.store_id, m.company, m.kind.as_str(), woo],
+    )?;
+    Ok(found.pop())
+}
+
+/// Every row of the id map on `conn` (a queue being merged into another), in id order.
+pub(crate) fn all(store: &Store, conn: &dyn Db) -> Result<Vec<Mapping>, StoreError> {
+    select(store, conn, "ORDER BY id", &[])
+}
+
+fn select(
+    store: &Store,
+    conn: &dyn Db,
+    clause: &str,
+    args: &[Val],
+) -> Result<Vec<Mapping>, StoreError> {
+    let sql = format!(
+        "SELECT (SELECT name FROM names WHERE id = store_ref), woo_kind, woo_id, visma_number, external_ref, \
+         payload_hash, posted_at, job_id, (SELECT name FROM names WHERE id = company_ref) FROM id_map {clause}"
+    );
+    let raw = conn
+        .rows(&sql, args, |r| {
+            Ok((
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<String>(3)?,
+                r.get::<String>(4)?,
+                r.get::<Vec<u8>>(5)?,
+                r.get::<i64>(6)?,
+                r.get::<Option<i64>>(7)?,
+                r.get::<String>(8)?,
+            ))
+        })
+        .map_err(|e| store.classify("lookup mapping", e))?;
+    raw.into_iter()
+        .map(
+            |(
                 store_id,
-                company,
-                kind: DocKind::parse(&kind)?,
-                woo_id: super::stored_woo_id("id_map", woo_id)?,
+                kind,
+                woo_id,
                 visma_number,
                 external_ref,
-                payload_hash: hash_text("id_map", &payload_hash)?,
-                posted_at: from_micros("id_map", "posted_at", posted_at)?,
+                payload_hash,
+                posted_at,
+                job_id,
+                company,
+            )| {
+                Ok(Mapping {
+                    mapping: NewMapping {
+                        store_id,
+                        company,
+                        kind: DocKind::parse(&kind)?,
+                        woo_id: super::stored_woo_id("id_map", woo_id)?,
+                        visma_number,
+                        external_ref,
+                        payload_hash: hash_text("id_map", &payload_hash)?,
+                        posted_at: from_micros("id_map", "posted_at", posted_at)?,
+                    },
+                    job_id: job_id.map(JobId),
+                })
             },
-            job_id: job_id.map(JobId),
-        }))
-    }
+        )
+        .collect()
 }

@@ -29,6 +29,7 @@ mod gate;
 pub mod idmap;
 mod jobs;
 mod lease;
+mod merge;
 mod migrate;
 pub mod notes;
 mod outcome;
@@ -46,6 +47,7 @@ pub use error::StoreError;
 pub use flags::{InstanceLease, Pause};
 pub use idmap::{Books, Mapping, NewMapping};
 pub use jobs::payload_hash;
+pub use merge::Merged;
 pub use migrate::{migrations, schema_version, Migration};
 pub use notes::Note;
 pub use outcome::{Finished, NextClaim, Outcome, Recorded};
@@ -53,7 +55,7 @@ pub use queue::{
     ClaimedJob, Completion, Dependency, DocKind, EnqueueOutcome, Job, JobFilter, JobId, JobKind,
     JobSource, JobState, Lease, NewJob, RetryOutcome, StateCounts,
 };
-pub use transfer::Moved;
+pub use transfer::{Moved, MOVED as MOVED_FLAG};
 
 use chrono::{DateTime, Utc};
 use db::{Db, DbError};

@@ -18,7 +18,7 @@ use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
 
 /// The flag a moved queue carries; its value names the destination (never with a password).
-pub(crate) const MOVED: &str = "moved";
+pub const MOVED: &str = "moved";
 
 /// Tables in copy order (a row's references come before it), with every column.
 const TABLES: &[(&str, &str)] = &[
@@ -146,6 +146,24 @@ impl Store {
         self.migrate()
     }
 
+    /// Issue #16: [`Store::discard_moved`] for a SQLite file, which first keeps a copy of itself at `copy` (a new
+    /// file: `VACUUM INTO`). The file is emptied in place, never renamed: other processes may have it open.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] when this queue was not moved away; database failures (nothing emptied).
+    pub fn discard_moved_keeping(&self, copy: &std::path::Path) -> Result<(), StoreError> {
+        if self.moved_to()?.is_none() {
+            return Err(StoreError::Invalid {
+                field: "queue",
+                reason: "only a queue that was moved away can be emptied".into(),
+            });
+        }
+        self.sqlite("keep a copy")?
+            .execute("VACUUM INTO ?1", [copy.to_string_lossy().as_ref()])
+            .map_err(|e| self.classify("keep a copy", e))?;
+        self.discard_moved()
+    }
+
     /// Bytes the queue's tables and indexes take on disk (SQLite: the file).
     ///
     /// # Errors
@@ -161,7 +179,11 @@ impl Store {
     }
 
     /// Sets (or with `None` clears) the moved mark, outside the fence that refuses writes to a moved queue.
-    fn mark_moved(&self, to: Option<&str>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub(super) fn mark_moved(
+        &self,
+        to: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let db = self.conn()?;
         let fail = |e| self.classify("mark moved", e);
         db.begin().map_err(fail)?;

@@ -433,16 +433,12 @@ pub trait Db: Send {
     fn ids_copied(&self, _table: &str) -> Result<(), DbError> {
         Ok(())
     }
-    /// Drops every table of the store (a database server's queue that was moved away and is being reused as a
-    /// move's destination). SQLite keeps its file: the caller sets a moved file aside instead.
+    /// Drops every table of the store (a queue that was moved away and is being reused), so that migrations
+    /// create them again (SQLite: empties them, see its implementation).
     ///
     /// # Errors
-    /// The engine's error; [`DbError::Setup`] on SQLite.
-    fn drop_tables(&self) -> Result<(), DbError> {
-        Err(DbError::Setup(
-            "a SQLite queue is set aside, not dropped".into(),
-        ))
-    }
+    /// The engine's error.
+    fn drop_tables(&self) -> Result<(), DbError>;
     /// Bytes the store's tables and indexes take on disk (for the storage benchmark and `status`).
     ///
     /// # Errors

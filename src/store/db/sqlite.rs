@@ -136,6 +136,36 @@ impl Db for SqliteDb {
         Ok(())
     }
 
+    /// SQLite empties every table instead, in place and in one transaction: other processes may have the file
+    /// open, and see it either as it was or empty, never without its tables (a file renamed or deleted under them
+    /// corrupts: an old connection's last close deletes the WAL by name, which is then the new file's). The
+    /// audit's append-only triggers are set aside for the transaction, foreign keys checked at its end.
+    fn drop_tables(&self) -> Result<(), DbError> {
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
+        tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+        let triggers: Vec<(String, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (name, _) in &triggers {
+            tx.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))?;
+        }
+        for table in super::TABLES.iter().filter(|t| **t != "schema_migrations") {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        for (_, sql) in &triggers {
+            tx.execute_batch(sql)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn bytes_used(&self) -> Result<i64, DbError> {
         // The whole file (every page, free ones included), as the disk sees it after a checkpoint.
         let pages: i64 = self

@@ -6,7 +6,7 @@
  * separate machines would: node b's is node a's with "-b" appended, so a queue left in SQLite is per node and only
  * the WordPress database is shared. Node a, WP-CLI and the PHPUnit process (no ML_NODE) keep the plugin's own.
  *
- * Routes: GET /wp-json/ml-connector-test/v1/node (this node and its data directory) and POST …/drain (the
+ * Routes: GET /wp-json/ml-connector-test/v1/node (this node, its data directory and its own queue file's state) and POST …/drain (the
  * background sending's drain, run in this request, with its counts: TwoNodesTest counts what each node sent).
  *
  * @package MlConnectorTests
@@ -48,6 +48,9 @@ add_action(
 					'data_dir' => class_exists( '\MlConnector\Core' ) ? \MlConnector\Core::data_dir() : '',
 					'storage'  => class_exists( '\MlConnector\QueueStorage' ) ? \MlConnector\QueueStorage::current( true ) : '',
 					'pid'      => getmypid(),
+					// Issue #16: this node's own SQLite file while it holds a queue not merged into the shared one.
+					'local'    => class_exists( '\MlConnector\Core' ) && is_array( \MlConnector\Core::status() ) ? ( \MlConnector\Core::status()['local_queue'] ?? null ) : null,
+					'status'   => class_exists( '\MlConnector\Core' ) ? \MlConnector\Core::status() : null,
 				),
 			)
 		);

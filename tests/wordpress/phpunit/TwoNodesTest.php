@@ -287,4 +287,70 @@ final class TwoNodesTest extends TestCase {
 
 		$this->assertTrue( Core::configure() );
 	}
+
+	/**
+	 * A shop that ran on two nodes with a SQLite file each before it moved the queue: node b's file holds jobs
+	 * (its drain built them, and could not send them: its queue has no Visma secret) and notes of later
+	 * checkouts. Node a moves its own queue into the WordPress database; node b's first drain then merges its file
+	 * into the shared queue, and every one of its orders reaches Visma once. Before, those orders stayed in node
+	 * b's file, unsent and unseen.
+	 */
+	public function test_a_node_that_kept_its_own_sqlite_queue_has_it_merged_and_sent_once(): void {
+		$email = 'own-queue-' . strtolower( wp_generate_password( 8, false ) ) . '@example.test';
+		$built = self::place_orders( array( 'b' ), $email, 4 );
+		// Node b's drain turns the notes into jobs in its own file; sending fails there (no secret in its queue).
+		$drained = self::all_at_once( array( array( self::nodes()['b'] . '/wp-json/ml-connector-test/v1/drain', 'POST', null ) ) )[0];
+		$this->assertSame( 'b', $drained['json']['node'] ?? null, $drained['body'] );
+		$noted  = self::place_orders( array( 'b' ), $email, 5 );
+		$orders = $built + $noted;
+		// What node b's file holds now (earlier runs may have left jobs in it: the suite never deletes it).
+		$own = self::node_info()['b']['status'];
+		$this->assertIsArray( $own );
+		$unfinished = 0;
+		foreach ( array( 'pending', 'running', 'stalled', 'failed' ) as $state ) {
+			$unfinished += (int) ( $own['counts'][ $state ] ?? 0 );
+		}
+		$this->assertGreaterThanOrEqual( count( $built ), $unfinished, 'node b built its jobs: ' . wp_json_encode( $own ) );
+		$this->assertGreaterThanOrEqual( count( $noted ), (int) $own['notes'] );
+
+		$moved = QueueStorage::move( QueueStorage::WORDPRESS );
+		$this->assertIsArray( $moved, is_wp_error( $moved ) ? $moved->get_error_message() : '' );
+		$ids   = array_keys( $orders );
+		$where = "kind = 'order' AND woo_id " . self::in_ids( $ids );
+		$this->assertSame( 0, self::count_shared( 'jobs', $where ) + self::count_shared( 'notes', $where ), "node a's queue never had node b's orders" );
+		// The audit's history comes along on every move (earlier tests' and runs' merges included).
+		$merges_before = self::count_shared( 'audit', "action = 'merged'" );
+		$info          = self::node_info();
+		$this->assertSame( array( QueueStorage::WORDPRESS, QueueStorage::WORDPRESS ), array( $info['a']['storage'], $info['b']['storage'] ) );
+		$this->assertNull( $info['a']['local'], 'node a moved its own file' );
+		$this->assertSame( array( $unfinished, (int) $own['notes'] ), array( $info['b']['local']['unfinished'] ?? null, $info['b']['local']['notes'] ?? null ), 'node b reports what its own file holds: ' . wp_json_encode( $info['b'] ) . ' after its drain ' . $drained['body'] );
+
+		for ( $round = 0; $round < self::MAX_ROUNDS && ! self::all_sent( $ids ); $round++ ) {
+			self::drain_round( array( 'b' ) );
+		}
+		$this->assertTrue( self::all_sent( $ids ), "every order of node b's file was sent from the shared queue" );
+		$this->assertNull( self::node_info()['b']['local'], "node b's file is merged" );
+		// Another round on both nodes sends nothing again.
+		self::drain_round( array( 'a', 'b' ) );
+
+		global $wpdb;
+		$prefix = QueueStorage::table_prefix();
+		$merges = (array) $wpdb->get_col( "SELECT error FROM `{$prefix}audit` WHERE action = 'merged' ORDER BY id" ); // phpcs:ignore WordPress.DB.PreparedSQL
+		$merges = array_slice( $merges, $merges_before );
+		$this->assertCount( 1, $merges, 'merged once, though three drains ran on node b at once: ' . wp_json_encode( $merges ) );
+		$this->assertStringContainsString( (string) self::node_info()['b']['data_dir'], (string) $merges[0] );
+		$invoices = array();
+		foreach ( (array) ( self::visma_store()['invoices'] ?? array() ) as $invoice ) {
+			$invoices[ (string) ( $invoice['externalReference'] ?? '' ) ][] = $invoice;
+		}
+		foreach ( $orders as $id => [ $node, $total ] ) {
+			$jobs = self::jobs_for( 'order', $id );
+			$this->assertCount( 1, $jobs, "order $id: one job in the shared queue" );
+			$this->assertSame( 'done', $jobs[0]['state'] ?? null, "order $id: " . (string) ( $jobs[0]['last_error'] ?? '' ) );
+			$found = $invoices[ 'woo:default:' . $id ] ?? array();
+			$this->assertCount( 1, $found, "order $id (node $node) is in Visma once" );
+			$this->assertSame( $total, number_format( (float) $found[0]['amount'], 2, '.', '' ), "order $id: the invoice total is the order total" );
+		}
+		$this->assertTrue( Core::configure() );
+	}
 }
