@@ -17,6 +17,7 @@ pub mod receiver;
 pub mod run;
 pub mod schedule;
 pub mod secrets;
+mod wake;
 
 pub use config::{ServiceConfig, StoreConfig};
 pub use run::{RunningService, Service};

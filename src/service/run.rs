@@ -122,6 +122,7 @@ impl Service {
             }
         }
         threads.push(spawn_keeper(owners, stop.clone()));
+        threads.extend(super::wake::spawn_listener(config, &cells, stop.clone()));
         let app = receiver::router(cells.clone(), config.max_body_bytes);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         threads.push(std::thread::spawn(move || {

@@ -172,6 +172,7 @@ impl Store {
             ),
         )
         .map_err(fail)?;
+        tx.announce().map_err(fail)?;
         self.commit(tx, "enqueue")?;
         Ok(outcome)
     }

@@ -116,14 +116,33 @@ pub const RATE_LIMIT_PER_HOUR: u32 = 3_000;
 
 impl Shop {
     pub fn start(i: usize, webhooks: bool) -> Self {
-        let visma = Simulator::start(SimConfig {
-            seed: 1000 + i as u64,
-            fault_rate: 0.02,
-            lost_response_rate: 0.01,
-            rate_limit_per_hour: RATE_LIMIT_PER_HOUR,
-            ..SimConfig::default()
-        })
-        .expect("visma simulator");
+        Self::with_visma(
+            i,
+            webhooks,
+            SimConfig {
+                seed: 1000 + i as u64,
+                fault_rate: 0.02,
+                lost_response_rate: 0.01,
+                rate_limit_per_hour: RATE_LIMIT_PER_HOUR,
+                ..SimConfig::default()
+            },
+        )
+    }
+
+    /// A shop whose Visma company answers every call (no faults, no limit).
+    pub fn without_faults(i: usize) -> Self {
+        Self::with_visma(
+            i,
+            false,
+            SimConfig {
+                seed: 1000 + i as u64,
+                ..SimConfig::default()
+            },
+        )
+    }
+
+    fn with_visma(i: usize, webhooks: bool, sim: SimConfig) -> Self {
+        let visma = Simulator::start(sim).expect("visma simulator");
         Self {
             id: format!("s{i:03}"),
             woo: WooSim::start(chrono::Utc::now() - chrono::Duration::hours(1)),
@@ -200,11 +219,23 @@ impl Instance {
     /// Writes the instance's config: every shop, the balancer as public URL, its own port and data directory,
     /// the shared key file and database.
     pub fn new(n: usize, dir: &Path, balancer: &str, database: &str, shops: &[Shop]) -> Self {
+        let poll = "every_secs = 2\nreconcile_secs = 10\nhealth_secs = 10\ndrain_idle_ms = 1000\noverlap_secs = 5\n";
+        Self::with_poll(n, dir, balancer, database, shops, poll)
+    }
+
+    /// [`Instance::new`] with this `[poll]` section.
+    pub fn with_poll(
+        n: usize,
+        dir: &Path,
+        balancer: &str,
+        database: &str,
+        shops: &[Shop],
+        poll: &str,
+    ) -> Self {
         let port = free_port();
         let mut text = format!(
             "listen = \"127.0.0.1:{port}\"\npublic_url = \"{balancer}\"\ndata_dir = \"instance{n}\"\n\
-             key_file = \"credentials.key\"\ndatabase = \"{database}\"\n\
-             [poll]\nevery_secs = 2\nreconcile_secs = 10\nhealth_secs = 10\ndrain_idle_ms = 1000\noverlap_secs = 5\n"
+             key_file = \"credentials.key\"\ndatabase = \"{database}\"\n[poll]\n{poll}"
         );
         for s in shops {
             text.push_str(&format!(

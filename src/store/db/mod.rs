@@ -439,6 +439,14 @@ pub trait Db: Send {
     /// # Errors
     /// The engine's error.
     fn drop_tables(&self) -> Result<(), DbError>;
+    /// Issue #16: says, inside the transaction that queued a job, that the store has a job to send, so that the
+    /// process sending it wakes up at commit (PostgreSQL: `pg_notify`, see `postgres::wake`). A no-op elsewhere.
+    ///
+    /// # Errors
+    /// The engine's error.
+    fn announce(&self) -> Result<(), DbError> {
+        Ok(())
+    }
     /// Bytes the store's tables and indexes take on disk (for the storage benchmark and `status`).
     ///
     /// # Errors

@@ -3,13 +3,11 @@
 //! prepared once per connection. A broken connection is opened again before the next statement, never inside a
 //! transaction. No store logic here, and nothing that puts a password or a parameter value into an error.
 
-use super::{
-    placeholders, prefix_tables, redact_url, strip_param, url_param, Backend, Db, DbError, Failure,
-    Row, Val,
-};
+use super::{redact_url, strip_param, url_param, Backend, Db, DbError, Failure, Row, Val};
 use pool::{Conn, Pool};
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::{Client, Config, NoTls, Statement};
+use sql::{check_prefix, translate};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -217,35 +215,6 @@ pub(super) fn open(config: &Config, busy_wait: Duration) -> Result<Client, DbErr
         "SET lock_timeout = '{lock_ms}ms'; SET statement_timeout = '{statement_ms}ms'"
     ))?;
     Ok(client)
-}
-
-/// The prefix is spliced into SQL as part of identifiers, so it may hold nothing else; PostgreSQL cuts names at
-/// 63 bytes, and the longest name made from it (`schema_migrations`) is 17 bytes more.
-fn check_prefix(prefix: &str) -> Result<(), DbError> {
-    let word = prefix
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    let starts_well = prefix.bytes().next().is_none_or(|b| !b.is_ascii_digit());
-    if word && starts_well && prefix.len() <= 40 {
-        Ok(())
-    } else {
-        Err(DbError::Setup(format!(
-            "table prefix {prefix:?} must be at most 40 letters, digits or `_`, not starting with a digit"
-        )))
-    }
-}
-
-/// The store's SQL for PostgreSQL: `?N` → `$N` and each table name → `{prefix}name`.
-fn translate(sql: &str, prefix: &str) -> String {
-    let (parts, tail) = placeholders(sql);
-    let mut out = String::with_capacity(sql.len() + 64);
-    for (text, n) in &parts {
-        prefix_tables(text, prefix, &mut out);
-        out.push('$');
-        out.push_str(&n.to_string());
-    }
-    prefix_tables(&tail, prefix, &mut out);
-    out
 }
 
 /// A store value bound as whatever type the statement wants of it, or a clear error (never a panic).
@@ -512,6 +481,12 @@ impl Db for PostgresDb {
         })
     }
 
+    fn announce(&self) -> Result<(), DbError> {
+        let channel = Val::Text(wake::channel(&self.prefix));
+        self.exec("SELECT pg_notify(?1, '')", &[channel])
+            .map(|_| ())
+    }
+
     fn drop_tables(&self) -> Result<(), DbError> {
         let list: Vec<String> = super::TABLES
             .iter()
@@ -588,6 +563,8 @@ pub(super) fn failure(e: &postgres::Error) -> Failure {
 
 // The tests need a PostgreSQL server; they live in postgres/tests.rs to keep this file short.
 pub mod pool;
+mod sql;
+pub mod wake;
 
 #[cfg(test)]
 mod tests;
