@@ -90,3 +90,45 @@ fn stored_payloads_take_a_fraction_of_their_json() {
         "{json} bytes of JSON took {grew} bytes"
     );
 }
+
+/// A payload that cannot be read back (a damaged row) ends its job `failed`, saying why, once: the claim that finds
+/// it still hands out the other jobs, and no later claim trips over it again.
+#[test]
+fn an_unreadable_payload_fails_its_job_and_the_claim_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.sqlite");
+    let s = ml_connector::store::Store::open(&path).expect("open");
+    for id in 1..=3 {
+        s.enqueue(&big(id), t0()).expect("enqueue");
+    }
+    let raw = rusqlite::Connection::open(&path).expect("raw");
+    raw.execute(
+        "UPDATE job_payloads SET payload = x'28b52ffd00deadbeef' WHERE job_id = 2",
+        [],
+    )
+    .expect("damage one payload");
+    drop(raw);
+    let claimed = s.claim("w", at(1), LEASE, 3).expect("the claim goes on");
+    let mut woo: Vec<u64> = claimed.iter().map(|c| c.job.woo_id).collect();
+    woo.sort_unstable();
+    assert_eq!(woo, vec![1, 3]);
+    let counts = s.counts_by_state().expect("counts");
+    assert_eq!((counts.running, counts.failed), (2, 1));
+    // The reason is in the job's audit row (listing the job would read its payload again).
+    let audit = s
+        .audit_entries(&ml_connector::store::AuditQuery {
+            woo_id: Some(2),
+            ..Default::default()
+        })
+        .expect("audit");
+    let last = audit.last().expect("rows");
+    assert_eq!(last.action, "failed", "{last:?}");
+    assert!(
+        last.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("cannot be read"),
+        "{last:?}"
+    );
+    assert!(s.claim("w", at(2), LEASE, 3).expect("again").is_empty());
+}

@@ -27,9 +27,38 @@ impl Store {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
-        self.write("claim", |tx| self.claim_in(tx, owner, now, lease, limit))
+        let leases = self.write("claim", |tx| self.claim_in(tx, owner, now, lease, limit))?;
+        self.load_claimed(leases, now)
     }
 
+    /// The jobs of leases just claimed, read after the claim committed: reading and decompressing a payload
+    /// inside it held the write lock every other worker of a SQLite file waits for (the job is this worker's
+    /// now, so nothing changes it meanwhile). A job that cannot be read ends `failed` with the reason, instead
+    /// of failing every claim that finds it.
+    ///
+    /// # Errors
+    /// Database failures of the read or of failing an unreadable job.
+    pub(super) fn load_claimed(
+        &self,
+        leases: Vec<Lease>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
+        let mut claimed = Vec::with_capacity(leases.len());
+        for lease in leases {
+            match select_job(self, self.conn()?, lease.job_id) {
+                Ok(Some(job)) => claimed.push(ClaimedJob { lease, job }),
+                Ok(None) => return Err(StoreError::NotFound { job: lease.job_id }),
+                Err(e @ (StoreError::BadRow { .. } | StoreError::Corrupt { .. })) => {
+                    let reason = format!("the queued job cannot be read: {e}");
+                    self.fail(&lease, now, &reason, &super::Attempt::default())?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Claims in `tx` (see [`Store::claim`]); the jobs are read after it commits ([`Store::load_claimed`]).
     pub(super) fn claim_in(
         &self,
         tx: &dyn Db,
@@ -37,7 +66,7 @@ impl Store {
         now: DateTime<Utc>,
         lease: Duration,
         limit: u32,
-    ) -> Result<Vec<ClaimedJob>, StoreError> {
+    ) -> Result<Vec<Lease>, StoreError> {
         if owner.is_empty() {
             return Err(StoreError::Invalid {
                 field: "owner",
@@ -118,15 +147,13 @@ impl Store {
                 ));
             }
             audit::insert(tx, &ev).map_err(fail)?;
-            let job =
-                select_job(self, tx, JobId(id))?.ok_or(StoreError::NotFound { job: JobId(id) })?;
-            let lease = Lease {
-                job_id: job.id,
+            claimed.push(Lease {
+                job_id: JobId(id),
                 owner: owner.to_string(),
-                attempt: job.attempts,
+                // The claim's own `attempts + 1`.
+                attempt: attempts.saturating_add(1),
                 expires_at: expires,
-            };
-            claimed.push(ClaimedJob { lease, job });
+            });
         }
         Ok(claimed)
     }

@@ -167,6 +167,11 @@ impl Store {
             }
         };
         self.commit(tx, "record")?;
+        let claimed = match (claimed, next) {
+            (Ok(leases), Some(n)) => self.load_claimed(leases, n.now),
+            (Ok(_), None) => Ok(Vec::new()),
+            (Err(e), _) => Err(e),
+        };
         Ok((results, claimed))
     }
 
