@@ -173,10 +173,12 @@ impl Store {
             .map_err(|e| self.classify("lock for merge", e))
             .and_then(|()| {
                 let merged = dest.write("merge", |tx| merge_rows(self, src, dest, tx, now));
-                let unlocked = src.unlock_after_copy();
-                let merged = merged?;
-                unlocked.map_err(|e| self.classify("unlock after merge", e))?;
-                Ok(merged)
+                // Once the rows are in, this queue must stay marked whatever the unlock says: clearing the mark
+                // would let a later merge bring them again.
+                if let Err(e) = src.unlock_after_copy() {
+                    tracing::warn!(error = %self.classify("unlock after merge", e), "unlock after merge failed");
+                }
+                merged
             });
         if result.is_err() {
             // Nothing reached the destination: this queue stays as it was.
