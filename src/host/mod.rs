@@ -116,6 +116,8 @@ pub struct Host {
     local_file: Option<PathBuf>,
     /// The next drain merges `local_file` into the shared queue (once per process, see `merge_local_queue`).
     merge_pending: bool,
+    /// `local_file` was found merged (or moved): `status` stops opening it (every admin page asks for the status).
+    local_settled: std::sync::atomic::AtomicBool,
 }
 
 impl Host {
@@ -160,6 +162,7 @@ impl Host {
             engine_secret: None,
             merge_pending: local_file.is_some(),
             local_file,
+            local_settled: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -322,7 +325,11 @@ impl Host {
         };
         let now = self.clock.now();
         match storage::merge_local(&path, self.store()?, now) {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.local_settled
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            }
             Err(HostError::Store(e))
                 if matches!(*e, StoreError::Invalid { field: "queue", .. }) =>
             {

@@ -19,6 +19,10 @@ const MAX_PAGE: u32 = 200;
 impl Host {
     /// This server's own SQLite file while it holds a queue not merged into the shared one.
     fn local_queue(&self) -> Option<LocalQueueView> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.local_settled.load(Relaxed) {
+            return None;
+        }
         let path = self.local_file.as_ref().filter(|p| p.is_file())?;
         let view = |unfinished, notes, error| LocalQueueView {
             path: path.display().to_string(),
@@ -27,7 +31,10 @@ impl Host {
             error,
         };
         match super::storage::unmerged(path) {
-            Ok(None) => None,
+            Ok(None) => {
+                self.local_settled.store(true, Relaxed);
+                None
+            }
             Ok(Some(q)) => Some(view(q.unfinished, q.notes, None)),
             Err(e) => Some(view(0, 0, Some(e.to_string()))),
         }
