@@ -120,17 +120,9 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub fn merged_away(&self) -> Result<bool, StoreError> {
-        let value: Option<String> = self
-            .conn()?
-            .row_opt(
-                "SELECT value FROM queue_flags WHERE name = ?1",
-                args![MOVED],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.classify("merged", e))?;
-        Ok(value
-            .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
-            .is_some_and(|v| v["merged"] == serde_json::Value::Bool(true)))
+        Ok(self
+            .moved_mark()?
+            .is_some_and(|mark| mark["merged"] == serde_json::Value::Bool(true)))
     }
 
     /// Merges this queue into the live queue `dest` and marks this one moved (see the module docs). `Ok(None)`

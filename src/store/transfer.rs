@@ -112,6 +112,13 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub fn moved_to(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .moved_mark()?
+            .map(|mark| mark["to"].as_str().map(str::to_owned).unwrap_or_default()))
+    }
+
+    /// The moved mark's JSON (`{"to": …}`, with `"merged": true` for a merge), when this queue carries one.
+    pub(super) fn moved_mark(&self) -> Result<Option<serde_json::Value>, StoreError> {
         let value: Option<String> = self
             .conn()?
             .row_opt(
@@ -120,12 +127,7 @@ impl Store {
                 |r| r.get(0),
             )
             .map_err(|e| self.classify("moved", e))?;
-        Ok(value.map(|v| {
-            serde_json::from_str::<serde_json::Value>(&v)
-                .ok()
-                .and_then(|j| j["to"].as_str().map(str::to_owned))
-                .unwrap_or_default()
-        }))
+        Ok(value.map(|v| serde_json::from_str(&v).unwrap_or(serde_json::Value::Null)))
     }
 
     /// Issue #16: a database server's queue that was moved away (its mark says so) is emptied for reuse as a move's
